@@ -1,0 +1,80 @@
+"""The errors supportdesk raises: one base class, each error formats its own message."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+
+class SupportDeskError(Exception):
+    """Base class of every error supportdesk raises on purpose."""
+
+
+class ValidationError(SupportDeskError):
+    """Input that breaks the rules; ``errors`` maps each field to what is wrong with it."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        self.errors: dict[str, str] = dict(errors)
+        listed = "; ".join(f"{field}: {message}" for field, message in self.errors.items())
+        super().__init__(f"invalid input: {listed}")
+
+
+class NotFound(SupportDeskError):
+    """No such object, or none the actor may see (the two are never told apart)."""
+
+    def __init__(self, kind: str, key: str) -> None:
+        self.kind = kind
+        self.key = key
+        super().__init__(f"{kind} {key!r} not found")
+
+
+class PermissionDenied(SupportDeskError):
+    """The actor may see the object but may not do this to it."""
+
+    def __init__(self, action: str, reason: str) -> None:
+        self.action = action
+        self.reason = reason
+        super().__init__(f"may not {action}: {reason}")
+
+
+class InvalidTransition(SupportDeskError):
+    """A workflow trigger that the current status, or the actor, does not allow."""
+
+    def __init__(self, status: str, trigger: str, party: str, allowed: Iterable[str]) -> None:
+        self.status = status
+        self.trigger = trigger
+        self.party = party
+        self.allowed = tuple(allowed)
+        options = ", ".join(self.allowed) or "nothing"
+        super().__init__(
+            f"cannot {trigger!r} a ticket in status {status!r} as {party}; allowed: {options}"
+        )
+
+
+class Conflict(SupportDeskError):
+    """The object changed since it was read; read it again and retry."""
+
+    def __init__(self, kind: str, key: str, detail: str) -> None:
+        self.kind = kind
+        self.key = key
+        super().__init__(f"{kind} {key!r} changed concurrently: {detail}")
+
+
+class AttachmentRejected(SupportDeskError):
+    """An attachment broke a limit, had a forbidden type or failed its scan."""
+
+    def __init__(self, filename: str, reason: str) -> None:
+        self.filename = filename
+        self.reason = reason
+        super().__init__(f"attachment {filename!r} rejected: {reason}")
+
+
+class StorageError(SupportDeskError):
+    """The storage back end failed; the driver's error is chained as ``__cause__``."""
+
+
+class WorkflowDefinitionError(SupportDeskError):
+    """A workflow definition that cannot work; ``problems`` lists every reason."""
+
+    def __init__(self, name: str, problems: Iterable[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__(f"workflow {name!r} is invalid: " + "; ".join(self.problems))

@@ -1,0 +1,278 @@
+"""Domain models: frozen attrs classes and enums, with no I/O."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import attrs
+
+FieldValue = str | int | float | bool | date | tuple[str, ...] | None
+"""A custom field's value: text, number, yes/no, date or the options picked."""
+
+
+def new_id() -> str:
+    """A fresh random identifier for a stored object."""
+    return uuid.uuid4().hex
+
+
+def _aware(_instance: object, attribute: attrs.Attribute[Any], value: datetime | None) -> None:
+    if value is not None and value.utcoffset() is None:
+        raise ValueError(f"{attribute.name} must be a timezone-aware datetime, got {value!r}")
+
+
+class Role(enum.StrEnum):
+    """What a contact is on the portal."""
+
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    ADMIN = "admin"
+
+
+class ContactState(enum.StrEnum):
+    """Where a portal account stands."""
+
+    PENDING_VERIFICATION = "pending_verification"
+    PENDING_APPROVAL = "pending_approval"
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+class Priority(enum.IntEnum):
+    """Ticket priority; escalation raises it one step."""
+
+    LOWEST = 1
+    LOW = 2
+    MEDIUM = 3
+    HIGH = 4
+    HIGHEST = 5
+
+
+class FollowUpPolicy(enum.StrEnum):
+    """What a customer's update on a closed ticket does."""
+
+    FOLLOW_UP = "follow_up"
+    """Open a new ticket linked to the closed one (the default)."""
+    REOPEN = "reopen"
+    """Reopen the closed ticket."""
+    REFUSE = "refuse"
+    """Refuse the update."""
+
+
+class FieldKind(enum.StrEnum):
+    """The kinds of custom field a request type's form may hold."""
+
+    SHORT_TEXT = "short_text"
+    LONG_TEXT = "long_text"
+    CHOICE = "choice"
+    MULTI_CHOICE = "multi_choice"
+    NUMBER = "number"
+    DATE = "date"
+    EMAIL = "email"
+    YES_NO = "yes_no"
+
+
+class AttachmentRule(enum.StrEnum):
+    """Whether a request type's form takes attachments."""
+
+    NOT_ALLOWED = "not_allowed"
+    OPTIONAL = "optional"
+    REQUIRED = "required"
+
+
+class ActivityKind(enum.StrEnum):
+    """The entries of a ticket's activity log."""
+
+    CREATED = "created"
+    PUBLIC_UPDATE = "public_update"
+    INTERNAL_NOTE = "internal_note"
+    STATUS_CHANGED = "status_changed"
+    ASSIGNED = "assigned"
+    COLLABORATOR_ADDED = "collaborator_added"
+    COLLABORATOR_REMOVED = "collaborator_removed"
+    ATTACHMENT_ADDED = "attachment_added"
+    REMINDER_SENT = "reminder_sent"
+    ESCALATED = "escalated"
+    AUTO_RESOLVED = "auto_resolved"
+    AUTO_CLOSED = "auto_closed"
+    FOLLOW_UP_CREATED = "follow_up_created"
+
+
+class TimerState(enum.StrEnum):
+    """Where a timer stands; only ``pending`` timers are ever fired."""
+
+    PENDING = "pending"
+    FIRED = "fired"
+    SKIPPED = "skipped"
+    CANCELED = "canceled"
+
+
+@attrs.frozen(kw_only=True)
+class Organization:
+    """A customer organisation (an agency, a company) whose members may share tickets."""
+
+    id: str = attrs.field(factory=new_id)
+    name: str
+
+
+@attrs.frozen(kw_only=True)
+class Contact:
+    """A portal account: a customer, an agent or an admin.
+
+    ``desk_ids`` lists the desks an agent works on; it is empty for customers.
+    """
+
+    id: str = attrs.field(factory=new_id)
+    email: str = attrs.field(converter=str.lower)
+    full_name: str
+    role: Role = Role.CUSTOMER
+    state: ContactState = ContactState.ACTIVE
+    organization_id: str | None = None
+    desk_ids: frozenset[str] = frozenset()
+
+
+@attrs.frozen(kw_only=True)
+class Desk:
+    """A service desk: its key prefixes ticket references (``HHA-13782``)."""
+
+    id: str = attrs.field(factory=new_id)
+    key: str
+    name: str
+    description: str = ""
+    share_with_organization: bool = True
+    """Whether new tickets are shared with the requester's organisation."""
+    follow_up_policy: FollowUpPolicy = FollowUpPolicy.FOLLOW_UP
+    follow_up_window: timedelta | None = None
+    """How long after closing an update may still follow up or reopen; None is forever."""
+
+
+@attrs.frozen(kw_only=True)
+class FieldSpec:
+    """One custom field on a request type's form."""
+
+    key: str
+    label: str
+    kind: FieldKind = FieldKind.SHORT_TEXT
+    required: bool = False
+    help_text: str = ""
+    max_length: int | None = None
+    pattern: str | None = None
+    options: tuple[str, ...] = ()
+    min_value: float | None = None
+    max_value: float | None = None
+    internal: bool = False
+    """Internal-only fields are filled and seen by agents only."""
+
+
+@attrs.frozen(kw_only=True)
+class RequestType:
+    """A kind of request on a desk ("Incident", "SFTP Issue"), with its form."""
+
+    id: str = attrs.field(factory=new_id)
+    desk_id: str
+    name: str
+    description: str = ""
+    group: str | None = None
+    """The audience it is listed under ("I am a Payer"), if the desk groups its types."""
+    description_required: bool = False
+    fields: tuple[FieldSpec, ...] = ()
+    attachments: AttachmentRule = AttachmentRule.OPTIONAL
+
+
+@attrs.frozen(kw_only=True)
+class Ticket:
+    """A customer's request ("case"), identified to people by its reference.
+
+    ``status_epoch`` counts status changes: a timer set in one epoch is void in
+    any later one.  ``version`` counts every change and guards against lost
+    updates.
+    """
+
+    id: str = attrs.field(factory=new_id)
+    reference: str
+    desk_id: str
+    request_type_id: str
+    summary: str
+    description: str = ""
+    fields: Mapping[str, FieldValue] = attrs.field(factory=dict)
+    status: str
+    sub_status: str | None = None
+    priority: Priority = Priority.MEDIUM
+    requester_id: str
+    organization_id: str | None = None
+    assignee_id: str | None = None
+    shared_with_organization: bool = True
+    escalated: bool = False
+    created_at: datetime = attrs.field(validator=_aware)
+    updated_at: datetime = attrs.field(validator=_aware)
+    resolved_at: datetime | None = attrs.field(default=None, validator=_aware)
+    closed_at: datetime | None = attrs.field(default=None, validator=_aware)
+    follow_up_of: str | None = None
+    status_epoch: int = 1
+    version: int = 1
+
+
+@attrs.frozen(kw_only=True)
+class Activity:
+    """One entry of a ticket's append-only activity log.
+
+    ``seq`` orders a ticket's entries; the store assigns it on append.
+    ``actor_id`` is None for what the system did (timers).
+    """
+
+    id: str = attrs.field(factory=new_id)
+    ticket_id: str
+    seq: int = 0
+    kind: ActivityKind
+    actor_id: str | None
+    at: datetime = attrs.field(validator=_aware)
+    body: str = ""
+    internal: bool = False
+    data: Mapping[str, str] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class Collaborator:
+    """A contact a ticket is shared with ("Shared with")."""
+
+    ticket_id: str
+    contact_id: str
+    added_by: str
+    added_at: datetime = attrs.field(validator=_aware)
+
+
+@attrs.frozen(kw_only=True)
+class Timer:
+    """A scheduled reminder or automatic transition of one ticket.
+
+    A timer is void unless its ticket is still in ``status`` within
+    ``status_epoch`` when it fires.  A reminder whose ``stale_at`` has passed
+    when it fires is skipped: a later milestone supersedes it.
+    """
+
+    id: str = attrs.field(factory=new_id)
+    ticket_id: str
+    name: str
+    status: str
+    status_epoch: int
+    due_at: datetime = attrs.field(validator=_aware)
+    trigger: str | None = None
+    """The trigger to fire, or None for a reminder."""
+    stale_at: datetime | None = attrs.field(default=None, validator=_aware)
+    state: TimerState = TimerState.PENDING
+    done_at: datetime | None = attrs.field(default=None, validator=_aware)
+
+
+@attrs.frozen(kw_only=True)
+class Event:
+    """A domain event, written to the outbox in the transaction of its change."""
+
+    id: str = attrs.field(factory=new_id)
+    kind: str
+    at: datetime = attrs.field(validator=_aware)
+    ticket_id: str | None = None
+    actor_id: str | None = None
+    payload: Mapping[str, str] = attrs.field(factory=dict)

@@ -1,0 +1,1 @@
+"""Storage: the unit-of-work contract and its adapters."""

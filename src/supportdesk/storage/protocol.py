@@ -1,0 +1,245 @@
+"""The storage contract: what every adapter (memory, SQLite, Postgres) must do, method by method."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Protocol
+
+import attrs
+
+from .._models import (
+    Activity,
+    Collaborator,
+    Contact,
+    Desk,
+    Event,
+    Organization,
+    RequestType,
+    Ticket,
+    Timer,
+    TimerState,
+)
+from ..access import TicketScope
+
+
+class TicketSort(enum.StrEnum):
+    """Orders of a ticket list; ties break on the ticket id in the same direction."""
+
+    NEWEST = "newest"
+    """Newest created first."""
+    OLDEST = "oldest"
+    """Oldest created first."""
+    RECENTLY_UPDATED = "recently_updated"
+    """Most recently updated first."""
+
+
+@attrs.frozen(kw_only=True)
+class TicketQuery:
+    """A filtered, sorted slice of the tickets in ``scope``.
+
+    Every non-None filter must hold.  ``after`` is the keyset position: the
+    sort value and id of the last ticket of the previous page; the slice
+    starts strictly after it.
+    """
+
+    scope: TicketScope
+    requester_id: str | None = None
+    organization_id: str | None = None
+    collaborator_id: str | None = None
+    statuses: frozenset[str] | None = None
+    desk_id: str | None = None
+    request_type_id: str | None = None
+    sort: TicketSort = TicketSort.NEWEST
+    limit: int = 25
+    after: tuple[datetime, str] | None = None
+
+
+class UnitOfWork(Protocol):
+    """One transaction.  Nothing it writes is seen by others before it commits.
+
+    Reads see this transaction's own writes.  Models go in and come out
+    unchanged (equal by value).  A ``get_*`` returns None for an unknown id.
+    """
+
+    # Directory: organisations, contacts, desks, request types.
+
+    def put_organization(self, organization: Organization) -> None:
+        """Insert or replace the organisation with ``organization.id``."""
+        ...
+
+    def get_organization(self, organization_id: str) -> Organization | None:
+        """The organisation with that id."""
+        ...
+
+    def put_contact(self, contact: Contact) -> None:
+        """Insert or replace the contact with ``contact.id``.
+
+        Raises :class:`~supportdesk.Conflict` when another contact has the
+        same e-mail (compared case-insensitively).
+        """
+        ...
+
+    def get_contact(self, contact_id: str) -> Contact | None:
+        """The contact with that id."""
+        ...
+
+    def get_contact_by_email(self, email: str) -> Contact | None:
+        """The contact with that e-mail, compared case-insensitively."""
+        ...
+
+    def put_desk(self, desk: Desk) -> None:
+        """Insert or replace the desk; raises ``Conflict`` when another desk has its key."""
+        ...
+
+    def get_desk(self, desk_id: str) -> Desk | None:
+        """The desk with that id."""
+        ...
+
+    def list_desks(self) -> Sequence[Desk]:
+        """All desks, by name."""
+        ...
+
+    def put_request_type(self, request_type: RequestType) -> None:
+        """Insert or replace the request type with ``request_type.id``."""
+        ...
+
+    def get_request_type(self, request_type_id: str) -> RequestType | None:
+        """The request type with that id."""
+        ...
+
+    def list_request_types(self, desk_id: str) -> Sequence[RequestType]:
+        """A desk's request types in the order they were first put."""
+        ...
+
+    # Tickets.
+
+    def allocate_reference(self, desk_id: str) -> int:
+        """The next number of the desk's reference sequence: 1, 2, ...
+
+        Never the same number twice, even across concurrent transactions; a
+        number taken by a transaction that rolls back may be lost, never reused.
+        """
+        ...
+
+    def insert_ticket(self, ticket: Ticket) -> None:
+        """Store a new ticket; ``Conflict`` if its id or reference is taken."""
+        ...
+
+    def update_ticket(self, ticket: Ticket) -> None:
+        """Replace a ticket whose stored version is ``ticket.version - 1``.
+
+        Raises ``Conflict`` when the stored version differs (a concurrent
+        change) and ``NotFound`` when there is no such ticket.
+        """
+        ...
+
+    def get_ticket(self, ticket_id: str) -> Ticket | None:
+        """The ticket with that id, whoever asks: access is the caller's job."""
+        ...
+
+    def get_ticket_by_reference(self, reference: str) -> Ticket | None:
+        """The ticket with that reference (``HHA-13782``)."""
+        ...
+
+    def find_tickets(self, query: TicketQuery) -> Sequence[Ticket]:
+        """Up to ``query.limit`` tickets matching ``query``, in its order."""
+        ...
+
+    def count_tickets(self, query: TicketQuery) -> int:
+        """How many tickets match ``query``, ignoring its limit and position."""
+        ...
+
+    # The activity log and who takes part.
+
+    def append_activity(self, activity: Activity) -> Activity:
+        """Append to the ticket's log and return the entry with its ``seq``.
+
+        ``seq`` is one more than the ticket's last entry; appends by
+        concurrent transactions never conflict with each other.
+        """
+        ...
+
+    def list_activities(self, ticket_id: str, *, include_internal: bool) -> Sequence[Activity]:
+        """The ticket's log in ``seq`` order, without internal entries unless asked."""
+        ...
+
+    def add_collaborator(self, collaborator: Collaborator) -> None:
+        """Share the ticket with a contact; adding one twice keeps the first."""
+        ...
+
+    def remove_collaborator(self, ticket_id: str, contact_id: str) -> bool:
+        """Stop sharing; False when the contact was no collaborator."""
+        ...
+
+    def list_collaborators(self, ticket_id: str) -> Sequence[Collaborator]:
+        """The ticket's collaborators, in the order they were added."""
+        ...
+
+    def set_notifications(self, ticket_id: str, contact_id: str, enabled: bool) -> None:
+        """Switch a participant's notifications about one ticket on or off."""
+        ...
+
+    def muted_contacts(self, ticket_id: str) -> frozenset[str]:
+        """The contacts who switched this ticket's notifications off."""
+        ...
+
+    # Timers.
+
+    def add_timers(self, timers: Collection[Timer]) -> None:
+        """Store new pending timers."""
+        ...
+
+    def cancel_timers(self, ticket_id: str, now: datetime) -> int:
+        """Cancel every pending timer of the ticket; returns how many."""
+        ...
+
+    def pending_timers(self, ticket_id: str) -> Sequence[Timer]:
+        """The ticket's pending timers, soonest first."""
+        ...
+
+    def claim_due_timers(self, now: datetime, limit: int) -> Sequence[Timer]:
+        """Up to ``limit`` pending timers due at ``now``, oldest due first.
+
+        The claim lasts until this transaction ends: a concurrent transaction
+        never claims the same timer (it skips it), and a rolled-back claim
+        leaves the timer pending for the next sweep.
+        """
+        ...
+
+    def finish_timer(self, timer_id: str, state: TimerState, now: datetime) -> None:
+        """Mark a claimed timer ``fired`` or ``skipped`` at ``now``."""
+        ...
+
+    def next_timer_due(self) -> datetime | None:
+        """When the soonest pending timer is due, or None without any."""
+        ...
+
+    # The outbox.
+
+    def add_events(self, events: Collection[Event]) -> None:
+        """Write domain events to the outbox, in this transaction."""
+        ...
+
+    def list_events(self, ticket_id: str | None = None) -> Sequence[Event]:
+        """Outbox events, oldest first; only the ticket's when ``ticket_id`` is given."""
+        ...
+
+
+class Store(Protocol):
+    """A storage back end: hands out units of work."""
+
+    def unit_of_work(self) -> AbstractContextManager[UnitOfWork]:
+        """A transaction: commits when the block ends, rolls back when it raises."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and files."""
+        ...
+
+
+def scan_order(timers: Iterator[Timer]) -> list[Timer]:
+    """Timers oldest due first, ties broken by id: the order sweeps fire them in."""
+    return sorted(timers, key=lambda timer: (timer.due_at, timer.id))
