@@ -126,7 +126,7 @@ class Contact:
     """
 
     id: str = attrs.field(factory=new_id)
-    email: str = attrs.field(converter=str.lower)
+    email: str = attrs.field(converter=lambda value: str(value).strip().lower())
     full_name: str
     role: Role = Role.CUSTOMER
     state: ContactState = ContactState.ACTIVE
