@@ -24,6 +24,11 @@ def _aware(_instance: object, attribute: attrs.Attribute[Any], value: datetime |
         raise ValueError(f"{attribute.name} must be a timezone-aware datetime, got {value!r}")
 
 
+def normalize_email(email: str) -> str:
+    """E-mail addresses compare case-insensitively: store them stripped and lower-case."""
+    return email.strip().lower()
+
+
 class Role(enum.StrEnum):
     """What a contact is on the portal."""
 
@@ -126,7 +131,7 @@ class Contact:
     """
 
     id: str = attrs.field(factory=new_id)
-    email: str = attrs.field(converter=lambda value: str(value).strip().lower())
+    email: str = attrs.field(converter=normalize_email)
     full_name: str
     role: Role = Role.CUSTOMER
     state: ContactState = ContactState.ACTIVE
