@@ -1,1 +1,135 @@
 """supportdesk: the back end of a customer support portal, embedded in your application."""
+
+from __future__ import annotations
+
+from ._errors import AttachmentRejected as AttachmentRejected
+from ._errors import Conflict as Conflict
+from ._errors import InvalidTransition as InvalidTransition
+from ._errors import NotFound as NotFound
+from ._errors import PermissionDenied as PermissionDenied
+from ._errors import StorageError as StorageError
+from ._errors import SupportDeskError as SupportDeskError
+from ._errors import ValidationError as ValidationError
+from ._errors import WorkflowDefinitionError as WorkflowDefinitionError
+from ._models import Activity as Activity
+from ._models import ActivityKind as ActivityKind
+from ._models import AttachmentRule as AttachmentRule
+from ._models import Collaborator as Collaborator
+from ._models import Contact as Contact
+from ._models import ContactState as ContactState
+from ._models import Desk as Desk
+from ._models import Event as Event
+from ._models import EventKind as EventKind
+from ._models import FieldKind as FieldKind
+from ._models import FieldSpec as FieldSpec
+from ._models import FieldValue as FieldValue
+from ._models import FollowUpPolicy as FollowUpPolicy
+from ._models import Organization as Organization
+from ._models import Priority as Priority
+from ._models import RequestType as RequestType
+from ._models import Role as Role
+from ._models import Ticket as Ticket
+from ._models import Timer as Timer
+from ._models import TimerState as TimerState
+from ._serialization import from_data as from_data
+from ._serialization import to_data as to_data
+from .access import Explanation as Explanation
+from .access import Grant as Grant
+from .access import TicketScope as TicketScope
+from .access import explain as explain
+from .access import ticket_scope as ticket_scope
+from .clock import ALWAYS_OPEN as ALWAYS_OPEN
+from .clock import AlwaysOpen as AlwaysOpen
+from .clock import BusinessCalendar as BusinessCalendar
+from .clock import Calendar as Calendar
+from .clock import Clock as Clock
+from .clock import FakeClock as FakeClock
+from .clock import SystemClock as SystemClock
+from .desk import Page as Page
+from .desk import SupportDesk as SupportDesk
+from .desk import SweepReport as SweepReport
+from .desk import TicketList as TicketList
+from .desk import TicketView as TicketView
+from .forms import Submission as Submission
+from .forms import describe_form as describe_form
+from .forms import validate_submission as validate_submission
+from .storage.memory import MemoryStore as MemoryStore
+from .storage.protocol import Store as Store
+from .storage.protocol import TicketQuery as TicketQuery
+from .storage.protocol import TicketSort as TicketSort
+from .storage.protocol import UnitOfWork as UnitOfWork
+from .workflow import DEFAULT_WORKFLOW as DEFAULT_WORKFLOW
+from .workflow import Party as Party
+from .workflow import StatusCategory as StatusCategory
+from .workflow import StatusSpec as StatusSpec
+from .workflow import TimerSpec as TimerSpec
+from .workflow import TransitionSpec as TransitionSpec
+from .workflow import Workflow as Workflow
+from .workflow import WorkflowDefinition as WorkflowDefinition
+
+__all__ = [
+    "ALWAYS_OPEN",
+    "DEFAULT_WORKFLOW",
+    "Activity",
+    "ActivityKind",
+    "AlwaysOpen",
+    "AttachmentRejected",
+    "AttachmentRule",
+    "BusinessCalendar",
+    "Calendar",
+    "Clock",
+    "Collaborator",
+    "Conflict",
+    "Contact",
+    "ContactState",
+    "Desk",
+    "Event",
+    "EventKind",
+    "Explanation",
+    "FakeClock",
+    "FieldKind",
+    "FieldSpec",
+    "FieldValue",
+    "FollowUpPolicy",
+    "Grant",
+    "InvalidTransition",
+    "MemoryStore",
+    "NotFound",
+    "Organization",
+    "Page",
+    "Party",
+    "PermissionDenied",
+    "Priority",
+    "RequestType",
+    "Role",
+    "StatusCategory",
+    "StatusSpec",
+    "StorageError",
+    "Store",
+    "Submission",
+    "SupportDesk",
+    "SupportDeskError",
+    "SweepReport",
+    "SystemClock",
+    "Ticket",
+    "TicketList",
+    "TicketQuery",
+    "TicketScope",
+    "TicketSort",
+    "TicketView",
+    "Timer",
+    "TimerSpec",
+    "TimerState",
+    "TransitionSpec",
+    "UnitOfWork",
+    "ValidationError",
+    "Workflow",
+    "WorkflowDefinition",
+    "WorkflowDefinitionError",
+    "describe_form",
+    "explain",
+    "from_data",
+    "ticket_scope",
+    "to_data",
+    "validate_submission",
+]

@@ -115,6 +115,27 @@ class TimerState(enum.StrEnum):
     CANCELED = "canceled"
 
 
+class EventKind(enum.StrEnum):
+    """The domain events use cases write to the outbox."""
+
+    TICKET_CREATED = "ticket_created"
+    PUBLIC_UPDATE = "public_update"
+    INTERNAL_NOTE = "internal_note"
+    STATUS_CHANGED = "status_changed"
+    ASSIGNED = "assigned"
+    REMINDER_DUE = "reminder_due"
+    CLOSING_SOON = "closing_soon"
+    AUTO_RESOLVED = "auto_resolved"
+    AUTO_CLOSED = "auto_closed"
+    COLLABORATOR_ADDED = "collaborator_added"
+    FOLLOW_UP_CREATED = "follow_up_created"
+    ESCALATED = "escalated"
+    SIGNUP_REQUESTED = "signup_requested"
+    APPROVAL_NEEDED = "approval_needed"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
 @attrs.frozen(kw_only=True)
 class Organization:
     """A customer organisation (an agency, a company) whose members may share tickets."""
@@ -276,7 +297,7 @@ class Event:
     """A domain event, written to the outbox in the transaction of its change."""
 
     id: str = attrs.field(factory=new_id)
-    kind: str
+    kind: EventKind
     at: datetime = attrs.field(validator=_aware)
     ticket_id: str | None = None
     actor_id: str | None = None

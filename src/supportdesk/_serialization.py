@@ -52,12 +52,16 @@ def _structure_fields(value: Any, _type: Any) -> dict[str, FieldValue]:
     return {str(key): _structure_field_value(item, FieldValue) for key, item in value.items()}
 
 
+def _is_field_values(type_: Any) -> bool:
+    return bool(type_ == Mapping[str, FieldValue])
+
+
 _converter.register_unstructure_hook(datetime, lambda value: value.isoformat())
 _converter.register_structure_hook(datetime, _structure_datetime)
 _converter.register_unstructure_hook(timedelta, lambda value: value.total_seconds())
 _converter.register_structure_hook(timedelta, lambda value, _type: timedelta(seconds=value))
-_converter.register_unstructure_hook(Mapping[str, FieldValue], _unstructure_fields)
-_converter.register_structure_hook(Mapping[str, FieldValue], _structure_fields)
+_converter.register_unstructure_hook_func(_is_field_values, _unstructure_fields)
+_converter.register_structure_hook_func(_is_field_values, _structure_fields)
 
 
 def to_data(model: object) -> Any:

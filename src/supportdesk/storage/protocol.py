@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
@@ -136,6 +136,14 @@ class UnitOfWork(Protocol):
         """
         ...
 
+    def touch_ticket(self, ticket_id: str, at: datetime) -> None:
+        """Move the ticket's ``updated_at`` forward to ``at`` without a version check.
+
+        Appends (updates, notes) use this so that they never conflict with each
+        other; a later ``updated_at`` is never moved back.
+        """
+        ...
+
     def get_ticket(self, ticket_id: str) -> Ticket | None:
         """The ticket with that id, whoever asks: access is the caller's job."""
         ...
@@ -238,8 +246,3 @@ class Store(Protocol):
     def close(self) -> None:
         """Release connections and files."""
         ...
-
-
-def scan_order(timers: Iterator[Timer]) -> list[Timer]:
-    """Timers oldest due first, ties broken by id: the order sweeps fire them in."""
-    return sorted(timers, key=lambda timer: (timer.due_at, timer.id))

@@ -1,0 +1,874 @@
+"""SupportDesk, the facade: every use case is one method and one unit of work."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TypeVar
+
+import attrs
+
+from . import access
+from ._errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
+from ._models import (
+    Activity,
+    ActivityKind,
+    Collaborator,
+    Contact,
+    ContactState,
+    Desk,
+    Event,
+    EventKind,
+    FollowUpPolicy,
+    Organization,
+    Priority,
+    RequestType,
+    Ticket,
+    Timer,
+    TimerState,
+)
+from .clock import ALWAYS_OPEN, Calendar, Clock, SystemClock
+from .forms import Submission, validate_submission
+from .storage.protocol import Store, TicketQuery, TicketSort, UnitOfWork
+from .workflow import DEFAULT_WORKFLOW, Party, StatusCategory, Workflow
+
+T = TypeVar("T")
+
+
+class TicketList(enum.StrEnum):
+    """The ticket lists a portal shows."""
+
+    CREATED_BY_ME = "created_by_me"
+    """Tickets the actor requested ("My requests")."""
+    ORGANIZATION = "organization"
+    """Tickets of the actor's organisation the actor may see ("All")."""
+    COLLABORATING = "collaborating"
+    """Tickets shared with the actor as a collaborator ("My Collaborator Cases")."""
+    VISIBLE = "visible"
+    """Every ticket the actor may see (an agent's queue)."""
+
+
+@attrs.frozen(kw_only=True)
+class Page:
+    """One page of a ticket list with the list's total count."""
+
+    tickets: tuple[Ticket, ...]
+    total: int
+    """How many tickets the whole list holds, over all pages."""
+    next_cursor: str | None
+    """Pass as ``cursor`` for the next page; None on the last page."""
+
+
+@attrs.frozen(kw_only=True)
+class TicketView:
+    """A ticket as one actor may see it: the ticket page of a portal."""
+
+    ticket: Ticket
+    desk: Desk
+    request_type: RequestType
+    activities: tuple[Activity, ...]
+    """The activity log, without internal entries for customers."""
+    shared_with: tuple[Contact, ...]
+    """The collaborators ("Shared with")."""
+    actions: tuple[str, ...]
+    """The workflow triggers this actor may fire now."""
+    notifications_on: bool
+
+
+@attrs.frozen(kw_only=True)
+class SweepReport:
+    """What one :meth:`SupportDesk.run_due_timers` call did."""
+
+    fired: int = 0
+    """Reminders sent and automatic transitions made."""
+    skipped: int = 0
+    """Timers void at firing: the ticket had moved on, or a later milestone was due too."""
+    batches: int = 0
+
+
+@attrs.frozen
+class _Context:
+    """A ticket loaded for one actor inside a unit of work."""
+
+    work: UnitOfWork
+    actor: Contact
+    ticket: Ticket
+    collaborator_ids: frozenset[str]
+    party: Party
+
+
+_TIMER_ACTIVITY = {"resolve": ActivityKind.AUTO_RESOLVED, "close": ActivityKind.AUTO_CLOSED}
+_TIMER_EVENT = {"resolve": EventKind.AUTO_RESOLVED, "close": EventKind.AUTO_CLOSED}
+
+
+class SupportDesk:
+    """The support portal's back end.  Every use case takes the acting contact.
+
+    A ticket the actor may not see raises :class:`~supportdesk.NotFound`,
+    exactly as a ticket that does not exist.  Each call is one transaction:
+    it either happens whole, events included, or not at all.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Clock | None = None,
+        workflow: Workflow | None = None,
+        calendar: Calendar = ALWAYS_OPEN,
+    ) -> None:
+        self._store = store
+        self._clock: Clock = clock or SystemClock()
+        self.workflow = workflow or Workflow(DEFAULT_WORKFLOW)
+        self._calendar = calendar
+
+    @classmethod
+    def in_memory(
+        cls, *, clock: Clock | None = None, workflow: Workflow | None = None
+    ) -> SupportDesk:
+        """A desk on a fresh :class:`~supportdesk.storage.memory.MemoryStore`."""
+        from .storage.memory import MemoryStore
+
+        return cls(MemoryStore(), clock=clock, workflow=workflow)
+
+    def dispose(self) -> None:
+        """Release the store's connections and files."""
+        self._store.close()
+
+    # Directory (trusted host code: no actor).
+
+    def add_organization(self, organization: Organization) -> Organization:
+        """Store a customer organisation."""
+        _require_text("name", organization.name)
+        with self._store.unit_of_work() as work:
+            work.put_organization(organization)
+        return organization
+
+    def add_contact(self, contact: Contact) -> Contact:
+        """Store a portal account; its e-mail must be unique (case-insensitive)."""
+        with self._store.unit_of_work() as work:
+            self._check_contact(work, contact)
+            work.put_contact(contact)
+        return contact
+
+    def _check_contact(self, work: UnitOfWork, contact: Contact) -> None:
+        errors: dict[str, str] = {}
+        if "@" not in contact.email:
+            errors["email"] = f"{contact.email!r} is not an e-mail address"
+        if not contact.full_name.strip():
+            errors["full_name"] = "a contact needs a name"
+        if contact.organization_id and work.get_organization(contact.organization_id) is None:
+            errors["organization_id"] = f"no organisation {contact.organization_id!r}"
+        unknown = sorted(d for d in contact.desk_ids if work.get_desk(d) is None)
+        if unknown:
+            errors["desk_ids"] = f"no such desks: {', '.join(unknown)}"
+        if errors:
+            raise ValidationError(errors)
+
+    def get_contact(self, contact_id: str) -> Contact:
+        """The contact with that id, for the host's own login code (unscoped)."""
+        with self._store.unit_of_work() as work:
+            return _found(work.get_contact(contact_id), "contact", contact_id)
+
+    def find_contact(self, email: str) -> Contact:
+        """The contact with that e-mail, for the host's own login code (unscoped)."""
+        with self._store.unit_of_work() as work:
+            return _found(work.get_contact_by_email(email), "contact", email)
+
+    def add_desk(self, desk: Desk) -> Desk:
+        """Store a service desk; its key (``HHA``) must be unique and upper-case."""
+        if not (desk.key.isalnum() and desk.key.isupper() and 2 <= len(desk.key) <= 10):
+            raise ValidationError(
+                {"key": f"use 2 to 10 upper-case letters or digits: {desk.key!r}"}
+            )
+        _require_text("name", desk.name)
+        with self._store.unit_of_work() as work:
+            work.put_desk(desk)
+        return desk
+
+    def add_request_type(self, request_type: RequestType) -> RequestType:
+        """Store a request type and its form on an existing desk."""
+        _require_text("name", request_type.name)
+        keys = [spec.key for spec in request_type.fields]
+        if len(set(keys)) != len(keys):
+            raise ValidationError({"fields": "two fields share a key"})
+        with self._store.unit_of_work() as work:
+            _found(work.get_desk(request_type.desk_id), "desk", request_type.desk_id)
+            work.put_request_type(request_type)
+        return request_type
+
+    # Reading the catalogue.
+
+    def list_desks(self, actor: Contact) -> Sequence[Desk]:
+        """The desks the portal shows on its home page."""
+        with self._store.unit_of_work() as work:
+            self._refresh(work, actor)
+            return work.list_desks()
+
+    def list_request_types(self, actor: Contact, desk_id: str) -> Sequence[RequestType]:
+        """A desk's request types, in the order they were added."""
+        with self._store.unit_of_work() as work:
+            self._refresh(work, actor)
+            _found(work.get_desk(desk_id), "desk", desk_id)
+            return work.list_request_types(desk_id)
+
+    # Opening and reading tickets.
+
+    def open_ticket(
+        self,
+        actor: Contact,
+        request_type_id: str,
+        submission: Submission,
+        *,
+        requester_id: str | None = None,
+        priority: Priority = Priority.MEDIUM,
+    ) -> Ticket:
+        """Raise a request: validate the form, allocate the reference, start the workflow.
+
+        Agents may raise a request on a customer's behalf with ``requester_id``.
+        """
+        now = self._clock.now()
+        with self._store.unit_of_work() as work:
+            actor = self._refresh(work, actor)
+            request_type = _found(
+                work.get_request_type(request_type_id), "request type", request_type_id
+            )
+            fields = validate_submission(request_type, submission, staff=access.is_staff(actor))
+            requester = self._requester(work, actor, requester_id)
+            desk = _found(work.get_desk(request_type.desk_id), "desk", request_type.desk_id)
+            ticket = Ticket(
+                reference=f"{desk.key}-{work.allocate_reference(desk.id)}",
+                desk_id=desk.id,
+                request_type_id=request_type.id,
+                summary=submission.summary.strip(),
+                description=submission.description.strip(),
+                fields=fields,
+                status=self.workflow.initial,
+                priority=priority,
+                requester_id=requester.id,
+                organization_id=requester.organization_id,
+                shared_with_organization=desk.share_with_organization,
+                created_at=now,
+                updated_at=now,
+            )
+            self._start(work, actor, ticket, now)
+            return ticket
+
+    def _requester(self, work: UnitOfWork, actor: Contact, requester_id: str | None) -> Contact:
+        if requester_id is None or requester_id == actor.id:
+            return actor
+        if not access.is_staff(actor):
+            raise PermissionDenied("raise a request for someone else", "only agents may")
+        requester = work.get_contact(requester_id)
+        if requester is None or requester.state is not ContactState.ACTIVE:
+            raise ValidationError({"requester_id": f"no active contact {requester_id!r}"})
+        return requester
+
+    def _start(self, work: UnitOfWork, actor: Contact, ticket: Ticket, now: datetime) -> None:
+        work.insert_ticket(ticket)
+        self._log(work, ticket, ActivityKind.CREATED, actor.id, now, body=ticket.description)
+        self._emit(work, ticket, EventKind.TICKET_CREATED, actor.id, now)
+        work.add_timers(self.workflow.plan_timers(ticket, now, self._calendar))
+
+    def get_ticket(self, actor: Contact, reference: str) -> Ticket:
+        """The ticket with that reference (or id), if the actor may see it."""
+        with self._store.unit_of_work() as work:
+            return self._load(work, actor, reference).ticket
+
+    def view_ticket(self, actor: Contact, reference: str) -> TicketView:
+        """Everything a ticket page shows this actor, internal entries only for staff."""
+        with self._store.unit_of_work() as work:
+            ctx = self._load(work, actor, reference)
+            ticket = ctx.ticket
+            shared_with = tuple(
+                _found(work.get_contact(c.contact_id), "contact", c.contact_id)
+                for c in work.list_collaborators(ticket.id)
+            )
+            return TicketView(
+                ticket=ticket,
+                desk=_found(work.get_desk(ticket.desk_id), "desk", ticket.desk_id),
+                request_type=_found(
+                    work.get_request_type(ticket.request_type_id),
+                    "request type",
+                    ticket.request_type_id,
+                ),
+                activities=tuple(
+                    work.list_activities(ticket.id, include_internal=access.is_staff(ctx.actor))
+                ),
+                shared_with=shared_with,
+                actions=self.workflow.allowed_triggers(ticket.status, ctx.party),
+                notifications_on=ctx.actor.id not in work.muted_contacts(ticket.id),
+            )
+
+    def explain_access(self, contact_id: str, reference: str) -> access.Explanation:
+        """Why a contact may or may not see a ticket, for support staff (unscoped)."""
+        with self._store.unit_of_work() as work:
+            contact = _found(work.get_contact(contact_id), "contact", contact_id)
+            ticket = self._find(work, reference)
+            ids = frozenset(c.contact_id for c in work.list_collaborators(ticket.id))
+            return access.explain(contact, ticket, ids)
+
+    # Updates and notes.
+
+    def share_update(self, actor: Contact, reference: str, body: str) -> Ticket:
+        """Add a public update; returns the ticket it landed on.
+
+        A customer's update moves the ticket back to support.  On a closed
+        ticket the desk's follow-up policy decides: a new linked ticket (the
+        default), a reopen, or a refusal.
+        """
+        _require_text("body", body)
+        now = self._clock.now()
+        with self._store.unit_of_work() as work:
+            ctx = self._load(work, actor, reference)
+            if self.workflow.category(ctx.ticket.status) is StatusCategory.CLOSED:
+                return self._update_closed(ctx, body, now)
+            self._log(work, ctx.ticket, ActivityKind.PUBLIC_UPDATE, ctx.actor.id, now, body=body)
+            self._emit(work, ctx.ticket, EventKind.PUBLIC_UPDATE, ctx.actor.id, now, body=body)
+            if ctx.party is Party.AGENT:
+                work.touch_ticket(ctx.ticket.id, now)
+                return _found(work.get_ticket(ctx.ticket.id), "ticket", reference)
+            return self._fire(ctx, "share_update", now)
+
+    def _update_closed(self, ctx: _Context, body: str, now: datetime) -> Ticket:
+        ticket = ctx.ticket
+        desk = _found(ctx.work.get_desk(ticket.desk_id), "desk", ticket.desk_id)
+        closed_at = ticket.closed_at or ticket.updated_at
+        window_over = desk.follow_up_window is not None and now - closed_at > desk.follow_up_window
+        if desk.follow_up_policy is FollowUpPolicy.REFUSE or window_over:
+            raise InvalidTransition(ticket.status, "share_update", ctx.party.value, ())
+        if desk.follow_up_policy is FollowUpPolicy.REOPEN:
+            reopened = self._reopen_closed(ctx, now)
+            self._log(ctx.work, reopened, ActivityKind.PUBLIC_UPDATE, ctx.actor.id, now, body=body)
+            self._emit(ctx.work, reopened, EventKind.PUBLIC_UPDATE, ctx.actor.id, now, body=body)
+            return reopened
+        return self._follow_up(ctx, body, now)
+
+    def _reopen_closed(self, ctx: _Context, now: datetime) -> Ticket:
+        target = self.workflow.definition.reopen_to
+        if target is None or ctx.party is Party.CUSTOMER:
+            raise InvalidTransition(ctx.ticket.status, "share_update", ctx.party.value, ())
+        return self._move(ctx, "share_update", target, now)
+
+    def _follow_up(self, ctx: _Context, body: str, now: datetime) -> Ticket:
+        original = ctx.ticket
+        if ctx.party not in (Party.REQUESTER, Party.COLLABORATOR, Party.AGENT):
+            raise InvalidTransition(original.status, "share_update", ctx.party.value, ())
+        desk = _found(ctx.work.get_desk(original.desk_id), "desk", original.desk_id)
+        requester_id = ctx.actor.id if ctx.party is not Party.AGENT else original.requester_id
+        follow_up = Ticket(
+            reference=f"{desk.key}-{ctx.work.allocate_reference(desk.id)}",
+            desk_id=original.desk_id,
+            request_type_id=original.request_type_id,
+            summary=original.summary,
+            description=body,
+            fields=original.fields,
+            status=self.workflow.initial,
+            priority=original.priority,
+            requester_id=requester_id,
+            organization_id=original.organization_id,
+            shared_with_organization=original.shared_with_organization,
+            created_at=now,
+            updated_at=now,
+            follow_up_of=original.id,
+        )
+        self._start(ctx.work, ctx.actor, follow_up, now)
+        for collaborator in ctx.work.list_collaborators(original.id):
+            if collaborator.contact_id != requester_id:
+                ctx.work.add_collaborator(attrs.evolve(collaborator, ticket_id=follow_up.id))
+        if original.requester_id != requester_id:
+            ctx.work.add_collaborator(
+                Collaborator(
+                    ticket_id=follow_up.id,
+                    contact_id=original.requester_id,
+                    added_by=ctx.actor.id,
+                    added_at=now,
+                )
+            )
+        data = {"follow_up_of": original.reference}
+        self._log(ctx.work, follow_up, ActivityKind.FOLLOW_UP_CREATED, ctx.actor.id, now, data=data)
+        self._emit(ctx.work, follow_up, EventKind.FOLLOW_UP_CREATED, ctx.actor.id, now, **data)
+        return follow_up
+
+    def add_note(self, actor: Contact, reference: str, body: str) -> Activity:
+        """Add an internal note: agents only, never shown to customers."""
+        _require_text("body", body)
+        now = self._clock.now()
+        with self._store.unit_of_work() as work:
+            ctx = self._load(work, actor, reference)
+            if ctx.party is not Party.AGENT:
+                raise PermissionDenied("add an internal note", "only agents may")
+            note = self._log(
+                work,
+                ctx.ticket,
+                ActivityKind.INTERNAL_NOTE,
+                ctx.actor.id,
+                now,
+                body=body,
+                internal=True,
+            )
+            self._emit(work, ctx.ticket, EventKind.INTERNAL_NOTE, ctx.actor.id, now, body=body)
+            work.touch_ticket(ctx.ticket.id, now)
+            return note
+
+    # Workflow.
+
+    def transition(
+        self,
+        actor: Contact,
+        reference: str,
+        trigger: str,
+        *,
+        comment: str = "",
+        expected_version: int | None = None,
+    ) -> Ticket:
+        """Fire any workflow trigger; the named methods below are shortcuts.
+
+        ``expected_version`` guards a change made from a page the actor read
+        earlier: if the ticket changed since, :class:`~supportdesk.Conflict`.
+        """
+        now = self._clock.now()
+        with self._store.unit_of_work() as work:
+            ctx = self._load(work, actor, reference)
+            if expected_version is not None and expected_version != ctx.ticket.version:
+                raise Conflict("ticket", ctx.ticket.reference, "it changed since it was read")
+            ticket = self._fire(ctx, trigger, now)
+            if comment.strip():
+                self._log(work, ticket, ActivityKind.PUBLIC_UPDATE, ctx.actor.id, now, body=comment)
+                self._emit(work, ticket, EventKind.PUBLIC_UPDATE, ctx.actor.id, now, body=comment)
+            return ticket
+
+    def resolve(self, actor: Contact, reference: str, comment: str = "") -> Ticket:
+        """Resolve the ticket ("Resolve this issue")."""
+        return self.transition(actor, reference, "resolve", comment=comment)
+
+    def close(self, actor: Contact, reference: str, comment: str = "") -> Ticket:
+        """Close the ticket ("Close Case")."""
+        return self.transition(actor, reference, "close", comment=comment)
+
+    def cancel(self, actor: Contact, reference: str, comment: str = "") -> Ticket:
+        """Cancel the request: the requester's own withdrawal."""
+        return self.transition(actor, reference, "cancel", comment=comment)
+
+    def reopen(self, actor: Contact, reference: str, comment: str = "") -> Ticket:
+        """Send a resolved ticket back to support (agents)."""
+        return self.transition(actor, reference, "reopen", comment=comment)
+
+    def ask_customer(self, actor: Contact, reference: str, body: str) -> Ticket:
+        """An agent's public reply that waits for the customer."""
+        _require_text("body", body)
+        return self.transition(actor, reference, "ask_customer", comment=body)
+
+    def escalate(self, actor: Contact, reference: str, reason: str = "") -> Ticket:
+        """Raise the priority one step and flag the ticket as escalated."""
+        now = self._clock.now()
+        with self._store.unit_of_work() as work:
+            ctx = self._load(work, actor, reference)
+            self.workflow.fire(ctx.ticket.status, "escalate", ctx.party)
+            ticket = ctx.ticket
+            raised = Priority(min(ticket.priority + 1, Priority.HIGHEST))
+            escalated = _changed(ticket, now, priority=raised, escalated=True)
+            work.update_ticket(escalated)
+            data = {"priority": raised.name.lower()}
+            self._log(
+                work, escalated, ActivityKind.ESCALATED, ctx.actor.id, now, body=reason, data=data
+            )
+            self._emit(
+                work, escalated, EventKind.ESCALATED, ctx.actor.id, now, reason=reason, **data
+            )
+            return escalated
+
+    def assign(self, actor: Contact, reference: str, assignee_id: str) -> Ticket:
+        """Assign the ticket to an agent of its desk (or an admin)."""
+        now = self._clock.now()
+        with self._store.unit_of_work() as work:
+            ctx = self._load(work, actor, reference)
+            assignee = work.get_contact(assignee_id)
+            if assignee is None or access.ticket_scope(assignee).grant(ctx.ticket, ()) not in (
+                access.Grant.ADMIN,
+                access.Grant.DESK_AGENT,
+            ):
+                raise ValidationError(
+                    {"assignee_id": "assign to an active agent of the ticket's desk"}
+                )
+            if ctx.ticket.status == self.workflow.initial or self.workflow.can_fire(
+                ctx.ticket.status, "assign", ctx.party
+            ):
+                ticket = self._fire(ctx, "assign", now, assignee_id=assignee.id)
+            else:
+                ticket = _changed(ctx.ticket, now, assignee_id=assignee.id)
+                work.update_ticket(ticket)
+            data = {"assignee": assignee.full_name}
+            self._log(work, ticket, ActivityKind.ASSIGNED, ctx.actor.id, now, data=data)
+            self._emit(work, ticket, EventKind.ASSIGNED, ctx.actor.id, now, assignee_id=assignee.id)
+            return ticket
+
+    def wait_for(self, actor: Contact, reference: str, whom: str, comment: str = "") -> Ticket:
+        """Park the ticket while a third party (``whom``) acts."""
+        _require_text("whom", whom)
+        now = self._clock.now()
+        with self._store.unit_of_work() as work:
+            ctx = self._load(work, actor, reference)
+            ticket = self._fire(ctx, "wait_for", now, sub_status=whom.strip())
+            if comment.strip():
+                self._log(work, ticket, ActivityKind.PUBLIC_UPDATE, ctx.actor.id, now, body=comment)
+            return ticket
+
+    def _fire(self, ctx: _Context, trigger: str, now: datetime, **changes: object) -> Ticket:
+        target = self.workflow.fire(ctx.ticket.status, trigger, ctx.party)
+        if target == ctx.ticket.status and not changes:
+            ctx.work.touch_ticket(ctx.ticket.id, now)
+            return _found(ctx.work.get_ticket(ctx.ticket.id), "ticket", ctx.ticket.reference)
+        return self._move(ctx, trigger, target, now, **changes)
+
+    def _move(
+        self, ctx: _Context, trigger: str, target: str, now: datetime, **changes: object
+    ) -> Ticket:
+        """Change the ticket's status (or only its fields when it stays), with timers and log."""
+        ticket = ctx.ticket
+        if target == ticket.status:
+            moved = _changed(ticket, now, **changes)
+            ctx.work.update_ticket(moved)
+            return moved
+        moved = self._entered(ticket, target, now, **changes)
+        ctx.work.update_ticket(moved)
+        ctx.work.cancel_timers(ticket.id, now)
+        ctx.work.add_timers(self.workflow.plan_timers(moved, now, self._calendar))
+        data = {"from": ticket.status, "to": target, "trigger": trigger}
+        kind = ActivityKind.STATUS_CHANGED
+        event = EventKind.STATUS_CHANGED
+        if ctx.party is Party.SYSTEM:
+            kind = _TIMER_ACTIVITY.get(trigger, kind)
+            event = _TIMER_EVENT.get(trigger, event)
+        actor_id = None if ctx.party is Party.SYSTEM else ctx.actor.id
+        self._log(ctx.work, moved, kind, actor_id, now, data=data)
+        self._emit(ctx.work, moved, event, actor_id, now, **data)
+        return moved
+
+    def _entered(self, ticket: Ticket, target: str, now: datetime, **changes: object) -> Ticket:
+        category = self.workflow.category(target)
+        resolved_at = ticket.resolved_at
+        if category is StatusCategory.RESOLVED or (
+            category is StatusCategory.CLOSED and resolved_at is None
+        ):
+            resolved_at = now
+        elif category in (StatusCategory.OPEN, StatusCategory.WAITING):
+            resolved_at = None
+        closed_at = now if category is StatusCategory.CLOSED else None
+        sub_status = changes.pop("sub_status", None)
+        return _changed(
+            ticket,
+            now,
+            status=target,
+            sub_status=sub_status,
+            status_epoch=ticket.status_epoch + 1,
+            resolved_at=resolved_at,
+            closed_at=closed_at,
+            **changes,
+        )
+
+    # Collaborators and preferences.
+
+    def add_collaborator(self, actor: Contact, reference: str, email: str) -> Collaborator:
+        """Share the ticket with an existing active contact, in or outside the organisation."""
+        now = self._clock.now()
+        with self._store.unit_of_work() as work:
+            ctx = self._load(work, actor, reference)
+            if ctx.party is Party.CUSTOMER:
+                raise PermissionDenied(
+                    "add a collaborator", "only the requester, a collaborator or an agent may"
+                )
+            contact = work.get_contact_by_email(email)
+            if contact is None or contact.state is not ContactState.ACTIVE:
+                raise ValidationError({"email": f"{email} is not an active contact of this portal"})
+            if contact.id == ctx.ticket.requester_id or contact.id in ctx.collaborator_ids:
+                raise ValidationError({"email": f"{email} already takes part in this ticket"})
+            collaborator = Collaborator(
+                ticket_id=ctx.ticket.id, contact_id=contact.id, added_by=ctx.actor.id, added_at=now
+            )
+            work.add_collaborator(collaborator)
+            data = {"contact": contact.full_name}
+            self._log(
+                work, ctx.ticket, ActivityKind.COLLABORATOR_ADDED, ctx.actor.id, now, data=data
+            )
+            self._emit(
+                work,
+                ctx.ticket,
+                EventKind.COLLABORATOR_ADDED,
+                ctx.actor.id,
+                now,
+                contact_id=contact.id,
+            )
+            work.touch_ticket(ctx.ticket.id, now)
+            return collaborator
+
+    def remove_collaborator(self, actor: Contact, reference: str, contact_id: str) -> None:
+        """Stop sharing the ticket with a contact (requester, agents, or the collaborator)."""
+        now = self._clock.now()
+        with self._store.unit_of_work() as work:
+            ctx = self._load(work, actor, reference)
+            if ctx.party not in (Party.REQUESTER, Party.AGENT) and ctx.actor.id != contact_id:
+                raise PermissionDenied(
+                    "remove a collaborator", "only the requester or an agent may"
+                )
+            contact = work.get_contact(contact_id)
+            if contact is None or not work.remove_collaborator(ctx.ticket.id, contact_id):
+                raise NotFound("collaborator", contact_id)
+            data = {"contact": contact.full_name}
+            self._log(
+                work, ctx.ticket, ActivityKind.COLLABORATOR_REMOVED, ctx.actor.id, now, data=data
+            )
+
+    def set_notifications(self, actor: Contact, reference: str, enabled: bool) -> None:
+        """Switch the actor's notifications about this ticket on or off."""
+        with self._store.unit_of_work() as work:
+            ctx = self._load(work, actor, reference)
+            work.set_notifications(ctx.ticket.id, ctx.actor.id, enabled)
+
+    def set_organization_sharing(self, actor: Contact, reference: str, shared: bool) -> Ticket:
+        """Share the ticket with the requester's organisation, or stop (requester, agents)."""
+        now = self._clock.now()
+        with self._store.unit_of_work() as work:
+            ctx = self._load(work, actor, reference)
+            if ctx.party not in (Party.REQUESTER, Party.AGENT):
+                raise PermissionDenied("change sharing", "only the requester or an agent may")
+            ticket = _changed(ctx.ticket, now, shared_with_organization=shared)
+            work.update_ticket(ticket)
+            return ticket
+
+    # Lists.
+
+    def list_tickets(
+        self,
+        actor: Contact,
+        which: TicketList = TicketList.CREATED_BY_ME,
+        *,
+        open: bool | None = None,
+        desk_id: str | None = None,
+        request_type_id: str | None = None,
+        statuses: Sequence[str] | None = None,
+        sort: TicketSort = TicketSort.NEWEST,
+        limit: int = 25,
+        cursor: str | None = None,
+    ) -> Page:
+        """A page of one of the portal's ticket lists, with the list's total count.
+
+        ``open`` keeps open (True) or not-open (False: resolved, closed,
+        canceled) tickets; ``cursor`` continues from a previous page.
+        """
+        if not 1 <= limit <= 500:
+            raise ValidationError({"limit": f"ask for 1 to 500 tickets per page, not {limit}"})
+        with self._store.unit_of_work() as work:
+            actor = self._refresh(work, actor)
+            query = self._query(actor, which, open, statuses)
+            if query is None:
+                return Page(tickets=(), total=0, next_cursor=None)
+            query = attrs.evolve(
+                query,
+                desk_id=desk_id,
+                request_type_id=request_type_id,
+                sort=sort,
+                limit=limit + 1,
+                after=_decode_cursor(cursor),
+            )
+            found = list(work.find_tickets(query))
+            total = work.count_tickets(query)
+        tickets = tuple(found[:limit])
+        more = len(found) > limit
+        return Page(
+            tickets=tickets,
+            total=total,
+            next_cursor=_encode_cursor(tickets[-1], sort) if more else None,
+        )
+
+    def count_tickets(self, actor: Contact, which: TicketList, *, open: bool | None = None) -> int:
+        """How many tickets one of the lists holds (the portal's tab counts)."""
+        with self._store.unit_of_work() as work:
+            actor = self._refresh(work, actor)
+            query = self._query(actor, which, open, None)
+            return 0 if query is None else work.count_tickets(query)
+
+    def _query(
+        self, actor: Contact, which: TicketList, open: bool | None, statuses: Sequence[str] | None
+    ) -> TicketQuery | None:
+        scope = access.ticket_scope(actor)
+        if scope.is_empty:
+            return None
+        chosen = frozenset(statuses) if statuses is not None else None
+        if open is not None:
+            wanted = self.workflow.open_statuses
+            if not open:
+                wanted = frozenset(self.workflow.statuses) - wanted
+            chosen = wanted if chosen is None else chosen & wanted
+        query = TicketQuery(scope=scope, statuses=chosen)
+        if which is TicketList.CREATED_BY_ME:
+            return attrs.evolve(query, requester_id=actor.id)
+        if which is TicketList.COLLABORATING:
+            return attrs.evolve(query, collaborator_id=actor.id)
+        if which is TicketList.ORGANIZATION:
+            if actor.organization_id is None:
+                return None
+            return attrs.evolve(query, organization_id=actor.organization_id)
+        return query
+
+    # Timers.
+
+    def run_due_timers(
+        self, now: datetime | None = None, *, batch_size: int = 100, max_batches: int | None = None
+    ) -> SweepReport:
+        """Fire the timers due at ``now``, oldest first, one transaction per batch.
+
+        Safe to run from several workers at once: each timer fires at most
+        once.  A timer whose ticket has left the status (or epoch) that set
+        it is dropped; a reminder whose later milestone is also due is
+        skipped, so downtime brings no burst of reminders.
+        """
+        now = now or self._clock.now()
+        report = SweepReport()
+        while max_batches is None or report.batches < max_batches:
+            with self._store.unit_of_work() as work:
+                due = work.claim_due_timers(now, batch_size)
+                if not due:
+                    break
+                fired = sum(self._fire_timer(work, timer, now) for timer in due)
+            report = SweepReport(
+                fired=report.fired + fired,
+                skipped=report.skipped + len(due) - fired,
+                batches=report.batches + 1,
+            )
+        return report
+
+    def next_timer_due(self) -> datetime | None:
+        """When the soonest timer is due: how long a worker may sleep."""
+        with self._store.unit_of_work() as work:
+            return work.next_timer_due()
+
+    def _fire_timer(self, work: UnitOfWork, timer: Timer, now: datetime) -> bool:
+        ticket = work.get_ticket(timer.ticket_id)
+        stale = timer.stale_at is not None and now >= timer.stale_at
+        if (
+            ticket is None
+            or ticket.status != timer.status
+            or ticket.status_epoch != timer.status_epoch
+            or stale
+        ):
+            work.finish_timer(timer.id, TimerState.SKIPPED, now)
+            return False
+        work.finish_timer(timer.id, TimerState.FIRED, now)
+        system = Contact(id="system", email="system@supportdesk.invalid", full_name="System")
+        ctx = _Context(work, system, ticket, frozenset(), Party.SYSTEM)
+        if timer.trigger is not None:
+            self._fire(ctx, timer.trigger, now)
+            return True
+        closing = self.workflow.category(ticket.status) is StatusCategory.RESOLVED
+        event = EventKind.CLOSING_SOON if closing else EventKind.REMINDER_DUE
+        self._log(work, ticket, ActivityKind.REMINDER_SENT, None, now, data={"timer": timer.name})
+        self._emit(work, ticket, event, None, now, timer=timer.name)
+        return True
+
+    # Shared steps.
+
+    def _refresh(self, work: UnitOfWork, actor: Contact) -> Contact:
+        """The actor as stored now: a disabled or deleted account loses access at once."""
+        current = work.get_contact(actor.id)
+        if current is None or current.state is not ContactState.ACTIVE:
+            raise PermissionDenied("act on this portal", f"{actor.email} is not an active contact")
+        return current
+
+    def _find(self, work: UnitOfWork, reference: str) -> Ticket:
+        ticket = work.get_ticket_by_reference(reference) or work.get_ticket(reference)
+        return _found(ticket, "ticket", reference)
+
+    def _load(self, work: UnitOfWork, actor: Contact, reference: str) -> _Context:
+        actor = self._refresh(work, actor)
+        ticket = self._find(work, reference)
+        ids = frozenset(c.contact_id for c in work.list_collaborators(ticket.id))
+        grant = access.ticket_scope(actor).grant(ticket, ids)
+        if grant is None:
+            raise NotFound("ticket", reference)
+        return _Context(work, actor, ticket, ids, _party(actor, ticket, ids))
+
+    def _log(
+        self,
+        work: UnitOfWork,
+        ticket: Ticket,
+        kind: ActivityKind,
+        actor_id: str | None,
+        now: datetime,
+        *,
+        body: str = "",
+        internal: bool = False,
+        data: Mapping[str, str] | None = None,
+    ) -> Activity:
+        activity = Activity(
+            ticket_id=ticket.id,
+            kind=kind,
+            actor_id=actor_id,
+            at=now,
+            body=body,
+            internal=internal,
+            data=data or {},
+        )
+        return work.append_activity(activity)
+
+    def _emit(
+        self,
+        work: UnitOfWork,
+        ticket: Ticket,
+        kind: EventKind,
+        actor_id: str | None,
+        now: datetime,
+        **payload: str,
+    ) -> None:
+        payload = {"reference": ticket.reference, "status": ticket.status, **payload}
+        work.add_events(
+            [Event(kind=kind, at=now, ticket_id=ticket.id, actor_id=actor_id, payload=payload)]
+        )
+
+
+def _party(actor: Contact, ticket: Ticket, collaborator_ids: frozenset[str]) -> Party:
+    if access.is_staff(actor):
+        return Party.AGENT
+    if actor.id == ticket.requester_id:
+        return Party.REQUESTER
+    if actor.id in collaborator_ids:
+        return Party.COLLABORATOR
+    return Party.CUSTOMER
+
+
+def _changed(ticket: Ticket, now: datetime, **changes: object) -> Ticket:
+    return attrs.evolve(ticket, updated_at=now, version=ticket.version + 1, **changes)
+
+
+def _found(value: T | None, kind: str, key: str) -> T:
+    if value is None:
+        raise NotFound(kind, key)
+    return value
+
+
+def _require_text(name: str, value: str) -> None:
+    if not value.strip():
+        raise ValidationError({name: "Enter a value."})
+
+
+def _encode_cursor(ticket: Ticket, sort: TicketSort) -> str:
+    moment = ticket.updated_at if sort is TicketSort.RECENTLY_UPDATED else ticket.created_at
+    raw = f"{moment.isoformat()}|{ticket.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, ticket_id = raw.split("|", 1)
+        return datetime.fromisoformat(moment), ticket_id
+    except (ValueError, binascii.Error, UnicodeDecodeError) as error:
+        raise ValidationError({"cursor": "not a cursor from a previous page"}) from error
+
+
+__all__ = ["Page", "SupportDesk", "SweepReport", "TicketList", "TicketView"]

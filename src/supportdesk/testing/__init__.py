@@ -1,0 +1,1 @@
+"""What a host's own test suite uses: fake clock, in-memory desk and the shipped contract suites."""

@@ -1,0 +1,460 @@
+"""The storage contract as tests: subclass :class:`StoreContract` once per adapter.
+
+Give the subclass a ``store`` fixture that yields an empty store::
+
+    class TestMyStore(StoreContract):
+        @pytest.fixture
+        def store(self) -> Iterator[Store]:
+            ...
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import attrs
+import pytest
+
+from .._errors import Conflict, NotFound
+from .._models import (
+    Activity,
+    ActivityKind,
+    Collaborator,
+    Contact,
+    Desk,
+    Event,
+    EventKind,
+    FieldKind,
+    FieldSpec,
+    Organization,
+    RequestType,
+    Role,
+    Ticket,
+    Timer,
+    TimerState,
+)
+from ..access import TicketScope
+from ..storage.protocol import Store, TicketQuery, TicketSort
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def make_ticket(desk: Desk, number: int, requester: Contact, **changes: object) -> Ticket:
+    """A ticket on ``desk`` numbered ``number``, created ``number`` minutes after T0."""
+    at = T0 + timedelta(minutes=number)
+    ticket = Ticket(
+        reference=f"{desk.key}-{number}",
+        desk_id=desk.id,
+        request_type_id="rt",
+        summary=f"ticket {number}",
+        status="new",
+        requester_id=requester.id,
+        organization_id=requester.organization_id,
+        created_at=at,
+        updated_at=at,
+    )
+    return attrs.evolve(ticket, **changes)
+
+
+@attrs.frozen(kw_only=True)
+class World:
+    """The directory the contract tests share."""
+
+    desk: Desk
+    alice: Contact
+    bob: Contact
+    carol: Contact
+    agent: Contact
+
+
+class StoreContract:
+    """What every :class:`~supportdesk.Store` adapter must do; one test per promise."""
+
+    @pytest.fixture
+    def store(self) -> Store:
+        """An empty store of the adapter under test."""
+        raise NotImplementedError
+
+    @pytest.fixture
+    def world(self, store: Store) -> World:
+        """Two organisations, three customers, an agent, a desk."""
+        acme = Organization(name="Acme")
+        globex = Organization(name="Globex")
+        desk = Desk(key="HHA", name="Help")
+        alice = Contact(email="alice@acme.test", full_name="Alice", organization_id=acme.id)
+        bob = Contact(email="bob@acme.test", full_name="Bob", organization_id=acme.id)
+        carol = Contact(email="carol@globex.test", full_name="Carol", organization_id=globex.id)
+        agent = Contact(
+            email="agent@desk.test",
+            full_name="Agent",
+            role=Role.AGENT,
+            desk_ids=frozenset({desk.id}),
+        )
+        with store.unit_of_work() as work:
+            for organization in (acme, globex):
+                work.put_organization(organization)
+            work.put_desk(desk)
+            for contact in (alice, bob, carol, agent):
+                work.put_contact(contact)
+        return World(desk=desk, alice=alice, bob=bob, carol=carol, agent=agent)
+
+    # Directory.
+
+    def test_directory_round_trip(self, store: Store) -> None:
+        organization = Organization(name="Acme")
+        desk = Desk(key="EDI", name="EDI Support", follow_up_window=timedelta(days=7))
+        contact = Contact(
+            email="Dana@Acme.test",
+            full_name="Dana",
+            role=Role.AGENT,
+            organization_id=organization.id,
+            desk_ids=frozenset({desk.id}),
+        )
+        request_type = RequestType(
+            desk_id=desk.id,
+            name="SFTP Issue",
+            group="I am a Payer",
+            fields=(
+                FieldSpec(key="state", label="State", kind=FieldKind.CHOICE, options=("NY", "CA")),
+            ),
+        )
+        with store.unit_of_work() as work:
+            work.put_organization(organization)
+            work.put_desk(desk)
+            work.put_contact(contact)
+            work.put_request_type(request_type)
+        with store.unit_of_work() as work:
+            assert work.get_organization(organization.id) == organization
+            assert work.get_desk(desk.id) == desk
+            assert work.get_contact(contact.id) == contact
+            assert work.get_contact_by_email("DANA@acme.TEST") == contact
+            assert work.get_request_type(request_type.id) == request_type
+            assert list(work.list_request_types(desk.id)) == [request_type]
+            assert list(work.list_desks()) == [desk]
+            assert work.get_contact("nobody") is None
+
+    def test_email_is_unique_case_insensitively(self, store: Store) -> None:
+        with store.unit_of_work() as work:
+            work.put_contact(Contact(email="a@x.test", full_name="A"))
+        with pytest.raises(Conflict), store.unit_of_work() as work:
+            work.put_contact(Contact(email="A@X.test", full_name="Another A"))
+        with store.unit_of_work() as work:
+            found = work.get_contact_by_email("a@x.test")
+            assert found is not None and found.full_name == "A"
+
+    def test_contact_can_change_email(self, store: Store) -> None:
+        contact = Contact(email="old@x.test", full_name="A")
+        with store.unit_of_work() as work:
+            work.put_contact(contact)
+        with store.unit_of_work() as work:
+            work.put_contact(attrs.evolve(contact, email="new@x.test"))
+        with store.unit_of_work() as work:
+            assert work.get_contact_by_email("old@x.test") is None
+            assert work.get_contact_by_email("new@x.test") is not None
+            work.put_contact(Contact(email="old@x.test", full_name="B"))
+
+    def test_desk_key_is_unique(self, store: Store) -> None:
+        with store.unit_of_work() as work:
+            work.put_desk(Desk(key="HHA", name="One"))
+        with pytest.raises(Conflict), store.unit_of_work() as work:
+            work.put_desk(Desk(key="HHA", name="Two"))
+
+    # Tickets.
+
+    def test_references_are_sequential_per_desk_and_never_reused(self, store: Store) -> None:
+        with store.unit_of_work() as work:
+            assert [work.allocate_reference("a") for _ in range(3)] == [1, 2, 3]
+            assert work.allocate_reference("b") == 1
+        with pytest.raises(RuntimeError), store.unit_of_work() as work:
+            work.allocate_reference("a")
+            raise RuntimeError("roll back")
+        with store.unit_of_work() as work:
+            assert work.allocate_reference("a") >= 4
+
+    def test_ticket_round_trip_and_lookup_by_reference(self, store: Store, world: World) -> None:
+        desk, alice = world.desk, world.alice
+        ticket = make_ticket(desk, 7, alice, fields={"state": "NY", "count": 3, "tags": ("a", "b")})
+        with store.unit_of_work() as work:
+            work.insert_ticket(ticket)
+        with store.unit_of_work() as work:
+            assert work.get_ticket(ticket.id) == ticket
+            assert work.get_ticket_by_reference("HHA-7") == ticket
+            assert work.get_ticket_by_reference("HHA-8") is None
+
+    def test_duplicate_reference_conflicts(self, store: Store, world: World) -> None:
+        desk, alice = world.desk, world.alice
+        with store.unit_of_work() as work:
+            work.insert_ticket(make_ticket(desk, 1, alice))
+        with pytest.raises(Conflict), store.unit_of_work() as work:
+            work.insert_ticket(make_ticket(desk, 1, alice))
+
+    def test_update_checks_the_version(self, store: Store, world: World) -> None:
+        desk, alice = world.desk, world.alice
+        ticket = make_ticket(desk, 1, alice)
+        with store.unit_of_work() as work:
+            work.insert_ticket(ticket)
+        resolved = attrs.evolve(ticket, status="resolved", version=2)
+        with store.unit_of_work() as work:
+            work.update_ticket(resolved)
+        stale = attrs.evolve(ticket, status="canceled", version=2)
+        with pytest.raises(Conflict), store.unit_of_work() as work:
+            work.update_ticket(stale)
+        with store.unit_of_work() as work:
+            assert work.get_ticket(ticket.id) == resolved
+        with pytest.raises(NotFound), store.unit_of_work() as work:
+            work.update_ticket(attrs.evolve(make_ticket(desk, 2, alice), version=2))
+
+    def test_touch_only_moves_updated_at_forward(self, store: Store, world: World) -> None:
+        desk, alice = world.desk, world.alice
+        ticket = make_ticket(desk, 1, alice)
+        with store.unit_of_work() as work:
+            work.insert_ticket(ticket)
+            work.touch_ticket(ticket.id, ticket.updated_at + timedelta(hours=1))
+            work.touch_ticket(ticket.id, ticket.updated_at - timedelta(hours=1))
+        with store.unit_of_work() as work:
+            stored = work.get_ticket(ticket.id)
+        assert stored is not None
+        assert stored.updated_at == ticket.updated_at + timedelta(hours=1)
+        assert stored.version == ticket.version
+
+    def test_rollback_leaves_nothing(self, store: Store, world: World) -> None:
+        desk, alice = world.desk, world.alice
+        ticket = make_ticket(desk, 1, alice)
+        with pytest.raises(RuntimeError), store.unit_of_work() as work:
+            work.insert_ticket(ticket)
+            work.append_activity(_activity(ticket))
+            work.add_events([Event(kind=EventKind.TICKET_CREATED, at=T0, ticket_id=ticket.id)])
+            work.add_timers([_timer(ticket, T0)])
+            work.put_contact(attrs.evolve(alice, full_name="Changed"))
+            raise RuntimeError("fail after writing")
+        with store.unit_of_work() as work:
+            assert work.get_ticket(ticket.id) is None
+            assert list(work.list_activities(ticket.id, include_internal=True)) == []
+            assert list(work.list_events()) == []
+            assert work.next_timer_due() is None
+            assert work.get_contact(alice.id) == alice
+
+    # Lists.
+
+    def test_scope_filters_lists_like_the_object_check(self, store: Store, world: World) -> None:
+        desk, alice, bob, carol = world.desk, world.alice, world.bob, world.carol
+        tickets = [
+            make_ticket(desk, 1, alice),
+            make_ticket(desk, 2, alice, shared_with_organization=False),
+            make_ticket(desk, 3, bob),
+            make_ticket(desk, 4, carol),
+            make_ticket(Desk(id="other", key="OTH", name="Other"), 5, carol),
+        ]
+        with store.unit_of_work() as work:
+            for ticket in tickets:
+                work.insert_ticket(ticket)
+            work.add_collaborator(
+                Collaborator(
+                    ticket_id=tickets[3].id, contact_id=bob.id, added_by=carol.id, added_at=T0
+                )
+            )
+        scopes = {
+            "alice": TicketScope(
+                requester_id=alice.id,
+                collaborator_id=alice.id,
+                organization_id=alice.organization_id,
+            ),
+            "bob": TicketScope(
+                requester_id=bob.id, collaborator_id=bob.id, organization_id=bob.organization_id
+            ),
+            "carol": TicketScope(
+                requester_id=carol.id,
+                collaborator_id=carol.id,
+                organization_id=carol.organization_id,
+            ),
+            "agent": TicketScope(desk_ids=frozenset({desk.id})),
+            "admin": TicketScope(everything=True),
+            "nobody": TicketScope(),
+        }
+        expected = {
+            "alice": {1, 2, 3},
+            "bob": {1, 3, 4},
+            "carol": {4, 5},
+            "agent": {1, 2, 3, 4},
+            "admin": {1, 2, 3, 4, 5},
+            "nobody": set(),
+        }
+        with store.unit_of_work() as work:
+            for name, scope in scopes.items():
+                query = TicketQuery(scope=scope, limit=100)
+                found = {int(t.reference.split("-")[1]) for t in work.find_tickets(query)}
+                assert found == expected[name], name
+                assert work.count_tickets(query) == len(expected[name]), name
+                for ticket in tickets:
+                    ids = {c.contact_id for c in work.list_collaborators(ticket.id)}
+                    visible = scope.grant(ticket, ids) is not None
+                    assert visible == (int(ticket.reference.split("-")[1]) in found), name
+
+    def test_filters_and_keyset_pagination(self, store: Store, world: World) -> None:
+        desk, alice, bob = world.desk, world.alice, world.bob
+        with store.unit_of_work() as work:
+            for number in range(1, 31):
+                requester = alice if number % 3 else bob
+                status = "resolved" if number % 5 == 0 else "new"
+                work.insert_ticket(make_ticket(desk, number, requester, status=status))
+        scope = TicketScope(everything=True)
+        query = TicketQuery(
+            scope=scope, requester_id=alice.id, statuses=frozenset({"new"}), limit=7
+        )
+        seen: list[int] = []
+        with store.unit_of_work() as work:
+            total = work.count_tickets(query)
+            while True:
+                page = list(work.find_tickets(query))
+                seen.extend(int(t.reference.split("-")[1]) for t in page)
+                if len(page) < query.limit:
+                    break
+                query = attrs.evolve(query, after=(page[-1].created_at, page[-1].id))
+        wanted = [n for n in range(30, 0, -1) if n % 3 and n % 5]
+        assert seen == wanted
+        assert total == len(wanted)
+        with store.unit_of_work() as work:
+            oldest = work.find_tickets(TicketQuery(scope=scope, sort=TicketSort.OLDEST, limit=3))
+            assert [t.reference for t in oldest] == ["HHA-1", "HHA-2", "HHA-3"]
+            by_desk = TicketQuery(scope=scope, desk_id="nope")
+            assert work.count_tickets(by_desk) == 0
+
+    def test_recently_updated_sort(self, store: Store, world: World) -> None:
+        desk, alice = world.desk, world.alice
+        tickets = [make_ticket(desk, n, alice) for n in (1, 2, 3)]
+        with store.unit_of_work() as work:
+            for ticket in tickets:
+                work.insert_ticket(ticket)
+            work.touch_ticket(tickets[0].id, T0 + timedelta(days=1))
+        query = TicketQuery(scope=TicketScope(everything=True), sort=TicketSort.RECENTLY_UPDATED)
+        with store.unit_of_work() as work:
+            assert [t.reference for t in work.find_tickets(query)] == ["HHA-1", "HHA-3", "HHA-2"]
+
+    # Activity and participants.
+
+    def test_activity_log_is_ordered_and_filters_internal(self, store: Store, world: World) -> None:
+        desk, alice = world.desk, world.alice
+        ticket = make_ticket(desk, 1, alice)
+        with store.unit_of_work() as work:
+            work.insert_ticket(ticket)
+            first = work.append_activity(_activity(ticket))
+            note = work.append_activity(_activity(ticket, internal=True))
+        with store.unit_of_work() as work:
+            third = work.append_activity(_activity(ticket, data={"from": "new", "to": "resolved"}))
+        assert [first.seq, note.seq, third.seq] == [1, 2, 3]
+        with store.unit_of_work() as work:
+            assert list(work.list_activities(ticket.id, include_internal=True)) == [
+                first,
+                note,
+                third,
+            ]
+            assert list(work.list_activities(ticket.id, include_internal=False)) == [first, third]
+
+    def test_collaborators_and_notification_switch(self, store: Store, world: World) -> None:
+        desk, alice, carol = world.desk, world.alice, world.carol
+        ticket = make_ticket(desk, 1, alice)
+        shared = Collaborator(
+            ticket_id=ticket.id, contact_id=carol.id, added_by=alice.id, added_at=T0
+        )
+        with store.unit_of_work() as work:
+            work.insert_ticket(ticket)
+            work.add_collaborator(shared)
+            work.add_collaborator(attrs.evolve(shared, added_at=T0 + timedelta(hours=1)))
+            work.set_notifications(ticket.id, carol.id, False)
+        with store.unit_of_work() as work:
+            assert list(work.list_collaborators(ticket.id)) == [shared]
+            assert work.muted_contacts(ticket.id) == {carol.id}
+            work.set_notifications(ticket.id, carol.id, True)
+            assert work.remove_collaborator(ticket.id, carol.id)
+            assert not work.remove_collaborator(ticket.id, carol.id)
+        with store.unit_of_work() as work:
+            assert work.muted_contacts(ticket.id) == frozenset()
+            assert list(work.list_collaborators(ticket.id)) == []
+
+    # Timers.
+
+    def test_timers_are_claimed_oldest_first_and_finished_once(
+        self, store: Store, world: World
+    ) -> None:
+        desk, alice = world.desk, world.alice
+        ticket = make_ticket(desk, 1, alice)
+        timers = [_timer(ticket, T0 + timedelta(days=d)) for d in (3, 1, 2, 10)]
+        with store.unit_of_work() as work:
+            work.insert_ticket(ticket)
+            work.add_timers(timers)
+            assert work.next_timer_due() == T0 + timedelta(days=1)
+        now = T0 + timedelta(days=5)
+        with store.unit_of_work() as work:
+            claimed = work.claim_due_timers(now, limit=2)
+            assert [t.due_at for t in claimed] == [T0 + timedelta(days=1), T0 + timedelta(days=2)]
+            for timer in claimed:
+                work.finish_timer(timer.id, TimerState.FIRED, now)
+        with store.unit_of_work() as work:
+            rest = work.claim_due_timers(now, limit=10)
+            assert [t.due_at for t in rest] == [T0 + timedelta(days=3)]
+            work.finish_timer(rest[0].id, TimerState.SKIPPED, now)
+        with store.unit_of_work() as work:
+            assert list(work.claim_due_timers(now, limit=10)) == []
+            assert [t.due_at for t in work.pending_timers(ticket.id)] == [T0 + timedelta(days=10)]
+
+    def test_rolled_back_claim_leaves_timer_pending(self, store: Store, world: World) -> None:
+        desk, alice = world.desk, world.alice
+        ticket = make_ticket(desk, 1, alice)
+        timer = _timer(ticket, T0)
+        with store.unit_of_work() as work:
+            work.insert_ticket(ticket)
+            work.add_timers([timer])
+        with pytest.raises(RuntimeError), store.unit_of_work() as work:
+            (claimed,) = work.claim_due_timers(T0, limit=5)
+            work.finish_timer(claimed.id, TimerState.FIRED, T0)
+            raise RuntimeError("worker died")
+        with store.unit_of_work() as work:
+            assert [t.id for t in work.claim_due_timers(T0, limit=5)] == [timer.id]
+
+    def test_cancel_timers_of_a_ticket(self, store: Store, world: World) -> None:
+        desk, alice = world.desk, world.alice
+        one, two = make_ticket(desk, 1, alice), make_ticket(desk, 2, alice)
+        with store.unit_of_work() as work:
+            work.insert_ticket(one)
+            work.insert_ticket(two)
+            work.add_timers([_timer(one, T0), _timer(one, T0), _timer(two, T0)])
+            assert work.cancel_timers(one.id, T0) == 2
+        with store.unit_of_work() as work:
+            assert list(work.pending_timers(one.id)) == []
+            assert [t.ticket_id for t in work.claim_due_timers(T0, 10)] == [two.id]
+
+    # Outbox.
+
+    def test_events_round_trip_in_order(self, store: Store, world: World) -> None:
+        desk, alice = world.desk, world.alice
+        ticket = make_ticket(desk, 1, alice)
+        events = [
+            Event(kind=EventKind.TICKET_CREATED, at=T0, ticket_id=ticket.id, payload={"a": "1"}),
+            Event(kind=EventKind.PUBLIC_UPDATE, at=T0, ticket_id=ticket.id, actor_id=alice.id),
+            Event(kind=EventKind.SIGNUP_REQUESTED, at=T0),
+        ]
+        with store.unit_of_work() as work:
+            work.insert_ticket(ticket)
+            work.add_events(events[:2])
+        with store.unit_of_work() as work:
+            work.add_events(events[2:])
+        with store.unit_of_work() as work:
+            assert list(work.list_events()) == events
+            assert list(work.list_events(ticket.id)) == events[:2]
+
+
+def _activity(ticket: Ticket, **changes: object) -> Activity:
+    activity = Activity(
+        ticket_id=ticket.id,
+        kind=ActivityKind.PUBLIC_UPDATE,
+        actor_id=ticket.requester_id,
+        at=T0,
+        body="hi",
+    )
+    return attrs.evolve(activity, **changes)
+
+
+def _timer(ticket: Ticket, due_at: datetime) -> Timer:
+    return Timer(
+        ticket_id=ticket.id, name="reminder_1", status="new", status_epoch=1, due_at=due_at
+    )
