@@ -7,7 +7,7 @@ import binascii
 import enum
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
@@ -236,16 +236,16 @@ class SupportDesk:
             request_type = _found(
                 work.get_request_type(request_type_id), "request type", request_type_id
             )
-            fields = validate_submission(request_type, submission, staff=access.is_staff(actor))
+            cleaned = validate_submission(request_type, submission, staff=access.is_staff(actor))
             requester = self._requester(work, actor, requester_id)
             desk = _found(work.get_desk(request_type.desk_id), "desk", request_type.desk_id)
             ticket = Ticket(
                 reference=f"{desk.key}-{work.allocate_reference(desk.id)}",
                 desk_id=desk.id,
                 request_type_id=request_type.id,
-                summary=submission.summary.strip(),
-                description=submission.description.strip(),
-                fields=fields,
+                summary=cleaned.summary,
+                description=cleaned.description,
+                fields=cleaned.fields,
                 status=self.workflow.initial,
                 priority=priority,
                 requester_id=requester.id,
@@ -349,14 +349,12 @@ class SupportDesk:
 
     def _reopen_closed(self, ctx: _Context, now: datetime) -> Ticket:
         target = self.workflow.definition.reopen_to
-        if target is None or ctx.party is Party.CUSTOMER:
+        if target is None:
             raise InvalidTransition(ctx.ticket.status, "share_update", ctx.party.value, ())
         return self._move(ctx, "share_update", target, now)
 
     def _follow_up(self, ctx: _Context, body: str, now: datetime) -> Ticket:
         original = ctx.ticket
-        if ctx.party not in (Party.REQUESTER, Party.COLLABORATOR, Party.AGENT):
-            raise InvalidTransition(original.status, "share_update", ctx.party.value, ())
         desk = _found(ctx.work.get_desk(original.desk_id), "desk", original.desk_id)
         requester_id = ctx.actor.id if ctx.party is not Party.AGENT else original.requester_id
         follow_up = Ticket(
@@ -494,13 +492,15 @@ class SupportDesk:
                 raise ValidationError(
                     {"assignee_id": "assign to an active agent of the ticket's desk"}
                 )
-            if ctx.ticket.status == self.workflow.initial or self.workflow.can_fire(
-                ctx.ticket.status, "assign", ctx.party
-            ):
-                ticket = self._fire(ctx, "assign", now, assignee_id=assignee.id)
-            else:
+            # An agent may hand an open ticket to a colleague in any status; the
+            # workflow's "assign" move only applies where the table has it.
+            status = ctx.ticket.status
+            reassign = ctx.party is Party.AGENT and self.workflow.is_open(status)
+            if reassign and not self.workflow.can_fire(status, "assign", ctx.party):
                 ticket = _changed(ctx.ticket, now, assignee_id=assignee.id)
                 work.update_ticket(ticket)
+            else:
+                ticket = self._fire(ctx, "assign", now, assignee_id=assignee.id)
             data = {"assignee": assignee.full_name}
             self._log(work, ticket, ActivityKind.ASSIGNED, ctx.actor.id, now, data=data)
             self._emit(work, ticket, EventKind.ASSIGNED, ctx.actor.id, now, assignee_id=assignee.id)
@@ -517,7 +517,7 @@ class SupportDesk:
                 self._log(work, ticket, ActivityKind.PUBLIC_UPDATE, ctx.actor.id, now, body=comment)
             return ticket
 
-    def _fire(self, ctx: _Context, trigger: str, now: datetime, **changes: object) -> Ticket:
+    def _fire(self, ctx: _Context, trigger: str, now: datetime, **changes: Any) -> Ticket:
         target = self.workflow.fire(ctx.ticket.status, trigger, ctx.party)
         if target == ctx.ticket.status and not changes:
             ctx.work.touch_ticket(ctx.ticket.id, now)
@@ -525,7 +525,7 @@ class SupportDesk:
         return self._move(ctx, trigger, target, now, **changes)
 
     def _move(
-        self, ctx: _Context, trigger: str, target: str, now: datetime, **changes: object
+        self, ctx: _Context, trigger: str, target: str, now: datetime, **changes: Any
     ) -> Ticket:
         """Change the ticket's status (or only its fields when it stays), with timers and log."""
         ticket = ctx.ticket
@@ -548,7 +548,7 @@ class SupportDesk:
         self._emit(ctx.work, moved, event, actor_id, now, **data)
         return moved
 
-    def _entered(self, ticket: Ticket, target: str, now: datetime, **changes: object) -> Ticket:
+    def _entered(self, ticket: Ticket, target: str, now: datetime, **changes: Any) -> Ticket:
         category = self.workflow.category(target)
         resolved_at = ticket.resolved_at
         if category is StatusCategory.RESOLVED or (
@@ -839,7 +839,7 @@ def _party(actor: Contact, ticket: Ticket, collaborator_ids: frozenset[str]) -> 
     return Party.CUSTOMER
 
 
-def _changed(ticket: Ticket, now: datetime, **changes: object) -> Ticket:
+def _changed(ticket: Ticket, now: datetime, **changes: Any) -> Ticket:
     return attrs.evolve(ticket, updated_at=now, version=ticket.version + 1, **changes)
 
 

@@ -11,6 +11,7 @@ Give the subclass a ``store`` fixture that yields an empty store::
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import attrs
 import pytest
@@ -39,7 +40,7 @@ from ..storage.protocol import Store, TicketQuery, TicketSort
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def make_ticket(desk: Desk, number: int, requester: Contact, **changes: object) -> Ticket:
+def make_ticket(desk: Desk, number: int, requester: Contact, **changes: Any) -> Ticket:
     """A ticket on ``desk`` numbered ``number``, created ``number`` minutes after T0."""
     at = T0 + timedelta(minutes=number)
     ticket = Ticket(
@@ -443,7 +444,7 @@ class StoreContract:
             assert list(work.list_events(ticket.id)) == events[:2]
 
 
-def _activity(ticket: Ticket, **changes: object) -> Activity:
+def _activity(ticket: Ticket, **changes: Any) -> Activity:
     activity = Activity(
         ticket_id=ticket.id,
         kind=ActivityKind.PUBLIC_UPDATE,

@@ -1,0 +1,301 @@
+"""Tickets through the facade: opening, updates and notes, visibility, collaborators, follow-ups."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import attrs
+import pytest
+
+from supportdesk import (
+    ActivityKind,
+    Conflict,
+    ContactState,
+    Desk,
+    EventKind,
+    FollowUpPolicy,
+    Grant,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    Priority,
+    Submission,
+    TicketList,
+    ValidationError,
+)
+
+from .conftest import Portal
+
+
+def kinds(portal: Portal, reference: str) -> list[ActivityKind]:
+    view = portal.desk.view_ticket(portal.agent, reference)
+    return [entry.kind for entry in view.activities]
+
+
+def test_opening_allocates_references_per_desk(portal: Portal) -> None:
+    first, second = portal.open(), portal.open(portal.bob)
+    assert (first.reference, second.reference) == ("HHA-1", "HHA-2")
+    assert first.status == "new"
+    assert first.organization_id == portal.acme.id
+    assert first.shared_with_organization
+    assert first.created_at == portal.clock.now()
+    assert kinds(portal, first.reference) == [ActivityKind.CREATED]
+
+
+def test_opening_validates_the_form_and_stores_nothing_on_error(portal: Portal) -> None:
+    with pytest.raises(ValidationError) as caught:
+        portal.desk.open_ticket(portal.alice, portal.general.id, Submission(summary=" "))
+    assert set(caught.value.errors) == {"summary", "description"}
+    with pytest.raises(ValidationError) as caught:
+        portal.desk.open_ticket(
+            portal.alice, portal.incident.id, Submission(summary="Down", fields={"severity": "meh"})
+        )
+    assert set(caught.value.errors) == {"severity"}
+    assert portal.desk.count_tickets(portal.alice, TicketList.CREATED_BY_ME) == 0
+    assert portal.open().reference == "HHA-1"
+
+
+def test_agent_opens_on_behalf_of_a_customer(portal: Portal) -> None:
+    ticket = portal.desk.open_ticket(
+        portal.agent,
+        portal.general.id,
+        Submission(summary="Phoned in", description="By phone"),
+        requester_id=portal.alice.id,
+    )
+    assert ticket.requester_id == portal.alice.id
+    with pytest.raises(PermissionDenied):
+        portal.desk.open_ticket(
+            portal.bob,
+            portal.general.id,
+            Submission(summary="x", description="y"),
+            requester_id=portal.alice.id,
+        )
+
+
+def test_customer_update_moves_ticket_back_to_support(portal: Portal) -> None:
+    ticket = portal.open()
+    portal.desk.assign(portal.agent, ticket.reference, portal.agent.id)
+    portal.desk.ask_customer(portal.agent, ticket.reference, "Which claims?")
+    updated = portal.desk.share_update(portal.alice, ticket.reference, "Claims 1 to 4")
+    assert updated.status == "pending_support"
+    assert kinds(portal, ticket.reference) == [
+        ActivityKind.CREATED,
+        ActivityKind.STATUS_CHANGED,
+        ActivityKind.ASSIGNED,
+        ActivityKind.STATUS_CHANGED,
+        ActivityKind.PUBLIC_UPDATE,
+        ActivityKind.PUBLIC_UPDATE,
+        ActivityKind.STATUS_CHANGED,
+    ]
+
+
+def test_agent_public_update_keeps_status(portal: Portal) -> None:
+    ticket = portal.open()
+    portal.clock.advance(timedelta(minutes=5))
+    after = portal.desk.share_update(portal.agent, ticket.reference, "Looking into it")
+    assert after.status == "new"
+    assert after.updated_at == portal.clock.now()
+    assert after.version == ticket.version
+
+
+def test_internal_notes_never_reach_customers(portal: Portal) -> None:
+    ticket = portal.open()
+    note = portal.desk.add_note(portal.agent, ticket.reference, "Customer is on the old plan")
+    assert note.internal
+    customer_view = portal.desk.view_ticket(portal.alice, ticket.reference)
+    assert all(not entry.internal for entry in customer_view.activities)
+    assert note.id not in {entry.id for entry in customer_view.activities}
+    agent_view = portal.desk.view_ticket(portal.agent, ticket.reference)
+    assert note.id in {entry.id for entry in agent_view.activities}
+    with pytest.raises(PermissionDenied):
+        portal.desk.add_note(portal.alice, ticket.reference, "sneaky")
+
+
+def test_visibility(portal: Portal) -> None:
+    ticket = portal.open()
+    for outsider in (portal.carol, portal.loner, portal.outsider_agent):
+        with pytest.raises(NotFound):
+            portal.desk.get_ticket(outsider, ticket.reference)
+        with pytest.raises(NotFound):
+            portal.desk.share_update(outsider, ticket.reference, "hello?")
+    for insider in (portal.alice, portal.bob, portal.agent, portal.admin):
+        assert portal.desk.get_ticket(insider, ticket.reference) == ticket
+    portal.desk.set_organization_sharing(portal.alice, ticket.reference, shared=False)
+    with pytest.raises(NotFound):
+        portal.desk.get_ticket(portal.bob, ticket.reference)
+
+
+def test_not_found_and_invisible_are_told_apart_by_nothing(portal: Portal) -> None:
+    ticket = portal.open()
+    with pytest.raises(NotFound) as invisible:
+        portal.desk.get_ticket(portal.carol, ticket.reference)
+    with pytest.raises(NotFound) as missing:
+        portal.desk.get_ticket(portal.carol, "HHA-999")
+    assert str(invisible.value).replace(ticket.reference, "X") == str(missing.value).replace(
+        "HHA-999", "X"
+    )
+
+
+def test_disabled_contact_loses_access_at_once(portal: Portal) -> None:
+    ticket = portal.open()
+    portal.desk.add_contact(attrs.evolve(portal.alice, state=ContactState.DISABLED))
+    with pytest.raises(PermissionDenied):
+        portal.desk.get_ticket(portal.alice, ticket.reference)
+
+
+def test_explain_access(portal: Portal) -> None:
+    ticket = portal.open()
+    portal.desk.add_collaborator(portal.alice, ticket.reference, portal.carol.email)
+    expected = {
+        portal.alice.id: Grant.REQUESTER,
+        portal.bob.id: Grant.ORGANIZATION,
+        portal.carol.id: Grant.COLLABORATOR,
+        portal.agent.id: Grant.DESK_AGENT,
+        portal.admin.id: Grant.ADMIN,
+        portal.loner.id: None,
+    }
+    for contact_id, grant in expected.items():
+        explanation = portal.desk.explain_access(contact_id, ticket.reference)
+        assert explanation.grant == grant
+        assert explanation.allowed == (grant is not None)
+
+
+def test_collaborator_from_another_organisation(portal: Portal) -> None:
+    ticket = portal.open()
+    with pytest.raises(NotFound):
+        portal.desk.get_ticket(portal.carol, ticket.reference)
+    portal.desk.add_collaborator(portal.alice, ticket.reference, "CAROL@globex.test")
+    view = portal.desk.view_ticket(portal.carol, ticket.reference)
+    assert [c.email for c in view.shared_with] == [portal.carol.email]
+    portal.desk.share_update(portal.carol, ticket.reference, "I see the same on our side")
+    assert ActivityKind.COLLABORATOR_ADDED in kinds(portal, ticket.reference)
+
+
+def test_collaborator_rules(portal: Portal) -> None:
+    ticket = portal.open()
+    with pytest.raises(ValidationError):
+        portal.desk.add_collaborator(portal.alice, ticket.reference, "stranger@nowhere.test")
+    with pytest.raises(ValidationError):
+        portal.desk.add_collaborator(portal.alice, ticket.reference, portal.alice.email)
+    with pytest.raises(PermissionDenied):
+        portal.desk.add_collaborator(portal.bob, ticket.reference, portal.carol.email)
+    pending = portal.desk.add_contact(
+        attrs.evolve(
+            portal.loner, id="p", email="pending@x.test", state=ContactState.PENDING_APPROVAL
+        )
+    )
+    with pytest.raises(ValidationError):
+        portal.desk.add_collaborator(portal.alice, ticket.reference, pending.email)
+    portal.desk.add_collaborator(portal.agent, ticket.reference, portal.carol.email)
+    portal.desk.add_collaborator(portal.carol, ticket.reference, portal.loner.email)
+    portal.desk.remove_collaborator(portal.alice, ticket.reference, portal.loner.id)
+    with pytest.raises(NotFound):
+        portal.desk.get_ticket(portal.loner, ticket.reference)
+    with pytest.raises(NotFound):
+        portal.desk.remove_collaborator(portal.alice, ticket.reference, portal.loner.id)
+
+
+def test_notifications_switch(portal: Portal) -> None:
+    ticket = portal.open()
+    assert portal.desk.view_ticket(portal.alice, ticket.reference).notifications_on
+    portal.desk.set_notifications(portal.alice, ticket.reference, enabled=False)
+    assert not portal.desk.view_ticket(portal.alice, ticket.reference).notifications_on
+    assert portal.desk.view_ticket(portal.bob, ticket.reference).notifications_on
+
+
+def test_escalate_raises_priority_once_per_step(portal: Portal) -> None:
+    ticket = portal.open()
+    escalated = portal.desk.escalate(portal.alice, ticket.reference, "Payroll blocked")
+    assert escalated.escalated
+    assert escalated.priority is Priority.HIGH
+    assert portal.desk.escalate(portal.alice, ticket.reference).priority is Priority.HIGHEST
+    assert portal.desk.escalate(portal.alice, ticket.reference).priority is Priority.HIGHEST
+    with pytest.raises(InvalidTransition):
+        portal.desk.escalate(portal.agent, ticket.reference)
+    with pytest.raises(InvalidTransition):
+        portal.desk.escalate(portal.bob, ticket.reference)
+
+
+def test_stale_version_conflicts(portal: Portal) -> None:
+    ticket = portal.open()
+    portal.desk.share_update(portal.agent, ticket.reference, "reply")
+    portal.desk.escalate(portal.alice, ticket.reference)
+    with pytest.raises(Conflict):
+        portal.desk.transition(
+            portal.agent, ticket.reference, "resolve", expected_version=ticket.version
+        )
+    assert portal.desk.get_ticket(portal.alice, ticket.reference).status == "new"
+
+
+def test_events_written_with_each_change(portal: Portal) -> None:
+    ticket = portal.open()
+    portal.desk.add_note(portal.agent, ticket.reference, "note")
+    portal.desk.resolve(portal.alice, ticket.reference)
+    with portal.desk._store.unit_of_work() as work:
+        events = [event.kind for event in work.list_events(ticket.id)]
+    assert events == [
+        EventKind.TICKET_CREATED,
+        EventKind.INTERNAL_NOTE,
+        EventKind.STATUS_CHANGED,
+    ]
+
+
+def closed_ticket(portal: Portal) -> str:
+    ticket = portal.open()
+    portal.desk.add_collaborator(portal.alice, ticket.reference, portal.carol.email)
+    portal.desk.resolve(portal.agent, ticket.reference)
+    portal.desk.close(portal.alice, ticket.reference)
+    return ticket.reference
+
+
+def test_update_on_closed_ticket_opens_a_follow_up(portal: Portal) -> None:
+    reference = closed_ticket(portal)
+    before = portal.desk.view_ticket(portal.agent, reference)
+    follow_up = portal.desk.share_update(portal.alice, reference, "It happened again")
+    original = portal.desk.get_ticket(portal.alice, reference)
+    assert original.status == "closed"
+    assert portal.desk.view_ticket(portal.agent, reference) == before
+    assert follow_up.follow_up_of == original.id
+    assert follow_up.reference == "HHA-2"
+    assert follow_up.status == "new"
+    assert (follow_up.desk_id, follow_up.request_type_id) == (
+        original.desk_id,
+        original.request_type_id,
+    )
+    assert follow_up.organization_id == original.organization_id
+    view = portal.desk.view_ticket(portal.carol, follow_up.reference)
+    assert [c.id for c in view.shared_with] == [portal.carol.id]
+    assert [e.kind for e in view.activities] == [
+        ActivityKind.CREATED,
+        ActivityKind.FOLLOW_UP_CREATED,
+    ]
+
+
+def test_follow_up_policies(portal: Portal) -> None:
+    def set_policy(policy: FollowUpPolicy, window: timedelta | None = None) -> None:
+        desk = attrs.evolve(portal.help_desk, follow_up_policy=policy, follow_up_window=window)
+        portal.desk.add_desk(desk)
+
+    set_policy(FollowUpPolicy.REFUSE)
+    reference = closed_ticket(portal)
+    with pytest.raises(InvalidTransition):
+        portal.desk.share_update(portal.alice, reference, "again")
+    set_policy(FollowUpPolicy.REOPEN)
+    reopened = portal.desk.share_update(portal.alice, reference, "again")
+    assert (reopened.reference, reopened.status, reopened.closed_at) == (
+        reference,
+        "pending_support",
+        None,
+    )
+    set_policy(FollowUpPolicy.FOLLOW_UP, window=timedelta(days=7))
+    reference = closed_ticket(portal)
+    portal.clock.advance(timedelta(days=8))
+    with pytest.raises(InvalidTransition):
+        portal.desk.share_update(portal.alice, reference, "too late")
+
+
+def test_desk_keys_are_checked(portal: Portal) -> None:
+    with pytest.raises(ValidationError):
+        portal.desk.add_desk(Desk(key="hha", name="Lower"))
+    with pytest.raises(Conflict):
+        portal.desk.add_desk(Desk(key="HHA", name="Twin"))
