@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
+from cattrs import transform_error
 from cattrs.preconf.json import make_converter
 
+from ._errors import ValidationError
 from ._models import FieldValue
 
 T = TypeVar("T")
@@ -70,5 +72,28 @@ def to_data(model: object) -> Any:
 
 
 def from_data(data: Any, model_type: type[T]) -> T:
-    """Rebuild a model of ``model_type`` from what :func:`to_data` made; extra keys are errors."""
-    return _converter.structure(data, model_type)
+    """Rebuild a model of ``model_type`` from what :func:`to_data` made.
+
+    :raises ValidationError: naming each bad or extra key, by its path (``$.added_at``).
+    """
+    try:
+        return _converter.structure(data, model_type)
+    except (BaseExceptionGroup, ValueError, TypeError, KeyError) as error:
+        raise ValidationError(_error_messages(error)) from error
+
+
+def _describe(error: BaseException, type_: type | None) -> str:
+    if isinstance(error, ValueError):
+        return str(error)
+    if isinstance(error, KeyError):
+        return "required field missing"
+    expected = f", expected {type_.__name__}" if type_ is not None else ""
+    return f"invalid value{expected}: {error}"
+
+
+def _error_messages(error: BaseException) -> dict[str, str]:
+    messages: dict[str, str] = {}
+    for line in transform_error(error, format_exception=_describe):
+        message, _, path = line.rpartition(" @ ")
+        messages[path or "$"] = message or line
+    return messages
