@@ -1,0 +1,192 @@
+"""Quickstart: the two portals of the design, their tickets and timers, printed as activity logs.
+
+Run it with ``nox -s demo`` or ``python examples/quickstart.py [--url URL]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import timedelta
+
+from supportdesk import (
+    Contact,
+    Desk,
+    FakeClock,
+    FieldKind,
+    FieldSpec,
+    Organization,
+    RequestType,
+    Role,
+    Submission,
+    SupportDesk,
+    Ticket,
+)
+
+DAY = timedelta(days=1)
+
+
+def build_jira_portal(desk: SupportDesk) -> dict[str, RequestType]:
+    """A Customer Service Desk and an EDI Support Desk grouped by audience."""
+    service = desk.add_desk(Desk(key="CSD", name="Customer Service Desk"))
+    edi = desk.add_desk(Desk(key="HHA", name="EDI Support Desk"))
+    types = {
+        "general": RequestType(
+            desk_id=service.id, name="General Request", description_required=True
+        ),
+        "incident": RequestType(desk_id=service.id, name="Incident", description_required=True),
+        "payer_missing": RequestType(
+            desk_id=edi.id, name="Portal Missing Data", group="I am a Payer"
+        ),
+        "sftp": RequestType(desk_id=edi.id, name="SFTP Issue", group="I am a Payer"),
+        "payer_inquiry": RequestType(desk_id=edi.id, name="General Inquiry", group="I am a Payer"),
+        "provider_missing": RequestType(
+            desk_id=edi.id, name="Portal Missing Data", group="I am a Provider"
+        ),
+        "provider_request": RequestType(
+            desk_id=edi.id, name="Provider Request", group="I am a Provider"
+        ),
+    }
+    return {key: desk.add_request_type(request_type) for key, request_type in types.items()}
+
+
+def build_case_portal(desk: SupportDesk) -> RequestType:
+    """A Salesforce-style desk whose case form asks for product, category and ids."""
+    support = desk.add_desk(Desk(key="CASE", name="Customer Support Portal"))
+    fields = (
+        FieldSpec(
+            key="product",
+            label="Product",
+            kind=FieldKind.CHOICE,
+            required=True,
+            options=("Claims Portal", "Eligibility API"),
+        ),
+        FieldSpec(
+            key="category",
+            label="Category",
+            kind=FieldKind.CHOICE,
+            required=True,
+            options=("Access", "Data", "Billing"),
+        ),
+        FieldSpec(
+            key="customer_id",
+            label="Customer ID",
+            required=True,
+            pattern=r"C\d{6}",
+            help_text="C followed by six digits",
+        ),
+        FieldSpec(key="medicaid_id", label="Medicaid ID", max_length=12),
+        FieldSpec(key="username", label="Username", required=True),
+        FieldSpec(key="state", label="State", kind=FieldKind.CHOICE, options=("NY", "NJ", "CA")),
+    )
+    case = RequestType(
+        desk_id=support.id, name="Support Case", description_required=True, fields=fields
+    )
+    return desk.add_request_type(case)
+
+
+def print_log(desk: SupportDesk, viewer: Contact, ticket: Ticket) -> None:
+    """Print a ticket's activity log as ``viewer`` sees it."""
+    view = desk.view_ticket(viewer, ticket.reference)
+    names = {c.id: c.full_name for c in view.shared_with}
+    print(f"\n{view.ticket.reference} [{view.ticket.status}] {view.ticket.summary}")
+    print(
+        f"  {view.request_type.name} on {view.desk.name}; shared with: {', '.join(names.values()) or '-'}"
+    )
+    for entry in view.activities:
+        details = ", ".join(f"{k}={v}" for k, v in entry.data.items())
+        text = f" {entry.body!r}" if entry.body else ""
+        print(
+            f"  {entry.seq:>2} {entry.at:%Y-%m-%d %H:%M} {entry.kind.value:<20}{text} {details}".rstrip()
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.parse_args()
+    clock = FakeClock()
+    desk = SupportDesk.in_memory(clock=clock)
+
+    acme = desk.add_organization(Organization(name="Acme Health Plan"))
+    globex = desk.add_organization(Organization(name="Globex Clinic"))
+    types = build_jira_portal(desk)
+    case_type = build_case_portal(desk)
+    desks = {
+        d.key: d
+        for d in desk.list_desks(
+            desk.add_contact(
+                Contact(email="admin@portal.test", full_name="Ada Admin", role=Role.ADMIN)
+            )
+        )
+    }
+    agent = desk.add_contact(
+        Contact(
+            email="agent@portal.test",
+            full_name="Sam Agent",
+            role=Role.AGENT,
+            desk_ids=frozenset(d.id for d in desks.values()),
+        )
+    )
+    alice = desk.add_contact(
+        Contact(email="alice@acme.test", full_name="Alice Payer", organization_id=acme.id)
+    )
+    carol = desk.add_contact(
+        Contact(email="carol@globex.test", full_name="Carol Provider", organization_id=globex.id)
+    )
+
+    # EDI desk: Alice reports missing data, shares with Carol of another organisation.
+    missing = desk.open_ticket(
+        alice,
+        types["payer_missing"].id,
+        Submission(
+            summary="Claims from May missing in the portal", description="Batch 0517 is not listed."
+        ),
+    )
+    desk.add_collaborator(alice, missing.reference, carol.email)
+    desk.assign(agent, missing.reference, agent.id)
+    desk.ask_customer(agent, missing.reference, "Which member ids are affected?")
+    clock.advance(timedelta(hours=3))
+    desk.share_update(carol, missing.reference, "Members 1001 to 1040, all from our clinic.")
+    desk.add_note(agent, missing.reference, "Batch stuck in the SFTP inbox; reprocessing.")
+    desk.resolve(agent, missing.reference, "Reprocessed batch 0517; the claims are listed now.")
+
+    # Case portal: a case that waits on the customer until the timers act.
+    case = desk.open_ticket(
+        alice,
+        case_type.id,
+        Submission(
+            summary="Cannot log in to the claims portal",
+            description="Password reset mail never arrives.",
+            fields={
+                "product": "Claims Portal",
+                "category": "Access",
+                "customer_id": "C123456",
+                "username": "alice.p",
+                "state": "NY",
+            },
+        ),
+    )
+    desk.ask_customer(agent, case.reference, "Could you check your spam folder?")
+    start = clock.now()
+    for day in range(1, 8):
+        clock.set(start + day * DAY)
+        report = desk.run_due_timers()
+        print(f"day {day}: fired {report.fired}, skipped {report.skipped}")
+
+    # Service desk: an incident closed, then a follow-up from the customer.
+    incident = desk.open_ticket(
+        alice,
+        types["incident"].id,
+        Submission(summary="Portal down", description="Error 502 on every page."),
+    )
+    desk.resolve(agent, incident.reference, "Load balancer restarted.")
+    desk.close(alice, incident.reference)
+    follow_up = desk.share_update(alice, incident.reference, "It is down again this morning.")
+
+    for ticket in (missing, case, incident, follow_up):
+        print_log(desk, agent, ticket)
+    print("\nAlice sees no internal notes:")
+    print_log(desk, alice, missing)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""The documentation cannot rot: its Python blocks run, and its diagram matches the code."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from supportdesk import DEFAULT_WORKFLOW, Workflow
+
+DOCS = Path(__file__).parent.parent / "docs"
+BLOCK = re.compile(r"```(python|mermaid)\n(.*?)```", re.DOTALL)
+
+
+def blocks(kind: str) -> list[tuple[str, str]]:
+    found = []
+    for page in sorted(DOCS.glob("*.md")):
+        for number, match in enumerate(BLOCK.finditer(page.read_text())):
+            if match.group(1) == kind:
+                found.append((f"{page.name}#{number}", match.group(2)))
+    return found
+
+
+@pytest.mark.parametrize(("where", "code"), blocks("python"), ids=lambda value: value[:30])
+def test_python_blocks_run(where: str, code: str) -> None:
+    exec(compile(code, where, "exec"), {"__name__": "docs"})
+
+
+def test_workflow_diagram_is_current() -> None:
+    (diagram,) = [code for where, code in blocks("mermaid") if where.startswith("workflow.md")]
+    assert diagram.strip() == Workflow(DEFAULT_WORKFLOW).to_mermaid().strip()
