@@ -89,15 +89,13 @@ def print_log(desk: SupportDesk, viewer: Contact, ticket: Ticket) -> None:
     view = desk.view_ticket(viewer, ticket.reference)
     names = {c.id: c.full_name for c in view.shared_with}
     print(f"\n{view.ticket.reference} [{view.ticket.status}] {view.ticket.summary}")
-    print(
-        f"  {view.request_type.name} on {view.desk.name}; shared with: {', '.join(names.values()) or '-'}"
-    )
+    shared = ", ".join(names.values()) or "-"
+    print(f"  {view.request_type.name} on {view.desk.name}; shared with: {shared}")
     for entry in view.activities:
         details = ", ".join(f"{k}={v}" for k, v in entry.data.items())
         text = f" {entry.body!r}" if entry.body else ""
-        print(
-            f"  {entry.seq:>2} {entry.at:%Y-%m-%d %H:%M} {entry.kind.value:<20}{text} {details}".rstrip()
-        )
+        when = f"{entry.at:%Y-%m-%d %H:%M}"
+        print(f"  {entry.seq:>2} {when} {entry.kind.value:<20}{text} {details}".rstrip())
 
 
 def main() -> None:
