@@ -1,4 +1,4 @@
-"""The documentation cannot rot: its Python blocks run, and its diagram matches the code."""
+"""The documentation cannot rot: README and docs Python blocks run; the diagram matches the code."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import pytest
 
 from supportdesk import DEFAULT_WORKFLOW, Workflow
 
-DOCS = Path(__file__).parent.parent / "docs"
+ROOT = Path(__file__).parent.parent
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"```(python|mermaid)\n(.*?)```", re.DOTALL)
 
 
 def blocks(kind: str) -> list[tuple[str, str]]:
     found = []
-    for page in sorted(DOCS.glob("*.md")):
+    for page in PAGES:
         for number, match in enumerate(BLOCK.finditer(page.read_text())):
             if match.group(1) == kind:
                 found.append((f"{page.name}#{number}", match.group(2)))
