@@ -293,8 +293,33 @@ class Timer:
 
 
 @attrs.frozen(kw_only=True)
+class Recipient:
+    """Who an event is for, copied from the contact when the event was written."""
+
+    contact_id: str
+    email: str
+    full_name: str
+    role: Role = Role.CUSTOMER
+
+    @classmethod
+    def of(cls, contact: Contact) -> Recipient:
+        """The recipient for ``contact`` as it is now."""
+        return cls(
+            contact_id=contact.id,
+            email=contact.email,
+            full_name=contact.full_name,
+            role=contact.role,
+        )
+
+
+@attrs.frozen(kw_only=True)
 class Event:
-    """A domain event, written to the outbox in the transaction of its change."""
+    """A domain event, written to the outbox in the transaction of its change.
+
+    ``recipients`` and ``payload`` are resolved when the event is written, so
+    what is sent never depends on how the ticket looks when it is sent.  The
+    ``id`` is the idempotency key of its delivery.
+    """
 
     id: str = attrs.field(factory=new_id)
     kind: EventKind
@@ -302,3 +327,51 @@ class Event:
     ticket_id: str | None = None
     actor_id: str | None = None
     payload: Mapping[str, str] = attrs.field(factory=dict)
+    recipients: tuple[Recipient, ...] = ()
+
+
+class DeliveryState(enum.StrEnum):
+    """Where an outbox event stands."""
+
+    PENDING = "pending"
+    """Not delivered yet: waiting for its first attempt or for a retry."""
+    DELIVERED = "delivered"
+    """The handler accepted it."""
+    PARKED = "parked"
+    """It failed too often; it waits for someone to look at it and is never lost."""
+
+
+@attrs.frozen(kw_only=True)
+class OutboxEntry:
+    """An event in the outbox with the state of its delivery."""
+
+    event: Event
+    state: DeliveryState = DeliveryState.PENDING
+    attempts: int = 0
+    """How many deliveries failed so far."""
+    last_error: str | None = None
+    next_attempt_at: datetime = attrs.field(validator=_aware)
+    """The event may not be claimed before this moment (its time, or a retry's)."""
+    claimed_until: datetime | None = attrs.field(default=None, validator=_aware)
+    """A dispatcher's lease: nobody else claims it before this moment."""
+    finished_at: datetime | None = attrs.field(default=None, validator=_aware)
+    """When it was delivered or parked."""
+
+
+@attrs.frozen(kw_only=True)
+class Notification:
+    """One entry of a contact's in-app feed (the bell), written with its event."""
+
+    id: str = attrs.field(factory=new_id)
+    contact_id: str
+    event_id: str
+    kind: EventKind
+    at: datetime = attrs.field(validator=_aware)
+    ticket_id: str | None = None
+    payload: Mapping[str, str] = attrs.field(factory=dict)
+    read_at: datetime | None = attrs.field(default=None, validator=_aware)
+
+    @property
+    def unread(self) -> bool:
+        """True until the contact marks it read."""
+        return self.read_at is None

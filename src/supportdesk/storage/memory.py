@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -15,10 +16,15 @@ from .._models import (
     Activity,
     Collaborator,
     Contact,
+    ContactState,
+    DeliveryState,
     Desk,
     Event,
+    Notification,
     Organization,
+    OutboxEntry,
     RequestType,
+    Role,
     Ticket,
     Timer,
     TimerState,
@@ -43,6 +49,13 @@ class _State:
         self.muted: set[tuple[str, str]] = set()
         self.timers: dict[str, Timer] = {}
         self.events: list[Event] = []
+        self.outbox: dict[str, OutboxEntry] = {}
+        self.outbox_positions: dict[str, int] = {}
+        self.pending_events: dict[str, int] = {}
+        """Event id -> outbox position, for the pending entries only."""
+        self.notifications: dict[str, dict[str, Notification]] = {}
+        """Contact id -> notification id -> feed entry."""
+        self.notifications_by_id: dict[str, Notification] = {}
 
 
 def _sort_key(query: TicketQuery) -> Callable[[Ticket], tuple[datetime, str]]:
@@ -102,6 +115,22 @@ class MemoryUnitOfWork:
         contact_id = self._state.contact_ids_by_email.get(email.strip().lower())
         return None if contact_id is None else self._state.contacts[contact_id]
 
+    def list_contacts(
+        self,
+        *,
+        roles: Collection[Role] | None = None,
+        state: ContactState | None = None,
+        desk_id: str | None = None,
+    ) -> Sequence[Contact]:
+        found = [
+            contact
+            for contact in self._state.contacts.values()
+            if (roles is None or contact.role in roles)
+            and (state is None or contact.state is state)
+            and (desk_id is None or desk_id in contact.desk_ids)
+        ]
+        return sorted(found, key=lambda contact: (contact.email, contact.id))
+
     def put_desk(self, desk: Desk) -> None:
         for other in self._state.desks.values():
             if other.key == desk.key and other.id != desk.id:
@@ -131,6 +160,9 @@ class MemoryUnitOfWork:
         number = self._state.references.get(desk_id, 0) + 1
         self._state.references[desk_id] = number
         return number
+
+    def next_reference(self, desk_id: str) -> int:
+        return self._state.references.get(desk_id, 0) + 1
 
     def insert_ticket(self, ticket: Ticket) -> None:
         if ticket.id in self._state.tickets:
@@ -272,9 +304,145 @@ class MemoryUnitOfWork:
         size = len(log)
         log.extend(events)
         self._undo.append(lambda: log.__delitem__(slice(size, None)))
+        for position, event in enumerate(events, start=size):
+            entry = OutboxEntry(event=event, next_attempt_at=event.at)
+            self._set(self._state.outbox, event.id, entry)
+            self._set(self._state.outbox_positions, event.id, position)
+            self._set(self._state.pending_events, event.id, position)
 
     def list_events(self, ticket_id: str | None = None) -> Sequence[Event]:
         return [e for e in self._state.events if ticket_id is None or e.ticket_id == ticket_id]
+
+    def claim_events(
+        self, now: datetime, limit: int, *, lease_until: datetime
+    ) -> Sequence[OutboxEntry]:
+        claimed: list[OutboxEntry] = []
+        held_back: set[str] = set()
+        pending = sorted(self._state.pending_events.items(), key=lambda item: item[1])
+        for event_id, _position in pending:
+            if len(claimed) >= limit:
+                break
+            entry = self._state.outbox[event_id]
+            ticket_id = entry.event.ticket_id
+            if ticket_id is not None:
+                if ticket_id in held_back:
+                    continue
+                held_back.add(ticket_id)
+            leased = entry.claimed_until is not None and entry.claimed_until > now
+            if entry.next_attempt_at <= now and not leased:
+                lease = attrs.evolve(entry, claimed_until=lease_until)
+                self._set(self._state.outbox, event_id, lease)
+                claimed.append(lease)
+        return claimed
+
+    def _outbox_entry(self, event_id: str) -> OutboxEntry:
+        entry = self._state.outbox.get(event_id)
+        if entry is None:
+            raise NotFound("event", event_id)
+        return entry
+
+    def _finish_event(self, entry: OutboxEntry) -> None:
+        self._set(self._state.outbox, entry.event.id, entry)
+        if entry.state is DeliveryState.PENDING:
+            position = self._state.outbox_positions[entry.event.id]
+            self._set(self._state.pending_events, entry.event.id, position)
+        else:
+            self._delete(self._state.pending_events, entry.event.id)
+
+    def mark_event_delivered(self, event_id: str, now: datetime) -> None:
+        entry = self._outbox_entry(event_id)
+        self._finish_event(
+            attrs.evolve(entry, state=DeliveryState.DELIVERED, claimed_until=None, finished_at=now)
+        )
+
+    def mark_event_failed(
+        self, event_id: str, *, error: str, now: datetime, retry_at: datetime | None
+    ) -> OutboxEntry:
+        stored = self._outbox_entry(event_id)
+        entry = attrs.evolve(
+            stored, attempts=stored.attempts + 1, last_error=error, claimed_until=None
+        )
+        if retry_at is None:
+            entry = attrs.evolve(entry, state=DeliveryState.PARKED, finished_at=now)
+        else:
+            entry = attrs.evolve(entry, state=DeliveryState.PENDING, next_attempt_at=retry_at)
+        self._finish_event(entry)
+        return entry
+
+    def requeue_event(self, event_id: str, now: datetime) -> bool:
+        entry = self._state.outbox.get(event_id)
+        if entry is None or entry.state is not DeliveryState.PARKED:
+            return False
+        self._finish_event(
+            attrs.evolve(
+                entry,
+                state=DeliveryState.PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                finished_at=None,
+            )
+        )
+        return True
+
+    def list_outbox(
+        self,
+        *,
+        state: DeliveryState | None = None,
+        ticket_id: str | None = None,
+        limit: int = 100,
+    ) -> Sequence[OutboxEntry]:
+        found = (
+            entry
+            for entry in self._state.outbox.values()
+            if (state is None or entry.state is state)
+            and (ticket_id is None or entry.event.ticket_id == ticket_id)
+        )
+        return list(itertools.islice(found, limit))
+
+    # The in-app feed.
+
+    def add_notifications(self, notifications: Collection[Notification]) -> None:
+        for notification in notifications:
+            feed = self._state.notifications.setdefault(notification.contact_id, {})
+            self._set(feed, notification.id, notification)
+            self._set(self._state.notifications_by_id, notification.id, notification)
+
+    def list_notifications(
+        self,
+        contact_id: str,
+        *,
+        unread_only: bool = False,
+        limit: int = 25,
+        before: tuple[datetime, str] | None = None,
+    ) -> Sequence[Notification]:
+        feed = self._state.notifications.get(contact_id, {}).values()
+        found = sorted(
+            (n for n in feed if n.unread or not unread_only),
+            key=lambda n: (n.at, n.id),
+            reverse=True,
+        )
+        if before is not None:
+            found = [n for n in found if (n.at, n.id) < before]
+        return found[:limit]
+
+    def get_notification(self, notification_id: str) -> Notification | None:
+        return self._state.notifications_by_id.get(notification_id)
+
+    def count_unread_notifications(self, contact_id: str) -> int:
+        feed = self._state.notifications.get(contact_id, {})
+        return sum(1 for notification in feed.values() if notification.unread)
+
+    def mark_notifications_read(
+        self, contact_id: str, notification_ids: Collection[str] | None, now: datetime
+    ) -> int:
+        feed = self._state.notifications.get(contact_id, {})
+        wanted = feed.keys() if notification_ids is None else set(notification_ids)
+        changed = [n for n in list(feed.values()) if n.unread and n.id in wanted]
+        for notification in changed:
+            read = attrs.evolve(notification, read_at=now)
+            self._set(feed, notification.id, read)
+            self._set(self._state.notifications_by_id, notification.id, read)
+        return len(changed)
 
 
 def _soonest_first(timers: Iterator[Timer]) -> list[Timer]:

@@ -14,10 +14,15 @@ from .._models import (
     Activity,
     Collaborator,
     Contact,
+    ContactState,
+    DeliveryState,
     Desk,
     Event,
+    Notification,
     Organization,
+    OutboxEntry,
     RequestType,
+    Role,
     Ticket,
     Timer,
     TimerState,
@@ -90,6 +95,22 @@ class UnitOfWork(Protocol):
         """The contact with that e-mail, compared case-insensitively."""
         ...
 
+    def list_contacts(
+        self,
+        *,
+        roles: Collection[Role] | None = None,
+        state: ContactState | None = None,
+        desk_id: str | None = None,
+    ) -> Sequence[Contact]:
+        """The contacts matching every given filter, by e-mail.
+
+        ``roles`` keeps contacts with one of those roles, ``state`` those in
+        that state, and ``desk_id`` those whose ``desk_ids`` hold that desk
+        (the desk's agents).  Used to find whom to notify, so it must see
+        this transaction's own writes.
+        """
+        ...
+
     def put_desk(self, desk: Desk) -> None:
         """Insert or replace the desk; raises ``Conflict`` when another desk has its key."""
         ...
@@ -121,6 +142,14 @@ class UnitOfWork(Protocol):
 
         Never the same number twice, even across concurrent transactions; a
         number taken by a transaction that rolls back may be lost, never reused.
+        """
+        ...
+
+    def next_reference(self, desk_id: str) -> int:
+        """The number :meth:`allocate_reference` would return now, without taking it.
+
+        Only previews use it: nothing is reserved, and a concurrent
+        transaction may take that number first.
         """
         ...
 
@@ -228,11 +257,118 @@ class UnitOfWork(Protocol):
     # The outbox.
 
     def add_events(self, events: Collection[Event]) -> None:
-        """Write domain events to the outbox, in this transaction."""
+        """Write domain events to the outbox, in this transaction, in the order given.
+
+        Each enters as a ``pending`` :class:`~supportdesk.OutboxEntry` with no
+        attempts, ``next_attempt_at`` equal to the event's ``at`` and no lease.
+        The outbox keeps the order events were added in (SQL: an
+        autoincrement position column); "oldest first" below means that order.
+        """
         ...
 
     def list_events(self, ticket_id: str | None = None) -> Sequence[Event]:
         """Outbox events, oldest first; only the ticket's when ``ticket_id`` is given."""
+        ...
+
+    def claim_events(
+        self, now: datetime, limit: int, *, lease_until: datetime
+    ) -> Sequence[OutboxEntry]:
+        """Lease up to ``limit`` events due for delivery, oldest first.
+
+        An entry may be claimed when it is ``pending``, its
+        ``next_attempt_at`` is at or before ``now``, its lease is unset or
+        ended (``claimed_until <= now``), and no earlier entry of the same
+        ticket is still ``pending`` (leased, waiting for a retry or not yet
+        due alike): a ticket's events go out one at a time, in order.  A
+        ``parked`` entry no longer holds back the ticket's later events.
+        Events without a ticket have no order to keep.
+
+        The claimed entries get ``claimed_until = lease_until``, which this
+        transaction writes, and are returned with it.  A concurrent claim
+        never returns an entry claimed by a transaction in flight: SQL
+        adapters select with ``FOR UPDATE SKIP LOCKED`` (Postgres; SQLite has
+        one writer) and then set the lease.  A dispatcher that dies leaves
+        its entries pending; they are claimed again once the lease ends.
+        """
+        ...
+
+    def mark_event_delivered(self, event_id: str, now: datetime) -> None:
+        """Record that the handler accepted the event: ``delivered`` at ``now``, lease cleared.
+
+        Raises :class:`~supportdesk.NotFound` for an unknown event.
+        """
+        ...
+
+    def mark_event_failed(
+        self, event_id: str, *, error: str, now: datetime, retry_at: datetime | None
+    ) -> OutboxEntry:
+        """Record a failed delivery and return the entry as stored.
+
+        ``attempts`` grows by one, ``last_error`` becomes ``error`` and the
+        lease is cleared.  With a ``retry_at`` the entry stays ``pending``
+        with ``next_attempt_at = retry_at``; with None it is ``parked`` at
+        ``now`` (``finished_at``) and never claimed again unless requeued.
+        Raises :class:`~supportdesk.NotFound` for an unknown event.
+        """
+        ...
+
+    def requeue_event(self, event_id: str, now: datetime) -> bool:
+        """Make a parked entry ``pending`` again, due at ``now``, with zero attempts.
+
+        ``last_error`` is kept for reference.  Returns False (and changes
+        nothing) when there is no such entry or it is not ``parked``.
+        """
+        ...
+
+    def list_outbox(
+        self,
+        *,
+        state: DeliveryState | None = None,
+        ticket_id: str | None = None,
+        limit: int = 100,
+    ) -> Sequence[OutboxEntry]:
+        """Up to ``limit`` outbox entries, oldest first, filtered by state and ticket."""
+        ...
+
+    # The in-app feed (the bell).
+
+    def add_notifications(self, notifications: Collection[Notification]) -> None:
+        """Store feed entries, written in the transaction of their event."""
+        ...
+
+    def list_notifications(
+        self,
+        contact_id: str,
+        *,
+        unread_only: bool = False,
+        limit: int = 25,
+        before: tuple[datetime, str] | None = None,
+    ) -> Sequence[Notification]:
+        """Up to ``limit`` of the contact's feed entries, newest first.
+
+        Ordered by ``at`` then ``id``, both descending.  ``before`` is the
+        keyset position (``at``, ``id``) of the last entry of the previous
+        page; the page starts strictly after it.  ``unread_only`` keeps
+        entries whose ``read_at`` is None.
+        """
+        ...
+
+    def get_notification(self, notification_id: str) -> Notification | None:
+        """The feed entry with that id, whoever it belongs to: ownership is the caller's job."""
+        ...
+
+    def count_unread_notifications(self, contact_id: str) -> int:
+        """How many of the contact's feed entries are unread."""
+        ...
+
+    def mark_notifications_read(
+        self, contact_id: str, notification_ids: Collection[str] | None, now: datetime
+    ) -> int:
+        """Set ``read_at = now`` on the contact's unread entries; returns how many changed.
+
+        ``notification_ids`` None means all of them.  Ids of other contacts'
+        entries, or unknown ids, are ignored: they change nothing.
+        """
         ...
 
 

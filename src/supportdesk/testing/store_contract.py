@@ -22,12 +22,17 @@ from .._models import (
     ActivityKind,
     Collaborator,
     Contact,
+    ContactState,
+    DeliveryState,
     Desk,
     Event,
     EventKind,
     FieldKind,
     FieldSpec,
+    Notification,
     Organization,
+    OutboxEntry,
+    Recipient,
     RequestType,
     Role,
     Ticket,
@@ -442,6 +447,217 @@ class StoreContract:
         with store.unit_of_work() as work:
             assert list(work.list_events()) == events
             assert list(work.list_events(ticket.id)) == events[:2]
+
+    def test_events_enter_the_outbox_pending_and_due_at_their_time(
+        self, store: Store, world: World
+    ) -> None:
+        ticket = make_ticket(world.desk, 1, world.alice)
+        recipient = Recipient.of(world.alice)
+        event = _event(ticket, T0, recipients=(recipient,))
+        with store.unit_of_work() as work:
+            work.insert_ticket(ticket)
+            work.add_events([event])
+        with store.unit_of_work() as work:
+            assert list(work.list_events()) == [event]
+            (entry,) = work.list_outbox()
+        assert entry == OutboxEntry(event=event, next_attempt_at=T0)
+        with store.unit_of_work() as work:
+            assert list(work.claim_events(T0 - timedelta(seconds=1), 10, lease_until=T0)) == []
+
+    def test_claim_keeps_order_per_ticket(self, store: Store, world: World) -> None:
+        one, two = make_ticket(world.desk, 1, world.alice), make_ticket(world.desk, 2, world.bob)
+        events = [
+            _event(one, T0, payload={"n": "1"}),
+            _event(two, T0, payload={"n": "2"}),
+            _event(None, T0, payload={"n": "3"}),
+            _event(one, T0, payload={"n": "4"}),
+            _event(None, T0, payload={"n": "5"}),
+        ]
+        lease = T0 + timedelta(minutes=5)
+        with store.unit_of_work() as work:
+            work.insert_ticket(one)
+            work.insert_ticket(two)
+            work.add_events(events)
+        with store.unit_of_work() as work:
+            first = work.claim_events(T0, 10, lease_until=lease)
+        assert [e.event.payload["n"] for e in first] == ["1", "2", "3", "5"]
+        assert all(e.claimed_until == lease for e in first)
+        with store.unit_of_work() as work:
+            # Leased entries are neither claimed again nor passed by their ticket's next event.
+            assert list(work.claim_events(T0, 10, lease_until=lease)) == []
+            work.mark_event_delivered(events[0].id, T0)
+        with store.unit_of_work() as work:
+            (fourth,) = work.claim_events(T0, 10, lease_until=lease)
+        assert fourth.event == events[3]
+        with store.unit_of_work() as work:
+            delivered = work.list_outbox(state=DeliveryState.DELIVERED)
+            assert [e.event.id for e in delivered] == [events[0].id]
+            assert delivered[0].finished_at == T0 and delivered[0].claimed_until is None
+            assert [e.event.id for e in work.list_outbox(ticket_id=one.id)] == [
+                events[0].id,
+                events[3].id,
+            ]
+            assert len(work.list_outbox(limit=2)) == 2
+
+    def test_ended_lease_is_claimed_again(self, store: Store, world: World) -> None:
+        event = _event(None, T0)
+        with store.unit_of_work() as work:
+            work.add_events([event])
+        with store.unit_of_work() as work:
+            work.claim_events(T0, 1, lease_until=T0 + timedelta(minutes=1))
+        with store.unit_of_work() as work:
+            assert list(work.claim_events(T0 + timedelta(seconds=59), 1, lease_until=T0)) == []
+            later = T0 + timedelta(minutes=1)
+            (again,) = work.claim_events(later, 1, lease_until=later + timedelta(minutes=1))
+        assert again.event == event
+
+    def test_rolled_back_claim_leaves_event_unleased(self, store: Store, world: World) -> None:
+        event = _event(None, T0)
+        with store.unit_of_work() as work:
+            work.add_events([event])
+        with pytest.raises(RuntimeError), store.unit_of_work() as work:
+            work.claim_events(T0, 1, lease_until=T0 + timedelta(hours=1))
+            raise RuntimeError("dispatcher died")
+        with store.unit_of_work() as work:
+            assert [e.event for e in work.claim_events(T0, 1, lease_until=T0)] == [event]
+
+    def test_failed_event_waits_for_its_retry_and_holds_back_its_ticket(
+        self, store: Store, world: World
+    ) -> None:
+        ticket = make_ticket(world.desk, 1, world.alice)
+        first, second = _event(ticket, T0), _event(ticket, T0)
+        retry_at = T0 + timedelta(minutes=2)
+        with store.unit_of_work() as work:
+            work.insert_ticket(ticket)
+            work.add_events([first, second])
+            work.claim_events(T0, 10, lease_until=T0 + timedelta(minutes=5))
+            failed = work.mark_event_failed(first.id, error="boom", now=T0, retry_at=retry_at)
+        assert (failed.state, failed.attempts, failed.last_error) == (
+            DeliveryState.PENDING,
+            1,
+            "boom",
+        )
+        assert failed.next_attempt_at == retry_at and failed.claimed_until is None
+        with store.unit_of_work() as work:
+            assert list(work.claim_events(T0 + timedelta(minutes=1), 10, lease_until=T0)) == []
+            (retried,) = work.claim_events(retry_at, 10, lease_until=retry_at)
+            assert retried.event == first and retried.attempts == 1
+
+    def test_parked_event_stops_holding_back_and_can_be_requeued(
+        self, store: Store, world: World
+    ) -> None:
+        ticket = make_ticket(world.desk, 1, world.alice)
+        poison, next_one = _event(ticket, T0), _event(ticket, T0)
+        with store.unit_of_work() as work:
+            work.insert_ticket(ticket)
+            work.add_events([poison, next_one])
+            parked = work.mark_event_failed(poison.id, error="bad", now=T0, retry_at=None)
+        assert parked.state is DeliveryState.PARKED and parked.finished_at == T0
+        later = T0 + timedelta(days=1)
+        with store.unit_of_work() as work:
+            assert [e.event for e in work.claim_events(later, 10, lease_until=later)] == [next_one]
+            work.mark_event_delivered(next_one.id, later)
+            assert [e.event for e in work.list_outbox(state=DeliveryState.PARKED)] == [poison]
+            assert not work.requeue_event(next_one.id, later)
+            assert not work.requeue_event("nope", later)
+            assert work.requeue_event(poison.id, later)
+        with store.unit_of_work() as work:
+            (again,) = work.claim_events(later, 10, lease_until=later)
+        assert again.event == poison
+        assert (again.attempts, again.last_error, again.finished_at) == (0, "bad", None)
+        with pytest.raises(NotFound), store.unit_of_work() as work:
+            work.mark_event_delivered("nope", later)
+        with pytest.raises(NotFound), store.unit_of_work() as work:
+            work.mark_event_failed("nope", error="x", now=later, retry_at=None)
+
+    def test_rolled_back_delivery_bookkeeping_is_undone(self, store: Store, world: World) -> None:
+        event = _event(None, T0)
+        with store.unit_of_work() as work:
+            work.add_events([event])
+        with pytest.raises(RuntimeError), store.unit_of_work() as work:
+            work.mark_event_failed(event.id, error="x", now=T0, retry_at=None)
+            raise RuntimeError("roll back")
+        with store.unit_of_work() as work:
+            (entry,) = work.list_outbox()
+        assert entry == OutboxEntry(event=event, next_attempt_at=T0)
+
+    # Feed.
+
+    def test_feed_newest_first_with_unread_count(self, store: Store, world: World) -> None:
+        alice, bob = world.alice, world.bob
+        entries = [_notification(alice, T0 + timedelta(minutes=n)) for n in range(5)]
+        with store.unit_of_work() as work:
+            work.add_notifications([*entries, _notification(bob, T0)])
+        with store.unit_of_work() as work:
+            newest = work.list_notifications(alice.id, limit=2)
+            assert newest == [entries[4], entries[3]]
+            last = newest[-1]
+            rest = work.list_notifications(alice.id, limit=10, before=(last.at, last.id))
+            assert rest == [entries[2], entries[1], entries[0]]
+            assert work.count_unread_notifications(alice.id) == 5
+            assert work.get_notification(entries[0].id) == entries[0]
+            assert work.get_notification("nope") is None
+        read_at = T0 + timedelta(hours=1)
+        with store.unit_of_work() as work:
+            assert work.mark_notifications_read(alice.id, [entries[1].id, "nope"], read_at) == 1
+            assert work.mark_notifications_read(bob.id, [entries[2].id], read_at) == 0
+        with store.unit_of_work() as work:
+            assert work.count_unread_notifications(alice.id) == 4
+            unread = work.list_notifications(alice.id, unread_only=True)
+            assert entries[1].id not in {n.id for n in unread}
+            stored = work.get_notification(entries[1].id)
+            assert stored is not None and stored.read_at == read_at
+            assert work.mark_notifications_read(alice.id, None, read_at) == 4
+            assert work.count_unread_notifications(alice.id) == 0
+            assert work.count_unread_notifications(bob.id) == 1
+
+    def test_rolled_back_feed_writes_leave_nothing(self, store: Store, world: World) -> None:
+        entry = _notification(world.alice, T0)
+        with pytest.raises(RuntimeError), store.unit_of_work() as work:
+            work.add_notifications([entry])
+            raise RuntimeError("roll back")
+        with store.unit_of_work() as work:
+            assert work.count_unread_notifications(world.alice.id) == 0
+            assert work.get_notification(entry.id) is None
+
+    # Whom to notify, and previews.
+
+    def test_list_contacts_filters(self, store: Store, world: World) -> None:
+        admin = Contact(email="admin@desk.test", full_name="Admin", role=Role.ADMIN)
+        pending = Contact(email="new@x.test", full_name="New", state=ContactState.PENDING_APPROVAL)
+        with store.unit_of_work() as work:
+            work.put_contact(admin)
+            work.put_contact(pending)
+            assert work.list_contacts(roles={Role.AGENT, Role.ADMIN}) == [admin, world.agent]
+            assert work.list_contacts(desk_id=world.desk.id) == [world.agent]
+            assert work.list_contacts(roles={Role.AGENT}, desk_id="other") == []
+            assert work.list_contacts(state=ContactState.PENDING_APPROVAL) == [pending]
+            assert len(work.list_contacts()) == 6
+
+    def test_next_reference_peeks_without_taking(self, store: Store) -> None:
+        with store.unit_of_work() as work:
+            assert work.next_reference("a") == 1
+            assert work.next_reference("a") == 1
+            assert work.allocate_reference("a") == 1
+            assert work.next_reference("a") == 2
+
+
+def _event(ticket: Ticket | None, at: datetime, **changes: Any) -> Event:
+    event = Event(
+        kind=EventKind.PUBLIC_UPDATE, at=at, ticket_id=None if ticket is None else ticket.id
+    )
+    return attrs.evolve(event, **changes)
+
+
+def _notification(contact: Contact, at: datetime) -> Notification:
+    return Notification(
+        contact_id=contact.id,
+        event_id="e",
+        kind=EventKind.PUBLIC_UPDATE,
+        at=at,
+        ticket_id="t",
+        payload={"reference": "HHA-1"},
+    )
 
 
 def _activity(ticket: Ticket, **changes: Any) -> Activity:
