@@ -17,6 +17,7 @@ from ._models import AttachmentRule as AttachmentRule
 from ._models import Collaborator as Collaborator
 from ._models import Contact as Contact
 from ._models import ContactState as ContactState
+from ._models import DeliveryState as DeliveryState
 from ._models import Desk as Desk
 from ._models import Event as Event
 from ._models import EventKind as EventKind
@@ -24,8 +25,11 @@ from ._models import FieldKind as FieldKind
 from ._models import FieldSpec as FieldSpec
 from ._models import FieldValue as FieldValue
 from ._models import FollowUpPolicy as FollowUpPolicy
+from ._models import Notification as Notification
 from ._models import Organization as Organization
+from ._models import OutboxEntry as OutboxEntry
 from ._models import Priority as Priority
+from ._models import Recipient as Recipient
 from ._models import RequestType as RequestType
 from ._models import Role as Role
 from ._models import Ticket as Ticket
@@ -45,6 +49,7 @@ from .clock import Calendar as Calendar
 from .clock import Clock as Clock
 from .clock import FakeClock as FakeClock
 from .clock import SystemClock as SystemClock
+from .desk import Feed as Feed
 from .desk import Page as Page
 from .desk import SupportDesk as SupportDesk
 from .desk import SweepReport as SweepReport
@@ -53,6 +58,9 @@ from .desk import TicketView as TicketView
 from .forms import Submission as Submission
 from .forms import describe_form as describe_form
 from .forms import validate_submission as validate_submission
+from .notifications import DispatchReport as DispatchReport
+from .notifications import NotificationHandler as NotificationHandler
+from .notifications import RetryPolicy as RetryPolicy
 from .storage.memory import MemoryStore as MemoryStore
 from .storage.protocol import Store as Store
 from .storage.protocol import TicketQuery as TicketQuery
@@ -82,11 +90,14 @@ __all__ = [
     "Conflict",
     "Contact",
     "ContactState",
+    "DeliveryState",
     "Desk",
+    "DispatchReport",
     "Event",
     "EventKind",
     "Explanation",
     "FakeClock",
+    "Feed",
     "FieldKind",
     "FieldSpec",
     "FieldValue",
@@ -95,12 +106,17 @@ __all__ = [
     "InvalidTransition",
     "MemoryStore",
     "NotFound",
+    "Notification",
+    "NotificationHandler",
     "Organization",
+    "OutboxEntry",
     "Page",
     "Party",
     "PermissionDenied",
     "Priority",
+    "Recipient",
     "RequestType",
+    "RetryPolicy",
     "Role",
     "StatusCategory",
     "StatusSpec",

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import attrs
 
-from . import access
+from . import access, notifications
 from ._errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from ._models import (
     Activity,
@@ -19,19 +20,24 @@ from ._models import (
     Collaborator,
     Contact,
     ContactState,
+    DeliveryState,
     Desk,
     Event,
     EventKind,
     FollowUpPolicy,
+    Notification,
     Organization,
+    OutboxEntry,
     Priority,
     RequestType,
+    Role,
     Ticket,
     Timer,
     TimerState,
 )
 from .clock import ALWAYS_OPEN, Calendar, Clock, SystemClock
 from .forms import Submission, validate_submission
+from .notifications import DispatchReport, NotificationHandler, RetryPolicy
 from .storage.protocol import Store, TicketQuery, TicketSort, UnitOfWork
 from .workflow import DEFAULT_WORKFLOW, Party, StatusCategory, Workflow
 
@@ -89,6 +95,17 @@ class SweepReport:
     batches: int = 0
 
 
+@attrs.frozen(kw_only=True)
+class Feed:
+    """A page of a contact's in-app feed, with the number on the bell."""
+
+    notifications: tuple[Notification, ...]
+    unread: int
+    """How many of the contact's entries are unread, over all pages."""
+    next_cursor: str | None
+    """Pass as ``cursor`` for the next page; None on the last page."""
+
+
 @attrs.frozen
 class _Context:
     """A ticket loaded for one actor inside a unit of work."""
@@ -102,6 +119,7 @@ class _Context:
 
 _TIMER_ACTIVITY = {"resolve": ActivityKind.AUTO_RESOLVED, "close": ActivityKind.AUTO_CLOSED}
 _TIMER_EVENT = {"resolve": EventKind.AUTO_RESOLVED, "close": EventKind.AUTO_CLOSED}
+_STAFF_ROLES = frozenset({Role.AGENT, Role.ADMIN})
 
 
 class SupportDesk:
@@ -119,11 +137,13 @@ class SupportDesk:
         clock: Clock | None = None,
         workflow: Workflow | None = None,
         calendar: Calendar = ALWAYS_OPEN,
+        retry_policy: RetryPolicy | None = None,
     ) -> None:
         self._store = store
         self._clock: Clock = clock or SystemClock()
         self.workflow = workflow or Workflow(DEFAULT_WORKFLOW)
         self._calendar = calendar
+        self.retry_policy = retry_policy or RetryPolicy()
 
     @classmethod
     def in_memory(
@@ -270,7 +290,7 @@ class SupportDesk:
     def _start(self, work: UnitOfWork, actor: Contact, ticket: Ticket, now: datetime) -> None:
         work.insert_ticket(ticket)
         self._log(work, ticket, ActivityKind.CREATED, actor.id, now, body=ticket.description)
-        self._emit(work, ticket, EventKind.TICKET_CREATED, actor.id, now)
+        self._emit(work, ticket, EventKind.TICKET_CREATED, actor, now)
         work.add_timers(self.workflow.plan_timers(ticket, now, self._calendar))
 
     def get_ticket(self, actor: Contact, reference: str) -> Ticket:
@@ -327,11 +347,18 @@ class SupportDesk:
             if self.workflow.category(ctx.ticket.status) is StatusCategory.CLOSED:
                 return self._update_closed(ctx, body, now)
             self._log(work, ctx.ticket, ActivityKind.PUBLIC_UPDATE, ctx.actor.id, now, body=body)
-            self._emit(work, ctx.ticket, EventKind.PUBLIC_UPDATE, ctx.actor.id, now, body=body)
             if ctx.party is Party.AGENT:
                 work.touch_ticket(ctx.ticket.id, now)
-                return _found(work.get_ticket(ctx.ticket.id), "ticket", reference)
-            return self._fire(ctx, "share_update", now)
+                ticket = _found(work.get_ticket(ctx.ticket.id), "ticket", reference)
+            else:
+                ticket = self._fire(ctx, "share_update", now, announce=False)
+            self._emit_update(ctx, ticket, body, now)
+            return ticket
+
+    def _emit_update(self, ctx: _Context, ticket: Ticket, body: str, now: datetime) -> None:
+        """The public update's event; it says so when the update moved the ticket."""
+        moved = {"from": ctx.ticket.status} if ticket.status != ctx.ticket.status else {}
+        self._emit(ctx.work, ticket, EventKind.PUBLIC_UPDATE, ctx.actor, now, body=body, **moved)
 
     def _update_closed(self, ctx: _Context, body: str, now: datetime) -> Ticket:
         ticket = ctx.ticket
@@ -343,7 +370,7 @@ class SupportDesk:
         if desk.follow_up_policy is FollowUpPolicy.REOPEN:
             reopened = self._reopen_closed(ctx, now)
             self._log(ctx.work, reopened, ActivityKind.PUBLIC_UPDATE, ctx.actor.id, now, body=body)
-            self._emit(ctx.work, reopened, EventKind.PUBLIC_UPDATE, ctx.actor.id, now, body=body)
+            self._emit_update(ctx, reopened, body, now)
             return reopened
         return self._follow_up(ctx, body, now)
 
@@ -351,7 +378,7 @@ class SupportDesk:
         target = self.workflow.definition.reopen_to
         if target is None:
             raise InvalidTransition(ctx.ticket.status, "share_update", ctx.party.value, ())
-        return self._move(ctx, "share_update", target, now)
+        return self._move(ctx, "share_update", target, now, announce=False)
 
     def _follow_up(self, ctx: _Context, body: str, now: datetime) -> Ticket:
         original = ctx.ticket
@@ -388,7 +415,7 @@ class SupportDesk:
             )
         data = {"follow_up_of": original.reference}
         self._log(ctx.work, follow_up, ActivityKind.FOLLOW_UP_CREATED, ctx.actor.id, now, data=data)
-        self._emit(ctx.work, follow_up, EventKind.FOLLOW_UP_CREATED, ctx.actor.id, now, **data)
+        self._emit(ctx.work, follow_up, EventKind.FOLLOW_UP_CREATED, ctx.actor, now, **data)
         return follow_up
 
     def add_note(self, actor: Contact, reference: str, body: str) -> Activity:
@@ -408,7 +435,7 @@ class SupportDesk:
                 body=body,
                 internal=True,
             )
-            self._emit(work, ctx.ticket, EventKind.INTERNAL_NOTE, ctx.actor.id, now, body=body)
+            self._emit(work, ctx.ticket, EventKind.INTERNAL_NOTE, ctx.actor, now, body=body)
             work.touch_ticket(ctx.ticket.id, now)
             return note
 
@@ -433,10 +460,12 @@ class SupportDesk:
             ctx = self._load(work, actor, reference)
             if expected_version is not None and expected_version != ctx.ticket.version:
                 raise Conflict("ticket", ctx.ticket.reference, "it changed since it was read")
-            ticket = self._fire(ctx, trigger, now)
+            ticket = self._fire(ctx, trigger, now, comment=comment.strip())
             if comment.strip():
                 self._log(work, ticket, ActivityKind.PUBLIC_UPDATE, ctx.actor.id, now, body=comment)
-                self._emit(work, ticket, EventKind.PUBLIC_UPDATE, ctx.actor.id, now, body=comment)
+                if ticket.status_epoch == ctx.ticket.status_epoch:
+                    # No status change carried the comment: it is an update of its own.
+                    self._emit_update(ctx, ticket, comment, now)
             return ticket
 
     def resolve(self, actor: Contact, reference: str, comment: str = "") -> Ticket:
@@ -474,9 +503,7 @@ class SupportDesk:
             self._log(
                 work, escalated, ActivityKind.ESCALATED, ctx.actor.id, now, body=reason, data=data
             )
-            self._emit(
-                work, escalated, EventKind.ESCALATED, ctx.actor.id, now, reason=reason, **data
-            )
+            self._emit(work, escalated, EventKind.ESCALATED, ctx.actor, now, reason=reason, **data)
             return escalated
 
     def assign(self, actor: Contact, reference: str, assignee_id: str) -> Ticket:
@@ -500,10 +527,21 @@ class SupportDesk:
                 ticket = _changed(ctx.ticket, now, assignee_id=assignee.id)
                 work.update_ticket(ticket)
             else:
-                ticket = self._fire(ctx, "assign", now, assignee_id=assignee.id)
+                ticket = self._fire(ctx, "assign", now, announce=False, assignee_id=assignee.id)
             data = {"assignee": assignee.full_name}
             self._log(work, ticket, ActivityKind.ASSIGNED, ctx.actor.id, now, data=data)
-            self._emit(work, ticket, EventKind.ASSIGNED, ctx.actor.id, now, assignee_id=assignee.id)
+            # One notification per action: the assignment says if it moved the ticket.
+            moved = {"from": ctx.ticket.status} if ticket.status != ctx.ticket.status else {}
+            self._emit(
+                work,
+                ticket,
+                EventKind.ASSIGNED,
+                ctx.actor,
+                now,
+                assignee_id=assignee.id,
+                **data,
+                **moved,
+            )
             return ticket
 
     def wait_for(self, actor: Contact, reference: str, whom: str, comment: str = "") -> Ticket:
@@ -512,22 +550,46 @@ class SupportDesk:
         now = self._clock.now()
         with self._store.unit_of_work() as work:
             ctx = self._load(work, actor, reference)
-            ticket = self._fire(ctx, "wait_for", now, sub_status=whom.strip())
+            ticket = self._fire(
+                ctx, "wait_for", now, comment=comment.strip(), sub_status=whom.strip()
+            )
             if comment.strip():
                 self._log(work, ticket, ActivityKind.PUBLIC_UPDATE, ctx.actor.id, now, body=comment)
             return ticket
 
-    def _fire(self, ctx: _Context, trigger: str, now: datetime, **changes: Any) -> Ticket:
+    def _fire(
+        self,
+        ctx: _Context,
+        trigger: str,
+        now: datetime,
+        *,
+        comment: str = "",
+        announce: bool = True,
+        **changes: Any,
+    ) -> Ticket:
         target = self.workflow.fire(ctx.ticket.status, trigger, ctx.party)
         if target == ctx.ticket.status and not changes:
             ctx.work.touch_ticket(ctx.ticket.id, now)
             return _found(ctx.work.get_ticket(ctx.ticket.id), "ticket", ctx.ticket.reference)
-        return self._move(ctx, trigger, target, now, **changes)
+        return self._move(ctx, trigger, target, now, comment=comment, announce=announce, **changes)
 
     def _move(
-        self, ctx: _Context, trigger: str, target: str, now: datetime, **changes: Any
+        self,
+        ctx: _Context,
+        trigger: str,
+        target: str,
+        now: datetime,
+        *,
+        comment: str = "",
+        announce: bool = True,
+        **changes: Any,
     ) -> Ticket:
-        """Change the ticket's status (or only its fields when it stays), with timers and log."""
+        """Change the ticket's status (or only its fields when it stays), with timers and log.
+
+        The status event carries ``comment`` and the resolution in force;
+        ``announce=False`` leaves the event to the caller (a customer's update
+        announces itself).
+        """
         ticket = ctx.ticket
         if target == ticket.status:
             moved = _changed(ticket, now, **changes)
@@ -538,15 +600,43 @@ class SupportDesk:
         ctx.work.cancel_timers(ticket.id, now)
         ctx.work.add_timers(self.workflow.plan_timers(moved, now, self._calendar))
         data = {"from": ticket.status, "to": target, "trigger": trigger}
+        category = self.workflow.category(target)
+        resolution = self._resolution(ctx.work, ticket, category, comment)
+        if resolution and category is StatusCategory.RESOLVED:
+            data["resolution"] = resolution
         kind = ActivityKind.STATUS_CHANGED
         event = EventKind.STATUS_CHANGED
         if ctx.party is Party.SYSTEM:
             kind = _TIMER_ACTIVITY.get(trigger, kind)
             event = _TIMER_EVENT.get(trigger, event)
-        actor_id = None if ctx.party is Party.SYSTEM else ctx.actor.id
-        self._log(ctx.work, moved, kind, actor_id, now, data=data)
-        self._emit(ctx.work, moved, event, actor_id, now, **data)
+        actor = None if ctx.party is Party.SYSTEM else ctx.actor
+        self._log(ctx.work, moved, kind, None if actor is None else actor.id, now, data=data)
+        if announce:
+            payload = {**data, "comment": comment} if comment else dict(data)
+            if category in (StatusCategory.RESOLVED, StatusCategory.CLOSED):
+                payload["resolution"] = resolution
+            if moved.resolved_at is not None:
+                payload["resolved_at"] = moved.resolved_at.isoformat()
+            self._emit(ctx.work, moved, event, actor, now, **payload)
         return moved
+
+    def _resolution(
+        self, work: UnitOfWork, ticket: Ticket, entering: StatusCategory, comment: str
+    ) -> str:
+        """What resolves the ticket as it enters a status of category ``entering``.
+
+        Resolving (or closing an open ticket) is resolved by its comment;
+        closing a resolved ticket carries the resolution in force, never one
+        that a reopen has since undone.
+        """
+        if entering not in (StatusCategory.RESOLVED, StatusCategory.CLOSED):
+            return ""
+        if self.workflow.category(ticket.status) is not StatusCategory.RESOLVED:
+            return comment
+        for entry in reversed(work.list_activities(ticket.id, include_internal=False)):
+            if "to" in entry.data:
+                return entry.data.get("resolution", "")
+        return ""
 
     def _entered(self, ticket: Ticket, target: str, now: datetime, **changes: Any) -> Ticket:
         category = self.workflow.category(target)
@@ -598,7 +688,7 @@ class SupportDesk:
                 work,
                 ctx.ticket,
                 EventKind.COLLABORATOR_ADDED,
-                ctx.actor.id,
+                ctx.actor,
                 now,
                 contact_id=contact.id,
             )
@@ -681,7 +771,7 @@ class SupportDesk:
         return Page(
             tickets=tickets,
             total=total,
-            next_cursor=_encode_cursor(tickets[-1], sort) if more else None,
+            next_cursor=_ticket_cursor(tickets[-1], sort) if more else None,
         )
 
     def count_tickets(self, actor: Contact, which: TicketList, *, open: bool | None = None) -> int:
@@ -769,7 +859,123 @@ class SupportDesk:
         self._emit(work, ticket, event, None, now, timer=timer.name)
         return True
 
+    # Notifications: the outbox and the feed.
+
+    def dispatch_notifications(
+        self, handler: NotificationHandler, *, limit: int = 100
+    ) -> DispatchReport:
+        """Hand up to ``limit`` due events to ``handler``, at least once each, in order per ticket.
+
+        The handler gets each :class:`~supportdesk.Event` with its recipients
+        and payload as they were when it was written; ``event.id`` is the
+        idempotency key, since a crash between delivery and bookkeeping
+        delivers again.  A handler that raises leaves the event pending, to
+        be retried after the :class:`RetryPolicy` backoff; the ticket's later
+        events wait for it.  After ``max_attempts`` failures the event is
+        parked: reported here and by :meth:`list_undelivered`, never lost.
+        Run it from a worker or cron, like :meth:`run_due_timers`.
+        """
+        if limit < 1:
+            raise ValidationError({"limit": f"dispatch at least 1 event, not {limit}"})
+        return notifications.dispatch(self._store, self._clock, handler, self.retry_policy, limit)
+
+    def list_undelivered(
+        self, actor: Contact, *, state: DeliveryState = DeliveryState.PARKED, limit: int = 100
+    ) -> Sequence[OutboxEntry]:
+        """Outbox entries not delivered (parked by default, or still pending), for admins."""
+        with self._store.unit_of_work() as work:
+            self._require_admin(work, actor, "see the outbox")
+            return work.list_outbox(state=state, limit=limit)
+
+    def retry_notification(self, actor: Contact, event_id: str) -> None:
+        """Put a parked event back in the queue, due now, with its attempts reset (admins)."""
+        with self._store.unit_of_work() as work:
+            self._require_admin(work, actor, "retry a notification")
+            if not work.requeue_event(event_id, self._clock.now()):
+                raise NotFound("parked event", event_id)
+
+    def notifications(
+        self,
+        actor: Contact,
+        *,
+        unread_only: bool = False,
+        limit: int = 25,
+        cursor: str | None = None,
+    ) -> Feed:
+        """A page of the actor's feed (the bell), newest first, with the unread count."""
+        if not 1 <= limit <= 500:
+            raise ValidationError({"limit": f"ask for 1 to 500 entries per page, not {limit}"})
+        with self._store.unit_of_work() as work:
+            actor = self._refresh(work, actor)
+            found = work.list_notifications(
+                actor.id, unread_only=unread_only, limit=limit + 1, before=_decode_cursor(cursor)
+            )
+            unread = work.count_unread_notifications(actor.id)
+        entries = tuple(found[:limit])
+        more = len(found) > limit
+        last = entries[-1] if entries else None
+        return Feed(
+            notifications=entries,
+            unread=unread,
+            next_cursor=_encode_cursor(last.at, last.id) if more and last else None,
+        )
+
+    def unread_count(self, actor: Contact) -> int:
+        """How many of the actor's feed entries are unread: the number on the bell."""
+        with self._store.unit_of_work() as work:
+            actor = self._refresh(work, actor)
+            return work.count_unread_notifications(actor.id)
+
+    def mark_read(self, actor: Contact, notification_id: str | None = None) -> int:
+        """Mark one of the actor's feed entries read, or all of them when no id is given.
+
+        Returns how many entries changed.  An id that is not the actor's own
+        entry raises :class:`~supportdesk.NotFound`.
+        """
+        with self._store.unit_of_work() as work:
+            actor = self._refresh(work, actor)
+            if notification_id is None:
+                return work.mark_notifications_read(actor.id, None, self._clock.now())
+            entry = work.get_notification(notification_id)
+            if entry is None or entry.contact_id != actor.id:
+                raise NotFound("notification", notification_id)
+            return work.mark_notifications_read(actor.id, [notification_id], self._clock.now())
+
+    def preview_notifications(self, use_case: Callable[[SupportDesk], object]) -> tuple[Event, ...]:
+        """What a use case would notify, and to whom, without doing it.
+
+        ``use_case`` gets a desk on the same store and clock and calls any
+        use cases on it, for example
+        ``desk.preview_notifications(lambda d: d.resolve(agent, "HHA-1", "Fixed"))``.
+        Everything runs in one transaction that is rolled back: nothing it
+        writes persists, events and feed entries included, and a ticket it
+        opens shows the reference the next ticket would get without taking
+        it.  Errors of the use case propagate as they would without the
+        preview.
+        """
+        with contextlib.suppress(_Rollback), self._store.unit_of_work() as work:
+            rehearsal = _Rehearsal(work)
+            use_case(self._on(_RehearsalStore(rehearsal)))
+            raise _Rollback
+        return tuple(rehearsal.events)
+
+    def _on(self, store: Store) -> SupportDesk:
+        """This desk's configuration on another store."""
+        return SupportDesk(
+            store,
+            clock=self._clock,
+            workflow=self.workflow,
+            calendar=self._calendar,
+            retry_policy=self.retry_policy,
+        )
+
     # Shared steps.
+
+    def _require_admin(self, work: UnitOfWork, actor: Contact, action: str) -> Contact:
+        actor = self._refresh(work, actor)
+        if actor.role is not Role.ADMIN:
+            raise PermissionDenied(action, "only admins may")
+        return actor
 
     def _refresh(self, work: UnitOfWork, actor: Contact) -> Contact:
         """The actor as stored now: a disabled or deleted account loses access at once."""
@@ -819,14 +1025,38 @@ class SupportDesk:
         work: UnitOfWork,
         ticket: Ticket,
         kind: EventKind,
-        actor_id: str | None,
+        actor: Contact | None,
         now: datetime,
         **payload: str,
     ) -> None:
-        payload = {"reference": ticket.reference, "status": ticket.status, **payload}
-        work.add_events(
-            [Event(kind=kind, at=now, ticket_id=ticket.id, actor_id=actor_id, payload=payload)]
+        """Write a ticket event with its recipients and payload as they are now (None: system)."""
+        assignee = work.get_contact(ticket.assignee_id) if ticket.assignee_id else None
+        recipients = notifications.ticket_recipients(
+            kind,
+            actor_id=None if actor is None else actor.id,
+            customers=[
+                work.get_contact(ticket.requester_id),
+                *(work.get_contact(c.contact_id) for c in work.list_collaborators(ticket.id)),
+            ],
+            staff=[assignee, *work.list_contacts(roles=_STAFF_ROLES, desk_id=ticket.desk_id)],
+            muted=work.muted_contacts(ticket.id),
         )
+        payload = {
+            "reference": ticket.reference,
+            "summary": ticket.summary,
+            "status": ticket.status,
+            "actor": "System" if actor is None else actor.full_name,
+            **payload,
+        }
+        event = Event(
+            kind=kind,
+            at=now,
+            ticket_id=ticket.id,
+            actor_id=None if actor is None else actor.id,
+            payload=payload,
+            recipients=recipients,
+        )
+        notifications.record(work, event)
 
 
 def _party(actor: Contact, ticket: Ticket, collaborator_ids: frozenset[str]) -> Party:
@@ -854,9 +1084,13 @@ def _require_text(name: str, value: str) -> None:
         raise ValidationError({name: "Enter a value."})
 
 
-def _encode_cursor(ticket: Ticket, sort: TicketSort) -> str:
+def _ticket_cursor(ticket: Ticket, sort: TicketSort) -> str:
     moment = ticket.updated_at if sort is TicketSort.RECENTLY_UPDATED else ticket.created_at
-    raw = f"{moment.isoformat()}|{ticket.id}".encode()
+    return _encode_cursor(moment, ticket.id)
+
+
+def _encode_cursor(moment: datetime, key: str) -> str:
+    raw = f"{moment.isoformat()}|{key}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -871,4 +1105,47 @@ def _decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
         raise ValidationError({"cursor": "not a cursor from a previous page"}) from error
 
 
-__all__ = ["Page", "SupportDesk", "SweepReport", "TicketList", "TicketView"]
+class _Rollback(Exception):
+    """Raised to roll a preview's transaction back."""
+
+
+class _Rehearsal:
+    """A unit of work that records events and takes no reference numbers.
+
+    Every other call goes to the real unit of work, which the preview rolls back.
+    """
+
+    def __init__(self, work: UnitOfWork) -> None:
+        self._work = work
+        self._taken: dict[str, int] = {}
+        self.events: list[Event] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._work, name)
+
+    def allocate_reference(self, desk_id: str) -> int:
+        # The counter survives rollbacks on purpose, so a preview only peeks.
+        number = self._work.next_reference(desk_id) + self._taken.get(desk_id, 0)
+        self._taken[desk_id] = self._taken.get(desk_id, 0) + 1
+        return number
+
+    def add_events(self, events: Collection[Event]) -> None:
+        self.events.extend(events)
+        self._work.add_events(events)
+
+
+class _RehearsalStore:
+    """A store whose every unit of work is the one rehearsal transaction."""
+
+    def __init__(self, rehearsal: _Rehearsal) -> None:
+        self._rehearsal = rehearsal
+
+    @contextlib.contextmanager
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
+        yield cast(UnitOfWork, self._rehearsal)
+
+    def close(self) -> None:
+        """The real store stays open."""
+
+
+__all__ = ["Feed", "Page", "SupportDesk", "SweepReport", "TicketList", "TicketView"]

@@ -1,0 +1,542 @@
+"""Events, recipients, the outbox dispatcher, the feed and previews, through the facade."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any, cast
+
+import attrs
+import pytest
+
+from supportdesk import (
+    Contact,
+    DeliveryState,
+    Event,
+    EventKind,
+    MemoryStore,
+    NotFound,
+    Notification,
+    OutboxEntry,
+    PermissionDenied,
+    Recipient,
+    RetryPolicy,
+    Role,
+    SupportDesk,
+    Ticket,
+    UnitOfWork,
+    ValidationError,
+    from_data,
+    to_data,
+)
+
+from .conftest import Portal, build_portal
+
+DAY = timedelta(days=1)
+
+
+def events(portal: Portal, ticket: Ticket | None = None) -> list[Event]:
+    with portal.desk._store.unit_of_work() as work:
+        return list(work.list_events(None if ticket is None else ticket.id))
+
+
+def last_event(portal: Portal, ticket: Ticket) -> Event:
+    return events(portal, ticket)[-1]
+
+
+def names(event: Event) -> set[str]:
+    return {recipient.full_name for recipient in event.recipients}
+
+
+@pytest.fixture
+def second_agent(portal: Portal) -> Contact:
+    return portal.desk.add_contact(
+        Contact(
+            email="jones@desk.test",
+            full_name="Agent Jones",
+            role=Role.AGENT,
+            desk_ids=frozenset({portal.help_desk.id}),
+        )
+    )
+
+
+@pytest.fixture
+def shared(portal: Portal, second_agent: Contact) -> Ticket:
+    """Alice's ticket, shared with Carol, assigned to Agent Smith."""
+    ticket = portal.open()
+    portal.desk.add_collaborator(portal.alice, ticket.reference, portal.carol.email)
+    return portal.desk.assign(second_agent, ticket.reference, portal.agent.id)
+
+
+# Recipients.
+
+
+def test_opening_notifies_the_desk_agents_not_the_requester(
+    portal: Portal, second_agent: Contact
+) -> None:
+    ticket = portal.open()
+    (created,) = events(portal, ticket)
+    assert created.kind is EventKind.TICKET_CREATED
+    assert names(created) == {"Agent Smith", "Agent Jones"}
+    assert created.payload["reference"] == ticket.reference
+    assert created.payload["actor"] == "Alice Payer"
+
+
+def test_assignment_reaches_everyone_but_the_actor(portal: Portal, shared: Ticket) -> None:
+    assigned = last_event(portal, shared)
+    assert assigned.kind is EventKind.ASSIGNED
+    assert names(assigned) == {"Alice Payer", "Carol Provider", "Agent Smith"}
+    assert assigned.payload["assignee"] == "Agent Smith"
+
+
+def test_agent_update_reaches_requester_collaborators_and_other_agents(
+    portal: Portal, shared: Ticket
+) -> None:
+    portal.desk.share_update(portal.agent, shared.reference, "We are on it")
+    update = last_event(portal, shared)
+    assert update.kind is EventKind.PUBLIC_UPDATE
+    assert update.payload["body"] == "We are on it"
+    assert names(update) == {"Alice Payer", "Carol Provider", "Agent Jones"}
+
+
+def test_customer_update_says_it_moved_the_ticket(portal: Portal, shared: Ticket) -> None:
+    portal.desk.ask_customer(portal.agent, shared.reference, "Which claims?")
+    asked = last_event(portal, shared)
+    assert asked.kind is EventKind.STATUS_CHANGED
+    assert (asked.payload["to"], asked.payload["comment"]) == (
+        "waiting_for_customer",
+        "Which claims?",
+    )
+    portal.desk.share_update(portal.carol, shared.reference, "Claims 1 to 4")
+    update = last_event(portal, shared)
+    assert update.kind is EventKind.PUBLIC_UPDATE
+    assert (update.payload["from"], update.payload["status"]) == (
+        "waiting_for_customer",
+        "pending_support",
+    )
+    assert names(update) == {"Alice Payer", "Agent Smith", "Agent Jones"}
+
+
+def test_internal_notes_reach_agents_only(portal: Portal, shared: Ticket) -> None:
+    portal.desk.add_note(portal.agent, shared.reference, "Old plan")
+    note = last_event(portal, shared)
+    assert note.kind is EventKind.INTERNAL_NOTE
+    assert names(note) == {"Agent Jones"}
+    feed = portal.desk.notifications(portal.alice)
+    assert EventKind.INTERNAL_NOTE not in {entry.kind for entry in feed.notifications}
+
+
+def test_internal_note_reaches_an_agent_collaborator(portal: Portal, shared: Ticket) -> None:
+    portal.desk.add_collaborator(portal.alice, shared.reference, portal.outsider_agent.email)
+    portal.desk.add_note(portal.agent, shared.reference, "Old plan")
+    assert names(last_event(portal, shared)) == {"Agent Jones", "EDI Agent"}
+
+
+def test_collaborator_added_reaches_the_new_collaborator(portal: Portal) -> None:
+    ticket = portal.open()
+    portal.desk.add_collaborator(portal.alice, ticket.reference, portal.carol.email)
+    added = last_event(portal, ticket)
+    assert added.kind is EventKind.COLLABORATOR_ADDED
+    assert names(added) == {"Carol Provider", "Agent Smith"}
+
+
+def test_escalation_and_resolution(portal: Portal, shared: Ticket) -> None:
+    portal.desk.escalate(portal.carol, shared.reference, "Urgent")
+    escalated = last_event(portal, shared)
+    assert escalated.kind is EventKind.ESCALATED
+    assert escalated.payload["reason"] == "Urgent"
+    assert names(escalated) == {"Alice Payer", "Agent Smith", "Agent Jones"}
+    portal.desk.resolve(portal.alice, shared.reference)
+    resolved = last_event(portal, shared)
+    assert resolved.kind is EventKind.STATUS_CHANGED
+    assert names(resolved) == {"Carol Provider", "Agent Smith", "Agent Jones"}
+
+
+def test_reminders_reach_customers_and_timers_reach_everyone(
+    portal: Portal, shared: Ticket
+) -> None:
+    portal.desk.ask_customer(portal.agent, shared.reference, "Which claims?")
+    start = portal.clock.now()
+    portal.clock.set(start + DAY)
+    portal.desk.run_due_timers()
+    reminder = last_event(portal, shared)
+    assert reminder.kind is EventKind.REMINDER_DUE
+    assert reminder.actor_id is None
+    assert names(reminder) == {"Alice Payer", "Carol Provider"}
+    portal.clock.set(start + 4 * DAY)
+    portal.desk.run_due_timers()
+    resolved = last_event(portal, shared)
+    assert resolved.kind is EventKind.AUTO_RESOLVED
+    assert resolved.payload["actor"] == "System"
+    assert names(resolved) == {"Alice Payer", "Carol Provider", "Agent Smith", "Agent Jones"}
+    portal.clock.set(start + 6 * DAY)
+    portal.desk.run_due_timers()
+    assert last_event(portal, shared).kind is EventKind.CLOSING_SOON
+    assert names(last_event(portal, shared)) == {"Alice Payer", "Carol Provider"}
+
+
+def test_follow_up_reaches_the_original_participants(portal: Portal, shared: Ticket) -> None:
+    portal.desk.close(portal.alice, shared.reference)
+    follow_up = portal.desk.share_update(portal.carol, shared.reference, "Again")
+    created = last_event(portal, follow_up)
+    assert created.kind is EventKind.FOLLOW_UP_CREATED
+    assert created.payload["follow_up_of"] == shared.reference
+    assert names(created) == {"Alice Payer", "Agent Jones", "Agent Smith"}
+
+
+def test_muted_participants_hear_nothing(portal: Portal, shared: Ticket) -> None:
+    portal.desk.set_notifications(portal.carol, shared.reference, False)
+    portal.desk.set_notifications(portal.agent, shared.reference, False)
+    portal.desk.share_update(portal.alice, shared.reference, "Any news?")
+    assert names(last_event(portal, shared)) == {"Agent Jones"}
+    portal.desk.set_notifications(portal.carol, shared.reference, True)
+    portal.desk.share_update(portal.alice, shared.reference, "Hello?")
+    assert names(last_event(portal, shared)) == {"Carol Provider", "Agent Jones"}
+
+
+def test_recipients_are_fixed_when_the_event_is_written(portal: Portal, shared: Ticket) -> None:
+    portal.desk.share_update(portal.agent, shared.reference, "Done soon")
+    before = last_event(portal, shared)
+    portal.desk.remove_collaborator(portal.alice, shared.reference, portal.carol.id)
+    portal.desk.resolve(portal.agent, shared.reference, "Fixed")
+    assert "Carol Provider" in names(before)
+    assert "Carol Provider" not in names(last_event(portal, shared))
+    seen: list[Event] = []
+    portal.desk.dispatch_notifications(seen.append)
+    assert {e.id: e for e in seen}[before.id] == before
+
+
+def test_the_actor_is_never_notified_and_customers_never_get_notes(
+    portal: Portal, shared: Ticket
+) -> None:
+    desk = portal.desk
+    desk.share_update(portal.alice, shared.reference, "More")
+    desk.add_note(portal.agent, shared.reference, "secret")
+    desk.ask_customer(portal.agent, shared.reference, "Which?")
+    desk.share_update(portal.carol, shared.reference, "These")
+    desk.escalate(portal.alice, shared.reference)
+    desk.resolve(portal.agent, shared.reference, "Done")
+    desk.reopen(portal.agent, shared.reference)
+    desk.close(portal.alice, shared.reference)
+    customers = {portal.alice.id, portal.carol.id}
+    for event in events(portal, shared):
+        ids = {recipient.contact_id for recipient in event.recipients}
+        assert event.actor_id not in ids
+        if event.kind is EventKind.INTERNAL_NOTE:
+            assert not ids & customers
+
+
+def test_events_round_trip_as_data(portal: Portal, shared: Ticket) -> None:
+    for event in events(portal, shared):
+        assert from_data(to_data(event), Event) == event
+    entry = OutboxEntry(event=events(portal, shared)[0], next_attempt_at=portal.clock.now())
+    assert from_data(to_data(entry), OutboxEntry) == entry
+    recipient = Recipient.of(portal.agent)
+    assert from_data(to_data(recipient), Recipient) == recipient
+    (note,) = portal.desk.notifications(portal.agent, limit=1).notifications
+    assert from_data(to_data(note), Notification) == note
+
+
+# Payloads follow the transition that caused them.
+
+
+def test_reopen_says_reopened_and_close_carries_the_latest_resolution(
+    portal: Portal, shared: Ticket
+) -> None:
+    desk = portal.desk
+    desk.resolve(portal.agent, shared.reference, "Reloaded the claims")
+    first = last_event(portal, shared)
+    assert (first.payload["to"], first.payload["resolution"]) == ("resolved", "Reloaded the claims")
+    desk.reopen(portal.agent, shared.reference)
+    reopened = last_event(portal, shared)
+    assert (reopened.payload["trigger"], reopened.payload["to"]) == ("reopen", "pending_support")
+    assert "resolution" not in reopened.payload
+    portal.clock.advance(timedelta(hours=1))
+    desk.resolve(portal.agent, shared.reference, "Fixed the feed")
+    desk.close(portal.alice, shared.reference)
+    closed = last_event(portal, shared)
+    assert (closed.payload["to"], closed.payload["resolution"]) == ("closed", "Fixed the feed")
+    assert closed.payload["resolved_at"] == portal.clock.now().isoformat()
+    assert first.payload["resolution"] == "Reloaded the claims"
+
+
+def test_auto_close_after_reopen_carries_the_latest_resolution(
+    portal: Portal, shared: Ticket
+) -> None:
+    portal.desk.resolve(portal.agent, shared.reference, "First fix")
+    portal.desk.reopen(portal.agent, shared.reference)
+    portal.desk.resolve(portal.agent, shared.reference, "Second fix")
+    portal.clock.advance(4 * DAY)
+    portal.desk.run_due_timers()
+    closed = last_event(portal, shared)
+    assert closed.kind is EventKind.AUTO_CLOSED
+    assert closed.payload["resolution"] == "Second fix"
+
+
+def test_closing_an_open_ticket_resolves_it_with_the_comment(
+    portal: Portal, shared: Ticket
+) -> None:
+    portal.desk.resolve(portal.agent, shared.reference, "Old fix")
+    portal.desk.reopen(portal.agent, shared.reference)
+    portal.desk.close(portal.alice, shared.reference, "No longer needed")
+    closed = last_event(portal, shared)
+    assert closed.payload["resolution"] == "No longer needed"
+
+
+# The outbox is transactional.
+
+
+class FailingStore:
+    """A memory store whose units of work fail when a chosen method is called."""
+
+    def __init__(self, failing: str) -> None:
+        self.inner = MemoryStore()
+        self.failing: str | None = None
+        self._name = failing
+
+    def arm(self) -> None:
+        self.failing = self._name
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
+        with self.inner.unit_of_work() as work:
+            yield cast(UnitOfWork, _Failing(work, self.failing))
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class _Failing:
+    def __init__(self, work: UnitOfWork, failing: str | None) -> None:
+        self._work = work
+        self._failing = failing
+
+    def __getattr__(self, name: str) -> Any:
+        if name == self._failing:
+            raise RuntimeError(f"{name} failed")
+        return getattr(self._work, name)
+
+
+@pytest.mark.parametrize("failing", ["add_events", "add_notifications"])
+def test_a_failing_use_case_leaves_neither_change_nor_events(portal: Portal, failing: str) -> None:
+    store = FailingStore(failing)
+    failing_portal = build_portal(store, portal.clock)
+    ticket = failing_portal.open()
+    before_events = events(failing_portal, ticket)
+    unread = failing_portal.desk.unread_count(failing_portal.agent)
+    store.arm()
+    with pytest.raises(RuntimeError):
+        failing_portal.desk.resolve(failing_portal.alice, ticket.reference, "Fixed")
+    store.failing = None
+    assert failing_portal.desk.get_ticket(failing_portal.alice, ticket.reference) == ticket
+    assert events(failing_portal, ticket) == before_events
+    assert failing_portal.desk.unread_count(failing_portal.agent) == unread
+
+
+# Dispatch.
+
+
+class Recorder:
+    """A handler that records what it got and fails while told to."""
+
+    def __init__(self) -> None:
+        self.got: list[Event] = []
+        self.failing: set[str] = set()
+        self.calls = 0
+
+    def __call__(self, event: Event) -> None:
+        self.calls += 1
+        if event.id in self.failing:
+            raise ConnectionError("SMTP down")
+        self.got.append(event)
+
+
+def test_dispatch_delivers_each_event_once(portal: Portal, shared: Ticket) -> None:
+    written = events(portal)
+    handler = Recorder()
+    report = portal.desk.dispatch_notifications(handler)
+    assert [e.id for e in handler.got] == [e.id for e in written]
+    assert report.delivered == tuple(e.id for e in written)
+    assert portal.desk.dispatch_notifications(handler).attempted == 0
+    assert handler.calls == len(written)
+
+
+def test_dispatch_limit_and_order_per_ticket(portal: Portal) -> None:
+    one, two = portal.open(), portal.open(portal.bob)
+    for n in range(3):
+        portal.desk.share_update(portal.agent, one.reference, f"one {n}")
+        portal.desk.share_update(portal.agent, two.reference, f"two {n}")
+    handler = Recorder()
+    assert len(portal.desk.dispatch_notifications(handler, limit=3).delivered) == 3
+    portal.desk.dispatch_notifications(handler)
+    for ticket in (one, two):
+        got = [e.id for e in handler.got if e.ticket_id == ticket.id]
+        assert got == [e.id for e in events(portal, ticket)]
+    with pytest.raises(ValidationError):
+        portal.desk.dispatch_notifications(handler, limit=0)
+
+
+def test_failure_is_retried_after_backoff_and_holds_back_the_ticket(
+    portal: Portal, shared: Ticket
+) -> None:
+    handler = Recorder()
+    portal.desk.dispatch_notifications(handler)
+    portal.desk.share_update(portal.agent, shared.reference, "first")
+    portal.desk.share_update(portal.agent, shared.reference, "second")
+    other = portal.open(portal.bob)
+    first, second = events(portal, shared)[-2:]
+    handler.failing = {first.id}
+    report = portal.desk.dispatch_notifications(handler)
+    (retrying,) = report.retrying
+    assert retrying.event.id == first.id
+    assert (retrying.attempts, retrying.last_error) == (1, "ConnectionError: SMTP down")
+    assert retrying.next_attempt_at == portal.clock.now() + timedelta(minutes=1)
+    assert report.delivered == (last_event(portal, other).id,)
+    handler.failing.clear()
+    portal.clock.advance(timedelta(seconds=59))
+    assert portal.desk.dispatch_notifications(handler).attempted == 0
+    portal.clock.advance(timedelta(seconds=1))
+    assert portal.desk.dispatch_notifications(handler).delivered == (first.id, second.id)
+
+
+def test_poison_event_is_parked_after_max_attempts(portal: Portal) -> None:
+    portal.desk.retry_policy = RetryPolicy(max_attempts=3, first_delay=timedelta(minutes=1))
+    ticket = portal.open()
+    (poison,) = events(portal, ticket)
+    portal.desk.share_update(portal.agent, ticket.reference, "after the poison")
+    handler = Recorder()
+    handler.failing = {poison.id}
+    delays = []
+    for _ in range(2):
+        (entry,) = portal.desk.dispatch_notifications(handler).retrying
+        delays.append(entry.next_attempt_at - portal.clock.now())
+        portal.clock.advance(timedelta(hours=1))
+    assert delays == [timedelta(minutes=1), timedelta(minutes=2)]
+    report = portal.desk.dispatch_notifications(handler)
+    (parked,) = report.parked
+    assert (parked.event.id, parked.state, parked.attempts) == (poison.id, DeliveryState.PARKED, 3)
+    assert [e.payload["body"] for e in handler.got] == ["after the poison"]
+    assert [e.event.id for e in portal.desk.list_undelivered(portal.admin)] == [poison.id]
+    portal.clock.advance(DAY)
+    assert portal.desk.dispatch_notifications(handler).attempted == 0
+    handler.failing.clear()
+    portal.desk.retry_notification(portal.admin, poison.id)
+    assert portal.desk.dispatch_notifications(handler).delivered == (poison.id,)
+    assert portal.desk.list_undelivered(portal.admin) == []
+    with pytest.raises(NotFound):
+        portal.desk.retry_notification(portal.admin, poison.id)
+
+
+def test_outbox_is_for_admins(portal: Portal) -> None:
+    with pytest.raises(PermissionDenied):
+        portal.desk.list_undelivered(portal.agent)
+    with pytest.raises(PermissionDenied):
+        portal.desk.retry_notification(portal.alice, "x")
+    portal.open()
+    (pending,) = portal.desk.list_undelivered(portal.admin, state=DeliveryState.PENDING)
+    assert pending.event.kind is EventKind.TICKET_CREATED
+
+
+def test_a_crashed_dispatcher_lease_ends_and_the_event_goes_again(portal: Portal) -> None:
+    ticket = portal.open()
+
+    def crash(event: Event) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        portal.desk.dispatch_notifications(crash)
+    handler = Recorder()
+    assert portal.desk.dispatch_notifications(handler).attempted == 0
+    portal.clock.advance(portal.desk.retry_policy.lease)
+    portal.desk.dispatch_notifications(handler)
+    assert [e.ticket_id for e in handler.got] == [ticket.id]
+
+
+def test_retry_policy_backoff_is_capped() -> None:
+    policy = RetryPolicy(
+        max_attempts=10, first_delay=timedelta(minutes=1), max_delay=timedelta(minutes=5)
+    )
+    assert [policy.delay(n) for n in (1, 2, 3, 4)] == [
+        timedelta(minutes=1),
+        timedelta(minutes=2),
+        timedelta(minutes=4),
+        timedelta(minutes=5),
+    ]
+    assert policy.delay(10) is None
+
+
+# The feed.
+
+
+def test_feed_unread_counts_and_mark_read(portal: Portal, shared: Ticket) -> None:
+    desk = portal.desk
+    assert desk.unread_count(portal.alice) == 1  # assigned
+    for body in ("one", "two"):
+        portal.clock.advance(timedelta(minutes=1))
+        desk.share_update(portal.agent, shared.reference, body)
+    feed = desk.notifications(portal.alice)
+    assert feed.unread == 3
+    assert [n.payload.get("body") for n in feed.notifications] == ["two", "one", None]
+    assert feed.notifications[0].ticket_id == shared.id
+    assert desk.mark_read(portal.alice, feed.notifications[0].id) == 1
+    assert desk.unread_count(portal.alice) == 2
+    assert desk.mark_read(portal.alice, feed.notifications[0].id) == 0
+    unread = desk.notifications(portal.alice, unread_only=True).notifications
+    assert [n.payload.get("body") for n in unread] == ["one", None]
+    with pytest.raises(NotFound):
+        desk.mark_read(portal.carol, feed.notifications[1].id)
+    assert desk.mark_read(portal.alice) == 2
+    assert desk.unread_count(portal.alice) == 0
+    assert desk.unread_count(portal.agent) > 0
+
+
+def test_feed_pages(portal: Portal) -> None:
+    ticket = portal.open()
+    for n in range(5):
+        portal.clock.advance(timedelta(minutes=1))
+        portal.desk.share_update(portal.agent, ticket.reference, f"update {n}")
+    first = portal.desk.notifications(portal.alice, limit=2)
+    assert first.next_cursor is not None
+    second = portal.desk.notifications(portal.alice, limit=2, cursor=first.next_cursor)
+    third = portal.desk.notifications(portal.alice, limit=2, cursor=second.next_cursor)
+    bodies = [n.payload["body"] for page in (first, second, third) for n in page.notifications]
+    assert bodies == [f"update {n}" for n in (4, 3, 2, 1, 0)]
+    assert third.next_cursor is None
+    with pytest.raises(ValidationError):
+        portal.desk.notifications(portal.alice, cursor="garbage!")
+
+
+# Previews.
+
+
+def test_preview_shows_what_would_be_sent_and_keeps_nothing(portal: Portal, shared: Ticket) -> None:
+    before = events(portal)
+    unread = portal.desk.unread_count(portal.alice)
+    preview = portal.desk.preview_notifications(
+        lambda desk: desk.resolve(portal.agent, shared.reference, "Fixed")
+    )
+    (resolved,) = preview
+    assert resolved.kind is EventKind.STATUS_CHANGED
+    assert names(resolved) == {"Alice Payer", "Carol Provider", "Agent Jones"}
+    assert events(portal) == before
+    assert portal.desk.get_ticket(portal.alice, shared.reference) == shared
+    assert portal.desk.unread_count(portal.alice) == unread
+
+
+def test_preview_does_not_burn_reference_numbers(portal: Portal) -> None:
+    (created,) = portal.desk.preview_notifications(lambda desk: build_on(desk, portal).open())
+    assert created.payload["reference"] == "HHA-1"
+    assert portal.open().reference == "HHA-1"
+
+
+def test_preview_propagates_errors(portal: Portal, shared: Ticket) -> None:
+    with pytest.raises(PermissionDenied):
+        portal.desk.preview_notifications(
+            lambda desk: desk.add_note(portal.alice, shared.reference, "x")
+        )
+    assert portal.desk.dispatch_notifications(Recorder()).attempted == len(events(portal))
+
+
+def build_on(desk: SupportDesk, portal: Portal) -> Portal:
+    return attrs.evolve(portal, desk=desk)
