@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ._errors import AttachmentRejected as AttachmentRejected
 from ._errors import Conflict as Conflict
+from ._errors import InvalidToken as InvalidToken
 from ._errors import InvalidTransition as InvalidTransition
 from ._errors import NotFound as NotFound
 from ._errors import PermissionDenied as PermissionDenied
@@ -32,6 +33,7 @@ from ._models import Priority as Priority
 from ._models import Recipient as Recipient
 from ._models import RequestType as RequestType
 from ._models import Role as Role
+from ._models import SignupToken as SignupToken
 from ._models import Ticket as Ticket
 from ._models import Timer as Timer
 from ._models import TimerState as TimerState
@@ -42,6 +44,11 @@ from .access import Grant as Grant
 from .access import TicketScope as TicketScope
 from .access import explain as explain
 from .access import ticket_scope as ticket_scope
+from .accounts import PasswordHasher as PasswordHasher
+from .accounts import ScryptHasher as ScryptHasher
+from .accounts import SignupDetails as SignupDetails
+from .accounts import SignupPolicy as SignupPolicy
+from .accounts import SignupReview as SignupReview
 from .clock import ALWAYS_OPEN as ALWAYS_OPEN
 from .clock import AlwaysOpen as AlwaysOpen
 from .clock import BusinessCalendar as BusinessCalendar
@@ -103,6 +110,7 @@ __all__ = [
     "FieldValue",
     "FollowUpPolicy",
     "Grant",
+    "InvalidToken",
     "InvalidTransition",
     "MemoryStore",
     "NotFound",
@@ -112,12 +120,18 @@ __all__ = [
     "OutboxEntry",
     "Page",
     "Party",
+    "PasswordHasher",
     "PermissionDenied",
     "Priority",
     "Recipient",
     "RequestType",
     "RetryPolicy",
     "Role",
+    "ScryptHasher",
+    "SignupDetails",
+    "SignupPolicy",
+    "SignupReview",
+    "SignupToken",
     "StatusCategory",
     "StatusSpec",
     "StorageError",

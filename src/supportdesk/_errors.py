@@ -68,6 +68,14 @@ class AttachmentRejected(SupportDeskError):
         super().__init__(f"attachment {filename!r} rejected: {reason}")
 
 
+class InvalidToken(SupportDeskError):
+    """A sign-up link that is unknown, already used or expired; ``reason`` says which."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"this sign-up link is {reason}; request a new one")
+
+
 class StorageError(SupportDeskError):
     """The storage back end failed; the driver's error is chained as ``__cause__``."""
 

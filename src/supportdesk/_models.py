@@ -375,3 +375,15 @@ class Notification:
     def unread(self) -> bool:
         """True until the contact marks it read."""
         return self.read_at is None
+
+
+@attrs.frozen(kw_only=True)
+class SignupToken:
+    """A sign-up link's token as stored: only its SHA-256, never the token itself."""
+
+    token_hash: str
+    contact_id: str
+    created_at: datetime = attrs.field(validator=_aware)
+    expires_at: datetime = attrs.field(validator=_aware)
+    used_at: datetime | None = attrs.field(default=None, validator=_aware)
+    """When the link was used; a used link never works again."""

@@ -25,6 +25,7 @@ from .._models import (
     OutboxEntry,
     RequestType,
     Role,
+    SignupToken,
     Ticket,
     Timer,
     TimerState,
@@ -56,6 +57,8 @@ class _State:
         self.notifications: dict[str, dict[str, Notification]] = {}
         """Contact id -> notification id -> feed entry."""
         self.notifications_by_id: dict[str, Notification] = {}
+        self.signup_tokens: dict[str, SignupToken] = {}
+        self.password_hashes: dict[str, str] = {}
 
 
 def _sort_key(query: TicketQuery) -> Callable[[Ticket], tuple[datetime, str]]:
@@ -130,6 +133,30 @@ class MemoryUnitOfWork:
             and (desk_id is None or desk_id in contact.desk_ids)
         ]
         return sorted(found, key=lambda contact: (contact.email, contact.id))
+
+    def add_signup_token(self, token: SignupToken) -> None:
+        if token.token_hash in self._state.signup_tokens:
+            raise Conflict("sign-up token", token.token_hash[:8], "this token hash exists")
+        self._set(self._state.signup_tokens, token.token_hash, token)
+
+    def get_signup_token(self, token_hash: str) -> SignupToken | None:
+        return self._state.signup_tokens.get(token_hash)
+
+    def use_signup_token(self, token_hash: str, now: datetime) -> bool:
+        token = self._state.signup_tokens.get(token_hash)
+        if token is None or token.used_at is not None:
+            return False
+        self._set(self._state.signup_tokens, token_hash, attrs.evolve(token, used_at=now))
+        return True
+
+    def set_password_hash(self, contact_id: str, password_hash: str | None) -> None:
+        if password_hash is None:
+            self._delete(self._state.password_hashes, contact_id)
+        else:
+            self._set(self._state.password_hashes, contact_id, password_hash)
+
+    def get_password_hash(self, contact_id: str) -> str | None:
+        return self._state.password_hashes.get(contact_id)
 
     def put_desk(self, desk: Desk) -> None:
         for other in self._state.desks.values():

@@ -23,6 +23,7 @@ from .._models import (
     OutboxEntry,
     RequestType,
     Role,
+    SignupToken,
     Ticket,
     Timer,
     TimerState,
@@ -109,6 +110,38 @@ class UnitOfWork(Protocol):
         (the desk's agents).  Used to find whom to notify, so it must see
         this transaction's own writes.
         """
+        ...
+
+    # Sign-up and passwords.
+
+    def add_signup_token(self, token: SignupToken) -> None:
+        """Store a new sign-up token; ``Conflict`` if its ``token_hash`` is taken."""
+        ...
+
+    def get_signup_token(self, token_hash: str) -> SignupToken | None:
+        """The sign-up token with that hash, used or not, expired or not."""
+        ...
+
+    def use_signup_token(self, token_hash: str, now: datetime) -> bool:
+        """Mark an unused token used at ``now``; False when unknown or already used.
+
+        Atomic: of two transactions using the same token, one gets False
+        (SQL: ``UPDATE ... SET used_at = :now WHERE token_hash = :hash AND
+        used_at IS NULL`` and check the row count).  Expiry is the caller's
+        check.
+        """
+        ...
+
+    def set_password_hash(self, contact_id: str, password_hash: str | None) -> None:
+        """Store the contact's password hash (a :class:`PasswordHasher` string); None removes it.
+
+        Kept apart from :class:`~supportdesk.Contact` so that contacts handed
+        around never carry it.
+        """
+        ...
+
+    def get_password_hash(self, contact_id: str) -> str | None:
+        """The contact's password hash, or None when they have no password."""
         ...
 
     def put_desk(self, desk: Desk) -> None:

@@ -35,6 +35,7 @@ from .._models import (
     Recipient,
     RequestType,
     Role,
+    SignupToken,
     Ticket,
     Timer,
     TimerState,
@@ -633,6 +634,48 @@ class StoreContract:
             assert work.list_contacts(roles={Role.AGENT}, desk_id="other") == []
             assert work.list_contacts(state=ContactState.PENDING_APPROVAL) == [pending]
             assert len(work.list_contacts()) == 6
+
+    # Sign-up tokens and passwords.
+
+    def test_signup_token_is_used_once(self, store: Store, world: World) -> None:
+        token = SignupToken(
+            token_hash="ab" * 32,
+            contact_id=world.alice.id,
+            created_at=T0,
+            expires_at=T0 + timedelta(days=1),
+        )
+        with store.unit_of_work() as work:
+            work.add_signup_token(token)
+        with pytest.raises(Conflict), store.unit_of_work() as work:
+            work.add_signup_token(token)
+        with pytest.raises(RuntimeError), store.unit_of_work() as work:
+            assert work.use_signup_token(token.token_hash, T0)
+            raise RuntimeError("roll back")
+        with store.unit_of_work() as work:
+            assert work.get_signup_token(token.token_hash) == token
+            assert work.use_signup_token(token.token_hash, T0)
+            assert not work.use_signup_token(token.token_hash, T0)
+            assert not work.use_signup_token("cd" * 32, T0)
+            assert work.get_signup_token("cd" * 32) is None
+        with store.unit_of_work() as work:
+            assert work.get_signup_token(token.token_hash) == attrs.evolve(token, used_at=T0)
+
+    def test_password_hash_is_kept_apart_from_the_contact(self, store: Store, world: World) -> None:
+        with store.unit_of_work() as work:
+            assert work.get_password_hash(world.alice.id) is None
+            work.set_password_hash(world.alice.id, "scrypt$1")
+        with store.unit_of_work() as work:
+            assert work.get_password_hash(world.alice.id) == "scrypt$1"
+            assert work.get_contact(world.alice.id) == world.alice
+            work.set_password_hash(world.alice.id, "scrypt$2")
+        with pytest.raises(RuntimeError), store.unit_of_work() as work:
+            work.set_password_hash(world.alice.id, None)
+            raise RuntimeError("roll back")
+        with store.unit_of_work() as work:
+            assert work.get_password_hash(world.alice.id) == "scrypt$2"
+            work.set_password_hash(world.alice.id, None)
+        with store.unit_of_work() as work:
+            assert work.get_password_hash(world.alice.id) is None
 
     def test_next_reference_peeks_without_taking(self, store: Store) -> None:
         with store.unit_of_work() as work:

@@ -1,0 +1,198 @@
+"""Accounts: sign-up tokens, the desk's sign-up policy and password hashing."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Protocol
+
+import attrs
+
+from ._models import SignupToken
+
+
+class PasswordHasher(Protocol):
+    """Turns passwords into self-describing hash strings and checks them.
+
+    A host may bring its own (argon2, bcrypt); supportdesk only stores the
+    string :meth:`hash` returns.
+    """
+
+    def hash(self, password: str) -> str:
+        """A new hash of ``password``, with its own random salt and parameters."""
+        ...
+
+    def verify(self, password: str, hashed: str) -> bool:
+        """True when ``password`` matches ``hashed``, compared in constant time.
+
+        A malformed ``hashed`` is False, never an error.
+        """
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class ScryptHasher:
+    """The default :class:`PasswordHasher`: scrypt, memory-hard, from the standard library.
+
+    Hashes read ``scrypt$n$r$p$salt$key`` (salt and key in URL-safe base64),
+    so that changing the cost later still verifies old hashes.
+    """
+
+    n: int = 2**14
+    r: int = 8
+    p: int = 1
+    salt_bytes: int = 16
+    key_bytes: int = 32
+
+    def hash(self, password: str) -> str:
+        """A new hash of ``password`` with a fresh random salt."""
+        salt = secrets.token_bytes(self.salt_bytes)
+        key = _scrypt(password, salt, self.n, self.r, self.p, self.key_bytes)
+        return f"scrypt${self.n}${self.r}${self.p}${_b64(salt)}${_b64(key)}"
+
+    def verify(self, password: str, hashed: str) -> bool:
+        """Recompute with the hash's own salt and cost; compare with :func:`hmac.compare_digest`."""
+        try:
+            scheme, n, r, p, salt, key = hashed.split("$")
+            if scheme != "scrypt":
+                return False
+            expected = _unb64(key)
+            actual = _scrypt(password, _unb64(salt), int(n), int(r), int(p), len(expected))
+        except (ValueError, binascii.Error):
+            return False
+        return hmac.compare_digest(actual, expected)
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, size: int) -> bytes:
+    # maxmem above the 128 * n * r bytes scrypt needs, as OpenSSL's default is 32 MiB.
+    return hashlib.scrypt(
+        password.encode(), salt=salt, n=n, r=r, p=p, dklen=size, maxmem=256 * n * r + 2**20
+    )
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@attrs.frozen(kw_only=True)
+class SignupDetails:
+    """What a person submitted to complete their sign-up, for the policy to judge."""
+
+    email: str
+    full_name: str
+    organization_id: str | None = None
+    details: Mapping[str, str] = attrs.field(factory=dict)
+    """The host's own fields: a customer id, a Medicaid id, a username."""
+
+
+class SignupReview(enum.StrEnum):
+    """When a completed sign-up waits for an admin."""
+
+    NEVER = "never"
+    """Accounts are active at once."""
+    ALWAYS = "always"
+    """Every account waits for an admin."""
+    UNLESS_ACCEPTED = "unless_accepted"
+    """Accounts the policy's ``accept`` predicate vouches for are active at once."""
+
+
+_TOKEN_LIFETIME = timedelta(hours=24)
+_MIN_PASSWORD_LENGTH = 10
+
+
+@attrs.frozen(kw_only=True)
+class SignupPolicy:
+    """How a desk takes new accounts; build one with the class methods.
+
+    ``token_lifetime`` is how long a sign-up link works;
+    ``min_password_length`` applies where a password is given.
+    """
+
+    review: SignupReview = SignupReview.NEVER
+    accept: Callable[[SignupDetails], bool] | None = None
+    token_lifetime: timedelta = _TOKEN_LIFETIME
+    min_password_length: int = _MIN_PASSWORD_LENGTH
+
+    @classmethod
+    def approve_at_once(
+        cls,
+        *,
+        token_lifetime: timedelta = _TOKEN_LIFETIME,
+        min_password_length: int = _MIN_PASSWORD_LENGTH,
+    ) -> SignupPolicy:
+        """Every completed sign-up is active at once (the default)."""
+        return cls(token_lifetime=token_lifetime, min_password_length=min_password_length)
+
+    @classmethod
+    def always_review(
+        cls,
+        *,
+        token_lifetime: timedelta = _TOKEN_LIFETIME,
+        min_password_length: int = _MIN_PASSWORD_LENGTH,
+    ) -> SignupPolicy:
+        """Every completed sign-up waits for an admin's approval."""
+        return cls(
+            review=SignupReview.ALWAYS,
+            token_lifetime=token_lifetime,
+            min_password_length=min_password_length,
+        )
+
+    @classmethod
+    def review_unless(
+        cls,
+        accept: Callable[[SignupDetails], bool],
+        *,
+        token_lifetime: timedelta = _TOKEN_LIFETIME,
+        min_password_length: int = _MIN_PASSWORD_LENGTH,
+    ) -> SignupPolicy:
+        """Active at once when ``accept(details)`` holds (a known customer id, say); else review."""
+        return cls(
+            review=SignupReview.UNLESS_ACCEPTED,
+            accept=accept,
+            token_lifetime=token_lifetime,
+            min_password_length=min_password_length,
+        )
+
+    def needs_review(self, details: SignupDetails) -> bool:
+        """True when this sign-up must wait for an admin."""
+        if self.review is SignupReview.UNLESS_ACCEPTED:
+            return self.accept is None or not self.accept(details)
+        return self.review is SignupReview.ALWAYS
+
+
+def hash_token(token: str) -> str:
+    """How a sign-up token is stored and looked up: its SHA-256, in hex."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(contact_id: str, now: datetime, lifetime: timedelta) -> tuple[str, SignupToken]:
+    """A new random token for the link, and the record that stores only its hash."""
+    token = secrets.token_urlsafe(32)
+    record = SignupToken(
+        token_hash=hash_token(token),
+        contact_id=contact_id,
+        created_at=now,
+        expires_at=now + lifetime,
+    )
+    return token, record
+
+
+def token_problem(record: SignupToken | None, now: datetime) -> str | None:
+    """Why a token cannot be used at ``now`` (``unknown``, ``used``, ``expired``), or None."""
+    if record is None:
+        return "unknown"
+    if record.used_at is not None:
+        return "already used"
+    if now >= record.expires_at:
+        return "expired"
+    return None
