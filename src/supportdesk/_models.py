@@ -387,3 +387,90 @@ class SignupToken:
     expires_at: datetime = attrs.field(validator=_aware)
     used_at: datetime | None = attrs.field(default=None, validator=_aware)
     """When the link was used; a used link never works again."""
+
+
+class Audience(enum.StrEnum):
+    """Who an announcement is for."""
+
+    EVERYONE = "everyone"
+    CUSTOMERS = "customers"
+    STAFF = "staff"
+    """Agents and admins only."""
+
+
+@attrs.frozen(kw_only=True)
+class Announcement:
+    """A notice on the portal's home page, shown between ``active_from`` and ``active_until``.
+
+    The desk fills ``active_from`` (when None), ``created_at`` and ``updated_at``
+    when the announcement is saved.
+    """
+
+    id: str = attrs.field(factory=new_id)
+    title: str
+    body: str
+    audience: Audience = Audience.EVERYONE
+    active_from: datetime | None = attrs.field(default=None, validator=_aware)
+    """None: from the moment it is saved."""
+    active_until: datetime | None = attrs.field(default=None, validator=_aware)
+    """None: until it is deleted."""
+    author_id: str | None = None
+    created_at: datetime | None = attrs.field(default=None, validator=_aware)
+    updated_at: datetime | None = attrs.field(default=None, validator=_aware)
+
+    def is_active(self, at: datetime) -> bool:
+        """True when the announcement shows at ``at``."""
+        started = self.active_from is None or self.active_from <= at
+        return started and (self.active_until is None or at < self.active_until)
+
+
+class ArticleKind(enum.StrEnum):
+    """What a knowledge-base entry is."""
+
+    ARTICLE = "article"
+    FAQ = "faq"
+    """A question (the title) and its answer (the body)."""
+
+
+@attrs.frozen(kw_only=True)
+class Article:
+    """A knowledge-base article or FAQ; drafts are for agents only.
+
+    The desk fills ``author_id``, ``created_at`` and ``updated_at`` when it is saved.
+    """
+
+    id: str = attrs.field(factory=new_id)
+    kind: ArticleKind = ArticleKind.ARTICLE
+    title: str
+    body: str
+    tags: tuple[str, ...] = ()
+    published: bool = False
+    author_id: str | None = None
+    created_at: datetime | None = attrs.field(default=None, validator=_aware)
+    updated_at: datetime | None = attrs.field(default=None, validator=_aware)
+
+
+class SearchKind(enum.StrEnum):
+    """What site search finds."""
+
+    TICKET = "ticket"
+    ARTICLE = "article"
+    ANNOUNCEMENT = "announcement"
+
+
+@attrs.frozen(kw_only=True)
+class SearchHit:
+    """One search result: a ticket, an article (or FAQ) or an announcement.
+
+    ``snippet`` is cut from text the actor may see; ``score`` ranks hits,
+    higher first, and only compares hits of the same search.
+    """
+
+    kind: SearchKind
+    id: str
+    title: str
+    """A ticket's summary, an article's or announcement's title."""
+    snippet: str = ""
+    reference: str | None = None
+    """A ticket's reference (``HHA-13782``); None for other kinds."""
+    score: float = 0.0

@@ -6,7 +6,7 @@ import itertools
 import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
@@ -14,6 +14,11 @@ import attrs
 from .._errors import Conflict, NotFound
 from .._models import (
     Activity,
+    ActivityKind,
+    Announcement,
+    Article,
+    ArticleKind,
+    Audience,
     Collaborator,
     Contact,
     ContactState,
@@ -25,12 +30,15 @@ from .._models import (
     OutboxEntry,
     RequestType,
     Role,
+    SearchHit,
+    SearchKind,
     SignupToken,
     Ticket,
     Timer,
     TimerState,
 )
-from .protocol import TicketQuery, TicketSort
+from ..search import TAG_WEIGHT, TITLE_WEIGHT, IndexedText, Match, SearchIndex, snippet
+from .protocol import SearchQuery, TicketQuery, TicketSort
 
 
 class _State:
@@ -58,6 +66,9 @@ class _State:
         """Contact id -> notification id -> feed entry."""
         self.notifications_by_id: dict[str, Notification] = {}
         self.signup_tokens: dict[str, SignupToken] = {}
+        self.announcements: dict[str, Announcement] = {}
+        self.articles: dict[str, Article] = {}
+        self.index = SearchIndex()
         self.password_hashes: dict[str, str] = {}
 
 
@@ -91,6 +102,15 @@ class MemoryUnitOfWork:
         if key in table:
             old = table.pop(key)
             self._undo.append(lambda: table.__setitem__(key, old))
+
+    def _index(self, key: tuple[str, ...], field: IndexedText | None) -> None:
+        index = self._state.index
+        previous = index.put(key, field)
+
+        def undo() -> None:
+            index.put(key, previous)
+
+        self._undo.append(undo)
 
     # Directory.
 
@@ -198,6 +218,19 @@ class MemoryUnitOfWork:
             raise Conflict("ticket", ticket.reference, "a ticket with this reference exists")
         self._set(self._state.tickets, ticket.id, ticket)
         self._set(self._state.ticket_ids_by_reference, ticket.reference, ticket.id)
+        self._index_ticket(ticket)
+
+    def _index_ticket(self, ticket: Ticket) -> None:
+        title = f"{ticket.reference} {ticket.summary}"
+        kind = SearchKind.TICKET
+        self._index(
+            ("ticket", ticket.id, "title"),
+            IndexedText.of(kind, ticket.id, title, weight=TITLE_WEIGHT),
+        )
+        self._index(
+            ("ticket", ticket.id, "description"),
+            IndexedText.of(kind, ticket.id, ticket.description),
+        )
 
     def update_ticket(self, ticket: Ticket) -> None:
         stored = self._state.tickets.get(ticket.id)
@@ -210,6 +243,8 @@ class MemoryUnitOfWork:
                 f"stored version is {stored.version}, the change was based on {ticket.version - 1}",
             )
         self._set(self._state.tickets, ticket.id, ticket)
+        if (stored.summary, stored.description) != (ticket.summary, ticket.description):
+            self._index_ticket(ticket)
 
     def touch_ticket(self, ticket_id: str, at: datetime) -> None:
         ticket = self._state.tickets[ticket_id]
@@ -252,6 +287,12 @@ class MemoryUnitOfWork:
         entry = attrs.evolve(activity, seq=len(log) + 1)
         log.append(entry)
         self._undo.append(lambda: log.remove(entry))
+        if entry.body and entry.kind is not ActivityKind.CREATED:
+            # The creation entry repeats the description, which is indexed already.
+            text = IndexedText.of(
+                SearchKind.TICKET, entry.ticket_id, entry.body, internal=entry.internal
+            )
+            self._index(("activity", entry.id), text)
         return entry
 
     def list_activities(self, ticket_id: str, *, include_internal: bool) -> Sequence[Activity]:
@@ -323,6 +364,110 @@ class MemoryUnitOfWork:
     def next_timer_due(self) -> datetime | None:
         pending = [t.due_at for t in self._state.timers.values() if t.state is TimerState.PENDING]
         return min(pending, default=None)
+
+    # Announcements and the knowledge base.
+
+    def put_announcement(self, announcement: Announcement) -> None:
+        self._set(self._state.announcements, announcement.id, announcement)
+        self._index_content(SearchKind.ANNOUNCEMENT, announcement.id, announcement.title)
+        self._index(
+            ("announcement", announcement.id, "body"),
+            IndexedText.of(SearchKind.ANNOUNCEMENT, announcement.id, announcement.body),
+        )
+
+    def _index_content(self, kind: SearchKind, target_id: str, title: str) -> None:
+        text = IndexedText.of(kind, target_id, title, weight=TITLE_WEIGHT)
+        self._index((kind.value, target_id, "title"), text)
+
+    def get_announcement(self, announcement_id: str) -> Announcement | None:
+        return self._state.announcements.get(announcement_id)
+
+    def delete_announcement(self, announcement_id: str) -> bool:
+        if announcement_id not in self._state.announcements:
+            return False
+        self._delete(self._state.announcements, announcement_id)
+        for field in ("title", "body"):
+            self._index(("announcement", announcement_id, field), None)
+        return True
+
+    def list_announcements(
+        self, *, active_at: datetime | None = None, audiences: Collection[Audience] | None = None
+    ) -> Sequence[Announcement]:
+        found = [
+            a
+            for a in self._state.announcements.values()
+            if (active_at is None or a.is_active(active_at))
+            and (audiences is None or a.audience in audiences)
+        ]
+        return sorted(found, key=lambda a: (a.active_from or _EPOCH, a.id), reverse=True)
+
+    def put_article(self, article: Article) -> None:
+        self._set(self._state.articles, article.id, article)
+        kind = SearchKind.ARTICLE
+        self._index_content(kind, article.id, article.title)
+        self._index(("article", article.id, "body"), IndexedText.of(kind, article.id, article.body))
+        tags = IndexedText.of(kind, article.id, " ".join(article.tags), weight=TAG_WEIGHT)
+        self._index(("article", article.id, "tags"), tags)
+
+    def get_article(self, article_id: str) -> Article | None:
+        return self._state.articles.get(article_id)
+
+    def delete_article(self, article_id: str) -> bool:
+        if article_id not in self._state.articles:
+            return False
+        self._delete(self._state.articles, article_id)
+        for field in ("title", "body", "tags"):
+            self._index(("article", article_id, field), None)
+        return True
+
+    def list_articles(
+        self,
+        *,
+        published_only: bool,
+        kind: ArticleKind | None = None,
+        tag: str | None = None,
+    ) -> Sequence[Article]:
+        wanted = None if tag is None else tag.casefold()
+        found = [
+            a
+            for a in self._state.articles.values()
+            if (a.published or not published_only)
+            and (kind is None or a.kind is kind)
+            and (wanted is None or wanted in {t.casefold() for t in a.tags})
+        ]
+        return sorted(found, key=lambda a: (a.title.casefold(), a.id))
+
+    # Search.
+
+    def search(self, query: SearchQuery) -> Sequence[SearchHit]:
+        matches = self._state.index.match(query.terms, include_internal=query.include_internal)
+        hits = [
+            hit
+            for match in matches
+            if match.kind in query.kinds and (hit := self._hit(match, query)) is not None
+        ]
+        hits.sort(key=lambda hit: (-hit.score, hit.kind, hit.id))
+        return hits[query.offset : query.offset + query.limit]
+
+    def _hit(self, match: Match, query: SearchQuery) -> SearchHit | None:
+        """The hit for a match the query may see, or None."""
+        found = snippet(match.best.text, query.terms)
+        hit = SearchHit(
+            kind=match.kind, id=match.target_id, title="", snippet=found, score=match.score
+        )
+        if match.kind is SearchKind.TICKET:
+            ticket = self._state.tickets[match.target_id]
+            collaborators = self._state.collaborators.get(ticket.id, {})
+            if query.ticket_scope.grant(ticket, collaborators) is None:
+                return None
+            return attrs.evolve(hit, title=ticket.summary, reference=ticket.reference)
+        if match.kind is SearchKind.ARTICLE:
+            article = self._state.articles[match.target_id]
+            visible = article.published or query.include_drafts
+            return attrs.evolve(hit, title=article.title) if visible else None
+        announcement = self._state.announcements[match.target_id]
+        shown = announcement.audience in query.audiences and announcement.is_active(query.now)
+        return attrs.evolve(hit, title=announcement.title) if shown else None
 
     # The outbox.
 
@@ -470,6 +615,9 @@ class MemoryUnitOfWork:
             self._set(feed, notification.id, read)
             self._set(self._state.notifications_by_id, notification.id, read)
         return len(changed)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _soonest_first(timers: Iterator[Timer]) -> list[Timer]:

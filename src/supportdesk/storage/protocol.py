@@ -12,6 +12,10 @@ import attrs
 
 from .._models import (
     Activity,
+    Announcement,
+    Article,
+    ArticleKind,
+    Audience,
     Collaborator,
     Contact,
     ContactState,
@@ -23,6 +27,8 @@ from .._models import (
     OutboxEntry,
     RequestType,
     Role,
+    SearchHit,
+    SearchKind,
     SignupToken,
     Ticket,
     Timer,
@@ -61,6 +67,39 @@ class TicketQuery:
     sort: TicketSort = TicketSort.NEWEST
     limit: int = 25
     after: tuple[datetime, str] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class SearchQuery:
+    """A site search, already scoped to one actor.
+
+    ``terms`` come from :func:`supportdesk.search.query_terms`, lower-cased;
+    a hit must hold every one of them, as a whole word, in any of its
+    searchable fields.  A compound term (``hha-13782``, ``e-mail``) matches
+    as a whole (FTS: the phrase of its parts).  Which targets may be hit:
+
+    - tickets in ``ticket_scope`` (the same scope lists use), matched on
+      reference, summary, description and the bodies of public activity
+      entries, and of internal ones (notes) only when ``include_internal``;
+    - articles and FAQs, published ones only unless ``include_drafts``;
+    - announcements for one of ``audiences`` that are active at ``now``
+      (``active_from <= now < active_until``, a None bound being open).
+
+    Only ``kinds`` are searched.  Results are ranked, best first: a term in
+    a title, summary or reference weighs more than one in a body, so that
+    of two otherwise equal hits the title match comes first.  Ties break by
+    kind then id; the ranked list is sliced by ``offset`` and ``limit``.
+    """
+
+    terms: tuple[str, ...]
+    kinds: frozenset[SearchKind] = frozenset(SearchKind)
+    ticket_scope: TicketScope
+    include_internal: bool = False
+    include_drafts: bool = False
+    audiences: frozenset[Audience] = frozenset({Audience.EVERYONE, Audience.CUSTOMERS})
+    now: datetime
+    limit: int = 20
+    offset: int = 0
 
 
 class UnitOfWork(Protocol):
@@ -285,6 +324,71 @@ class UnitOfWork(Protocol):
 
     def next_timer_due(self) -> datetime | None:
         """When the soonest pending timer is due, or None without any."""
+        ...
+
+    # Announcements and the knowledge base.
+
+    def put_announcement(self, announcement: Announcement) -> None:
+        """Insert or replace the announcement with ``announcement.id``; search sees it at once."""
+        ...
+
+    def get_announcement(self, announcement_id: str) -> Announcement | None:
+        """The announcement with that id."""
+        ...
+
+    def delete_announcement(self, announcement_id: str) -> bool:
+        """Delete the announcement; False when there was none."""
+        ...
+
+    def list_announcements(
+        self, *, active_at: datetime | None = None, audiences: Collection[Audience] | None = None
+    ) -> Sequence[Announcement]:
+        """Announcements, newest ``active_from`` first (ties: newest id first).
+
+        ``active_at`` keeps those active at that moment (as in
+        :class:`SearchQuery`); ``audiences`` keeps those for one of them.
+        """
+        ...
+
+    def put_article(self, article: Article) -> None:
+        """Insert or replace the article with ``article.id``; search sees it at once."""
+        ...
+
+    def get_article(self, article_id: str) -> Article | None:
+        """The article with that id, published or draft."""
+        ...
+
+    def delete_article(self, article_id: str) -> bool:
+        """Delete the article; False when there was none."""
+        ...
+
+    def list_articles(
+        self,
+        *,
+        published_only: bool,
+        kind: ArticleKind | None = None,
+        tag: str | None = None,
+    ) -> Sequence[Article]:
+        """Articles by title (case-insensitive), then id; filtered by kind and by a tag they carry.
+
+        Tags compare case-insensitively.
+        """
+        ...
+
+    # Search.
+
+    def search(self, query: SearchQuery) -> Sequence[SearchHit]:
+        """The hits of ``query``, best first; see :class:`SearchQuery` for what may match.
+
+        Each hit's ``title`` is the ticket's summary or the content's title,
+        ``reference`` the ticket's reference, and ``snippet`` a short excerpt
+        of a field that matched and that the query may see (never an
+        internal note unless ``include_internal``).  The in-memory store
+        keeps a tokenised inverted index; SQL adapters use SQLite FTS5 or
+        Postgres full-text search (``tsvector`` with a GIN index), indexing
+        the same fields with the same visibility, and rank by their own
+        relevance function.
+        """
         ...
 
     # The outbox.

@@ -16,10 +16,15 @@ from typing import Any
 import attrs
 import pytest
 
+from .. import access
 from .._errors import Conflict, NotFound
 from .._models import (
     Activity,
     ActivityKind,
+    Announcement,
+    Article,
+    ArticleKind,
+    Audience,
     Collaborator,
     Contact,
     ContactState,
@@ -35,13 +40,15 @@ from .._models import (
     Recipient,
     RequestType,
     Role,
+    SearchKind,
     SignupToken,
     Ticket,
     Timer,
     TimerState,
 )
 from ..access import TicketScope
-from ..storage.protocol import Store, TicketQuery, TicketSort
+from ..search import query_terms
+from ..storage.protocol import SearchQuery, Store, TicketQuery, TicketSort
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -677,6 +684,150 @@ class StoreContract:
         with store.unit_of_work() as work:
             assert work.get_password_hash(world.alice.id) is None
 
+    # Announcements and the knowledge base.
+
+    def test_announcements_by_window_and_audience(self, store: Store) -> None:
+        day = timedelta(days=1)
+        past = _announcement("Old", T0 - 2 * day, until=T0 - day)
+        current = _announcement("Now", T0 - day)
+        staff = _announcement("Staff", T0, audience=Audience.STAFF)
+        future = _announcement("Later", T0 + day, until=T0 + 2 * day)
+        with store.unit_of_work() as work:
+            for announcement in (past, current, staff, future):
+                work.put_announcement(announcement)
+        with store.unit_of_work() as work:
+            assert work.get_announcement(current.id) == current
+            assert work.list_announcements() == [future, staff, current, past]
+            assert work.list_announcements(active_at=T0) == [staff, current]
+            customers = {Audience.EVERYONE, Audience.CUSTOMERS}
+            assert work.list_announcements(active_at=T0, audiences=customers) == [current]
+            assert work.list_announcements(active_at=T0 + day) == [future, staff, current]
+            assert work.list_announcements(active_at=T0 + 2 * day) == [staff, current]
+            assert work.delete_announcement(past.id)
+            assert not work.delete_announcement(past.id)
+            assert work.get_announcement(past.id) is None
+
+    def test_articles_by_title_kind_and_tag(self, store: Store) -> None:
+        draft = _article("billing cycles", tags=("Billing",), published=False)
+        faq = _article("How do I reset my password?", kind=ArticleKind.FAQ, tags=("login",))
+        guide = _article("Claims upload guide", tags=("claims", "sftp"))
+        with store.unit_of_work() as work:
+            for article in (draft, faq, guide):
+                work.put_article(article)
+        with store.unit_of_work() as work:
+            assert work.get_article(draft.id) == draft
+            assert work.list_articles(published_only=False) == [draft, guide, faq]
+            assert work.list_articles(published_only=True) == [guide, faq]
+            assert work.list_articles(published_only=True, kind=ArticleKind.FAQ) == [faq]
+            assert work.list_articles(published_only=False, tag="billing") == [draft]
+            assert work.list_articles(published_only=True, tag="billing") == []
+            work.put_article(attrs.evolve(draft, published=True))
+            assert work.list_articles(published_only=True, tag="BILLING") != []
+            assert work.delete_article(faq.id)
+            assert not work.delete_article(faq.id)
+            assert work.get_article(faq.id) is None
+
+    # Search.
+
+    def test_search_tickets_in_scope(self, store: Store, world: World) -> None:
+        desk, alice, carol = world.desk, world.alice, world.carol
+        claims = make_ticket(desk, 1, alice, summary="Claims missing", description="May feed")
+        private = make_ticket(desk, 2, alice, summary="Invoice", shared_with_organization=False)
+        other = make_ticket(desk, 12, carol, summary="Claims rejected")
+        with store.unit_of_work() as work:
+            for ticket in (claims, private, other):
+                work.insert_ticket(ticket)
+            work.append_activity(_activity(private, body="the claims portal is slow"))
+            work.append_activity(_activity(claims, body="zebra secret", internal=True))
+        alice_scope = access.ticket_scope(alice)
+        bob_scope = access.ticket_scope(world.bob)
+        everything = TicketScope(everything=True)
+
+        def found(scope: TicketScope, text: str, **changes: Any) -> list[str]:
+            query = SearchQuery(
+                terms=query_terms(text), ticket_scope=scope, now=T0, limit=50, **changes
+            )
+            with store.unit_of_work() as work:
+                hits = work.search(query)
+            for hit in hits:
+                assert hit.kind is SearchKind.TICKET and hit.title
+            return sorted(hit.reference or "" for hit in hits)
+
+        assert found(alice_scope, "claims") == ["HHA-1", "HHA-2"]
+        assert found(bob_scope, "claims") == ["HHA-1"]
+        assert found(everything, "claims") == ["HHA-1", "HHA-12", "HHA-2"]
+        assert found(everything, "claims may") == ["HHA-1"]
+        assert found(everything, "HHA-1") == ["HHA-1"]
+        assert found(everything, "hha-12 claims") == ["HHA-12"]
+        assert found(everything, "portal slow") == ["HHA-2"]
+        assert found(everything, "zebra") == []
+        assert found(everything, "zebra", include_internal=True) == ["HHA-1"]
+        assert found(alice_scope, "zebra claims") == []
+        assert found(TicketScope(), "claims") == []
+        assert found(everything, "claims", kinds=frozenset({SearchKind.ARTICLE})) == []
+
+    def test_search_snippets_never_show_internal_text(self, store: Store, world: World) -> None:
+        ticket = make_ticket(world.desk, 1, world.alice, summary="Portal login")
+        with store.unit_of_work() as work:
+            work.insert_ticket(ticket)
+            work.append_activity(_activity(ticket, body="login login login secret", internal=True))
+            query = SearchQuery(terms=("login",), ticket_scope=TicketScope(everything=True), now=T0)
+            (hit,) = work.search(query)
+            assert "secret" not in hit.snippet
+            assert "login" in hit.snippet.casefold()
+            (staff_hit,) = work.search(attrs.evolve(query, include_internal=True))
+            assert staff_hit.reference == "HHA-1"
+
+    def test_search_content_by_visibility_and_rank(self, store: Store) -> None:
+        titled = _article("Password reset", body="How to get back in.")
+        mentioned = _article("Logging in", body="If you forgot your password, reset it.")
+        draft = _article("Password policy", body="Internal draft.", published=False)
+        shown = _announcement("Password change on Monday", T0)
+        staff_only = _announcement("Password audit", T0, audience=Audience.STAFF)
+        expired = _announcement("Password outage", T0 - timedelta(days=2), until=T0)
+        with store.unit_of_work() as work:
+            for article in (titled, mentioned, draft):
+                work.put_article(article)
+            for announcement in (shown, staff_only, expired):
+                work.put_announcement(announcement)
+        query = SearchQuery(terms=("password",), ticket_scope=TicketScope(), now=T0, limit=50)
+        with store.unit_of_work() as work:
+            hits = work.search(query)
+            assert {hit.id for hit in hits} == {titled.id, mentioned.id, shown.id}
+            ranked = [hit.id for hit in hits if hit.id in (titled.id, mentioned.id)]
+            assert ranked == [titled.id, mentioned.id]
+            assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+            staff = attrs.evolve(query, include_drafts=True, audiences=frozenset(Audience))
+            assert {hit.id for hit in work.search(staff)} == {
+                titled.id,
+                mentioned.id,
+                draft.id,
+                shown.id,
+                staff_only.id,
+            }
+            only = attrs.evolve(query, kinds=frozenset({SearchKind.ANNOUNCEMENT}))
+            (notice,) = work.search(only)
+            assert (notice.id, notice.title, notice.reference) == (shown.id, shown.title, None)
+            first, second = (work.search(attrs.evolve(query, limit=1, offset=n)) for n in (0, 1))
+            assert [first[0].id, second[0].id] == [hit.id for hit in hits[:2]]
+
+    def test_search_follows_changes_and_rollbacks(self, store: Store, world: World) -> None:
+        article = _article("Printer setup", body="Plug it in.")
+        query = SearchQuery(terms=("printer",), ticket_scope=TicketScope(everything=True), now=T0)
+        with store.unit_of_work() as work:
+            work.put_article(article)
+        with pytest.raises(RuntimeError), store.unit_of_work() as work:
+            work.put_article(attrs.evolve(article, title="Scanner setup"))
+            work.insert_ticket(make_ticket(world.desk, 1, world.alice, summary="Printer jam"))
+            assert len(work.search(query)) == 1
+            raise RuntimeError("roll back")
+        with store.unit_of_work() as work:
+            assert [hit.id for hit in work.search(query)] == [article.id]
+            work.put_article(attrs.evolve(article, title="Scanner setup"))
+            assert list(work.search(query)) == []
+            work.delete_article(article.id)
+            assert list(work.search(attrs.evolve(query, terms=("scanner",)))) == []
+
     def test_next_reference_peeks_without_taking(self, store: Store) -> None:
         with store.unit_of_work() as work:
             assert work.next_reference("a") == 1
@@ -690,6 +841,29 @@ def _event(ticket: Ticket | None, at: datetime, **changes: Any) -> Event:
         kind=EventKind.PUBLIC_UPDATE, at=at, ticket_id=None if ticket is None else ticket.id
     )
     return attrs.evolve(event, **changes)
+
+
+def _announcement(
+    title: str,
+    active_from: datetime,
+    *,
+    until: datetime | None = None,
+    audience: Audience = Audience.EVERYONE,
+) -> Announcement:
+    return Announcement(
+        title=title,
+        body=f"{title}: details.",
+        audience=audience,
+        active_from=active_from,
+        active_until=until,
+        created_at=active_from,
+        updated_at=active_from,
+    )
+
+
+def _article(title: str, **changes: Any) -> Article:
+    article = Article(title=title, body="Body.", published=True, created_at=T0, updated_at=T0)
+    return attrs.evolve(article, **changes)
 
 
 def _notification(contact: Contact, at: datetime) -> Notification:
