@@ -24,7 +24,6 @@ from supportdesk import (
     SignupToken,
     SupportDesk,
     ValidationError,
-    accounts,
     from_data,
     to_data,
 )
@@ -51,7 +50,7 @@ def outbox(portal: Portal) -> list[Event]:
 
 def request(portal: Portal, email: str) -> Event:
     before = len(outbox(portal))
-    assert portal.desk.request_signup(email) is None
+    portal.desk.request_signup(email)
     (event,) = outbox(portal)[before:]
     return event
 
@@ -286,7 +285,7 @@ def test_verification_is_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
         compared.append((a, b))
         return compare_digest(a, b)
 
-    monkeypatch.setattr(accounts.hmac, "compare_digest", spy)
+    monkeypatch.setattr(hmac, "compare_digest", spy)
     hashed = FAST.hash("correct horse battery")
     assert FAST.verify("correct horse battery", hashed)
     assert not FAST.verify("wrong", hashed)

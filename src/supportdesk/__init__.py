@@ -14,7 +14,11 @@ from ._errors import ValidationError as ValidationError
 from ._errors import WorkflowDefinitionError as WorkflowDefinitionError
 from ._models import Activity as Activity
 from ._models import ActivityKind as ActivityKind
+from ._models import Announcement as Announcement
+from ._models import Article as Article
+from ._models import ArticleKind as ArticleKind
 from ._models import AttachmentRule as AttachmentRule
+from ._models import Audience as Audience
 from ._models import Collaborator as Collaborator
 from ._models import Contact as Contact
 from ._models import ContactState as ContactState
@@ -33,6 +37,8 @@ from ._models import Priority as Priority
 from ._models import Recipient as Recipient
 from ._models import RequestType as RequestType
 from ._models import Role as Role
+from ._models import SearchHit as SearchHit
+from ._models import SearchKind as SearchKind
 from ._models import SignupToken as SignupToken
 from ._models import Ticket as Ticket
 from ._models import Timer as Timer
@@ -58,6 +64,7 @@ from .clock import FakeClock as FakeClock
 from .clock import SystemClock as SystemClock
 from .desk import Feed as Feed
 from .desk import Page as Page
+from .desk import SearchPage as SearchPage
 from .desk import SupportDesk as SupportDesk
 from .desk import SweepReport as SweepReport
 from .desk import TicketList as TicketList
@@ -69,6 +76,7 @@ from .notifications import DispatchReport as DispatchReport
 from .notifications import NotificationHandler as NotificationHandler
 from .notifications import RetryPolicy as RetryPolicy
 from .storage.memory import MemoryStore as MemoryStore
+from .storage.protocol import SearchQuery as SearchQuery
 from .storage.protocol import Store as Store
 from .storage.protocol import TicketQuery as TicketQuery
 from .storage.protocol import TicketSort as TicketSort
@@ -88,8 +96,12 @@ __all__ = [
     "Activity",
     "ActivityKind",
     "AlwaysOpen",
+    "Announcement",
+    "Article",
+    "ArticleKind",
     "AttachmentRejected",
     "AttachmentRule",
+    "Audience",
     "BusinessCalendar",
     "Calendar",
     "Clock",
@@ -128,6 +140,10 @@ __all__ = [
     "RetryPolicy",
     "Role",
     "ScryptHasher",
+    "SearchHit",
+    "SearchKind",
+    "SearchPage",
+    "SearchQuery",
     "SignupDetails",
     "SignupPolicy",
     "SignupReview",

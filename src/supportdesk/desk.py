@@ -25,6 +25,10 @@ from ._errors import (
 from ._models import (
     Activity,
     ActivityKind,
+    Announcement,
+    Article,
+    ArticleKind,
+    Audience,
     Collaborator,
     Contact,
     ContactState,
@@ -40,6 +44,8 @@ from ._models import (
     Recipient,
     RequestType,
     Role,
+    SearchHit,
+    SearchKind,
     Ticket,
     Timer,
     TimerState,
@@ -57,7 +63,8 @@ from .accounts import (
 from .clock import ALWAYS_OPEN, Calendar, Clock, SystemClock
 from .forms import Submission, validate_submission
 from .notifications import DispatchReport, NotificationHandler, RetryPolicy
-from .storage.protocol import Store, TicketQuery, TicketSort, UnitOfWork
+from .search import query_terms
+from .storage.protocol import SearchQuery, Store, TicketQuery, TicketSort, UnitOfWork
 from .workflow import DEFAULT_WORKFLOW, Party, StatusCategory, Workflow
 
 T = TypeVar("T")
@@ -125,6 +132,15 @@ class Feed:
     """Pass as ``cursor`` for the next page; None on the last page."""
 
 
+@attrs.frozen(kw_only=True)
+class SearchPage:
+    """A page of search results, best first."""
+
+    hits: tuple[SearchHit, ...]
+    next_cursor: str | None
+    """Pass as ``cursor`` for the next page; None on the last page."""
+
+
 @attrs.frozen
 class _Context:
     """A ticket loaded for one actor inside a unit of work."""
@@ -139,6 +155,7 @@ class _Context:
 _TIMER_ACTIVITY = {"resolve": ActivityKind.AUTO_RESOLVED, "close": ActivityKind.AUTO_CLOSED}
 _TIMER_EVENT = {"resolve": EventKind.AUTO_RESOLVED, "close": EventKind.AUTO_CLOSED}
 _STAFF_ROLES = frozenset({Role.AGENT, Role.ADMIN})
+_CUSTOMER_AUDIENCES = frozenset({Audience.EVERYONE, Audience.CUSTOMERS})
 
 
 class SupportDesk:
@@ -1086,6 +1103,149 @@ class SupportDesk:
         self._emit(work, ticket, event, None, now, timer=timer.name)
         return True
 
+    # Announcements and the knowledge base.
+
+    def save_announcement(self, actor: Contact, announcement: Announcement) -> Announcement:
+        """Publish an announcement or change one (agents and admins); returns it as stored."""
+        errors = _content_errors(announcement.title, announcement.body)
+        start, end = announcement.active_from, announcement.active_until
+        if start is not None and end is not None and end <= start:
+            errors["active_until"] = "End the announcement after it starts."
+        if errors:
+            raise ValidationError(errors)
+        now = self._clock.now()
+        with self._store.unit_of_work() as work:
+            staff = self._require_staff(work, actor, "publish announcements")
+            stored = work.get_announcement(announcement.id)
+            saved = attrs.evolve(
+                announcement,
+                active_from=start or now,
+                author_id=stored.author_id if stored else staff.id,
+                created_at=stored.created_at if stored else now,
+                updated_at=now,
+            )
+            work.put_announcement(saved)
+            return saved
+
+    def delete_announcement(self, actor: Contact, announcement_id: str) -> None:
+        """Take an announcement down for good (agents and admins)."""
+        with self._store.unit_of_work() as work:
+            self._require_staff(work, actor, "delete announcements")
+            if not work.delete_announcement(announcement_id):
+                raise NotFound("announcement", announcement_id)
+
+    def list_announcements(
+        self, actor: Contact, *, include_inactive: bool = False
+    ) -> Sequence[Announcement]:
+        """The announcements the actor's home page shows, newest first.
+
+        Customers see the active ones for everyone or for customers; staff see
+        every audience, and with ``include_inactive`` past and future ones too.
+        """
+        with self._store.unit_of_work() as work:
+            actor = self._refresh(work, actor)
+            staff = access.is_staff(actor)
+            return work.list_announcements(
+                active_at=None if staff and include_inactive else self._clock.now(),
+                audiences=None if staff else _CUSTOMER_AUDIENCES,
+            )
+
+    def save_article(self, actor: Contact, article: Article) -> Article:
+        """Write or change a knowledge-base article or FAQ (agents and admins).
+
+        Publish it with ``published=True``; until then it is a draft only
+        staff see.
+        """
+        errors = _content_errors(article.title, article.body)
+        if any(not tag.strip() for tag in article.tags):
+            errors["tags"] = "Remove the empty tag."
+        if errors:
+            raise ValidationError(errors)
+        now = self._clock.now()
+        with self._store.unit_of_work() as work:
+            staff = self._require_staff(work, actor, "write articles")
+            stored = work.get_article(article.id)
+            saved = attrs.evolve(
+                article,
+                tags=tuple(tag.strip() for tag in article.tags),
+                author_id=stored.author_id if stored else staff.id,
+                created_at=stored.created_at if stored else now,
+                updated_at=now,
+            )
+            work.put_article(saved)
+            return saved
+
+    def delete_article(self, actor: Contact, article_id: str) -> None:
+        """Delete a knowledge-base article or FAQ (agents and admins)."""
+        with self._store.unit_of_work() as work:
+            self._require_staff(work, actor, "delete articles")
+            if not work.delete_article(article_id):
+                raise NotFound("article", article_id)
+
+    def get_article(self, actor: Contact, article_id: str) -> Article:
+        """An article or FAQ; a draft is :class:`~supportdesk.NotFound` for customers."""
+        with self._store.unit_of_work() as work:
+            actor = self._refresh(work, actor)
+            article = work.get_article(article_id)
+            if article is None or not (article.published or access.is_staff(actor)):
+                raise NotFound("article", article_id)
+            return article
+
+    def list_articles(
+        self, actor: Contact, *, kind: ArticleKind | None = None, tag: str | None = None
+    ) -> Sequence[Article]:
+        """The knowledge base by title: published entries, and drafts too for staff."""
+        with self._store.unit_of_work() as work:
+            actor = self._refresh(work, actor)
+            return work.list_articles(published_only=not access.is_staff(actor), kind=kind, tag=tag)
+
+    # Search.
+
+    def search(
+        self,
+        actor: Contact,
+        text: str,
+        *,
+        kinds: Collection[SearchKind] | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> SearchPage:
+        """Search what the actor may see: tickets, knowledge-base articles, announcements.
+
+        Tickets match on reference, summary, description and public updates,
+        and on internal notes for staff only; the ticket scope is the one
+        lists use, so search shows no ticket :meth:`get_ticket` would refuse.
+        Customers find published articles and the announcements they are
+        shown; staff find drafts too.  Every word must match; hits come best
+        first.
+        """
+        terms = query_terms(text)
+        if not terms:
+            raise ValidationError({"text": "Enter a word to search for."})
+        if not 1 <= limit <= 100:
+            raise ValidationError({"limit": f"ask for 1 to 100 results per page, not {limit}"})
+        offset = _decode_offset(cursor)
+        with self._store.unit_of_work() as work:
+            actor = self._refresh(work, actor)
+            staff = access.is_staff(actor)
+            query = SearchQuery(
+                terms=terms,
+                kinds=frozenset(SearchKind) if kinds is None else frozenset(kinds),
+                ticket_scope=access.ticket_scope(actor),
+                include_internal=staff,
+                include_drafts=staff,
+                audiences=frozenset(Audience) if staff else _CUSTOMER_AUDIENCES,
+                now=self._clock.now(),
+                limit=limit + 1,
+                offset=offset,
+            )
+            found = work.search(query)
+        hits = tuple(found[:limit])
+        more = len(found) > limit
+        return SearchPage(
+            hits=hits, next_cursor=_encode_cursor(str(offset + limit)) if more else None
+        )
+
     # Notifications: the outbox and the feed.
 
     def dispatch_notifications(
@@ -1144,7 +1304,7 @@ class SupportDesk:
         return Feed(
             notifications=entries,
             unread=unread,
-            next_cursor=_encode_cursor(last.at, last.id) if more and last else None,
+            next_cursor=_encode_cursor(last.at.isoformat(), last.id) if more and last else None,
         )
 
     def unread_count(self, actor: Contact) -> int:
@@ -1199,6 +1359,12 @@ class SupportDesk:
         )
 
     # Shared steps.
+
+    def _require_staff(self, work: UnitOfWork, actor: Contact, action: str) -> Contact:
+        actor = self._refresh(work, actor)
+        if not access.is_staff(actor):
+            raise PermissionDenied(action, "only agents and admins may")
+        return actor
 
     def _require_admin(self, work: UnitOfWork, actor: Contact, action: str) -> Contact:
         actor = self._refresh(work, actor)
@@ -1313,25 +1479,56 @@ def _require_text(name: str, value: str) -> None:
         raise ValidationError({name: "Enter a value."})
 
 
+def _content_errors(title: str, body: str) -> dict[str, str]:
+    errors = {}
+    if not title.strip():
+        errors["title"] = "Enter a title."
+    if not body.strip():
+        errors["body"] = "Enter the text."
+    return errors
+
+
 def _ticket_cursor(ticket: Ticket, sort: TicketSort) -> str:
     moment = ticket.updated_at if sort is TicketSort.RECENTLY_UPDATED else ticket.created_at
-    return _encode_cursor(moment, ticket.id)
+    return _encode_cursor(moment.isoformat(), ticket.id)
 
 
-def _encode_cursor(moment: datetime, key: str) -> str:
-    raw = f"{moment.isoformat()}|{key}".encode()
+def _encode_cursor(*parts: str) -> str:
+    """An opaque page cursor holding ``parts``."""
+    raw = "|".join(parts).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
-    if cursor is None:
-        return None
+def _cursor_parts(cursor: str, count: int) -> list[str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment, ticket_id = raw.split("|", 1)
-        return datetime.fromisoformat(moment), ticket_id
     except (ValueError, binascii.Error, UnicodeDecodeError) as error:
         raise ValidationError({"cursor": "not a cursor from a previous page"}) from error
+    parts = raw.split("|", count - 1)
+    if len(parts) != count:
+        raise ValidationError({"cursor": "not a cursor from a previous page"})
+    return parts
+
+
+def _decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
+    """The keyset position (time, id) in a list's cursor."""
+    if cursor is None:
+        return None
+    moment, key = _cursor_parts(cursor, 2)
+    try:
+        return datetime.fromisoformat(moment), key
+    except ValueError as error:
+        raise ValidationError({"cursor": "not a cursor from a previous page"}) from error
+
+
+def _decode_offset(cursor: str | None) -> int:
+    """How many ranked results a search cursor skips."""
+    if cursor is None:
+        return 0
+    (offset,) = _cursor_parts(cursor, 1)
+    if not offset.isdigit():
+        raise ValidationError({"cursor": "not a cursor from a previous page"})
+    return int(offset)
 
 
 class _Rollback(Exception):
@@ -1377,4 +1574,4 @@ class _RehearsalStore:
         """The real store stays open."""
 
 
-__all__ = ["Feed", "Page", "SupportDesk", "SweepReport", "TicketList", "TicketView"]
+__all__ = ["Feed", "Page", "SearchPage", "SupportDesk", "SweepReport", "TicketList", "TicketView"]
