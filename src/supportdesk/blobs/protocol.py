@@ -17,9 +17,26 @@ MAX_KEY_LENGTH = 1024
 CHUNK_SIZE = 1024 * 1024
 """How many bytes adapters read from an upload stream at a time."""
 
+MAX_FILENAME_BYTES = 255
+"""The default longest name :func:`safe_filename` gives, in UTF-8 bytes (most file systems')."""
+
+MIN_FILENAME_BYTES = len("download")
+"""The smallest ``max_length`` :func:`safe_filename` takes: its fallback name must fit."""
+
 _KEY_CHARACTERS = re.compile(r"[A-Za-z0-9._/-]*")
 _SEGMENT_DOTS = frozenset({".", ".."})
 _FALLBACK_UNSAFE = re.compile(r'[^\x20-\x7e]|["\\%]')
+_FILENAME_DIRECTORIES = re.compile(r"[/\\]")
+# Cc control, Cf format (bidi overrides, zero-width), Cs lone surrogates (not encodable),
+# Zl and Zp line and paragraph separators.
+_DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_WINDOWS_FORBIDDEN = re.compile(r'[<>:"|?*]')
+_EDGE_DOTS_AND_SPACES = re.compile(r"^[\s.]+|[\s.]+$")
+_WINDOWS_DEVICE_NAMES = frozenset(
+    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
+    | {f"{port}{number}" for port in ("COM", "LPT") for number in [*"0123456789", *"¹²³"]}
+)
+_FALLBACK_FILENAME = "download"
 # RFC 5987 attr-char, minus what quote() already keeps (letters, digits and "_.-~").
 _ATTR_CHAR_EXTRAS = "!#$&+^`|"
 
@@ -196,16 +213,72 @@ def _key_problem(key: str) -> str | None:
     return None
 
 
-def safe_filename(filename: str) -> str:
-    """``filename`` without directories, control or format characters; else ``download``.
+def safe_filename(filename: str, *, max_length: int = MAX_FILENAME_BYTES) -> str:
+    """``filename`` made safe to show, log, send in a header and save on any file system.
 
-    Format characters (Unicode category Cf) include the right-to-left
-    override that disguises ``evil\\u202etxt.exe`` as ``evilexe.txt``.
+    - Directories go: only what follows the last ``/`` or ``\\`` is kept.
+    - Control, format, surrogate and line-separator characters go; format
+      characters (Unicode category Cf) include the right-to-left override
+      that disguises ``evil\\u202etxt.exe`` as ``evilexe.txt``.
+    - Each character Windows forbids in names (``< > : " | ? *``) becomes ``_``.
+    - Leading and trailing dots and white space go (no hidden files, and
+      Windows drops trailing ones anyway).
+    - A Windows device name (``CON``, ``PRN``, ``AUX``, ``NUL``, ``COM0``-``COM9``,
+      ``LPT0``-``LPT9``, ``CONIN$``, ``CONOUT$``), with or without an
+      extension and in any case, gets a ``_`` in front.
+    - A name longer than ``max_length`` bytes in UTF-8 is shortened, keeping
+      its last extension when that is at most half of ``max_length``.
+    - Nothing left gives ``download``.
+
+    The name is NFC-normalized, so the same name typed on macOS and
+    elsewhere comes out the same.  The function is idempotent.
+
+    >>> safe_filename("../../etc/passwd")
+    'passwd'
+    >>> safe_filename("con.txt")
+    '_con.txt'
+    >>> safe_filename("x" * 300 + ".pdf", max_length=20)
+    'xxxxxxxxxxxxxxxx.pdf'
+
+    :param max_length: the most UTF-8 bytes the result may take, at least
+        :data:`MIN_FILENAME_BYTES`.
+    :raises ValueError: ``max_length`` is too small.
     """
-    name = re.split(r"[/\\]", filename)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf"))
-    name = name.strip().strip(".")
-    return name or "download"
+    if max_length < MIN_FILENAME_BYTES:
+        raise ValueError(f"max_length must be at least {MIN_FILENAME_BYTES}, got {max_length}")
+    name = _FILENAME_DIRECTORIES.split(filename)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in _DROPPED_CATEGORIES)
+    # After dropping: a dropped character between a letter and its accent kept them apart.
+    name = unicodedata.normalize("NFC", name)
+    name = _strip_dots_and_spaces(_WINDOWS_FORBIDDEN.sub("_", name))
+    name = _shorten(name, max_length)
+    if _is_device_name(name):
+        # Checked after shortening, which can cut "CON xyz.pdf" to the device name "CON .pdf";
+        # shortening again cuts from the end, so the prefix stays.
+        name = _shorten("_" + name, max_length)
+    return name or _FALLBACK_FILENAME
+
+
+def _strip_dots_and_spaces(name: str) -> str:
+    return _EDGE_DOTS_AND_SPACES.sub("", name)
+
+
+def _shorten(name: str, max_length: int) -> str:
+    if len(name.encode()) <= max_length:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    suffix = dot + extension
+    if not stem or len(suffix.encode()) > max_length // 2:
+        stem, suffix = name, ""
+    budget = max_length - len(suffix.encode())
+    # Cutting the bytes may split a character; "ignore" drops its dangling start.
+    cut = stem.encode()[:budget].decode(errors="ignore")
+    return _strip_dots_and_spaces(cut + suffix)
+
+
+def _is_device_name(name: str) -> bool:
+    # Windows ignores the extension and spaces before it: "nul .txt" is the device too.
+    return name.partition(".")[0].rstrip().upper() in _WINDOWS_DEVICE_NAMES
 
 
 def content_disposition(filename: str) -> str:
@@ -233,5 +306,5 @@ def _ascii_fallback(name: str) -> str:
     decomposed = unicodedata.normalize("NFKD", name)
     unaccented = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     # "%" is replaced too: some browsers percent-decode the plain filename parameter.
-    fallback = _FALLBACK_UNSAFE.sub("_", unaccented).strip().strip(".")
-    return fallback or "download"
+    fallback = _strip_dots_and_spaces(_FALLBACK_UNSAFE.sub("_", unaccented))
+    return fallback or _FALLBACK_FILENAME
