@@ -272,6 +272,9 @@ class SupportDesk:
         that already has an account the event has the same shape with
         ``template`` ``account_exists`` and no token: the caller learns
         nothing either way, as this returns None whatever the address.
+
+        The token stays in the outbox event's payload, which the handler
+        needs; it works once and only until ``expires_at``.
         """
         email = normalize_email(email)
         if "@" not in email or len(email) > 254:
@@ -305,8 +308,9 @@ class SupportDesk:
         """Finish a sign-up from its link: the account becomes active, or waits for approval.
 
         The desk's :class:`SignupPolicy` judges the submitted details (a
-        customer id, say) and decides.  A password, if given, is stored
-        hashed.  An unknown, used or expired token raises
+        customer id, say) and decides; for review they reach the admins in
+        the ``approval_needed`` event's payload as ``detail.<key>``.  A
+        password, if given, is stored hashed.  An unknown, used or expired token raises
         :class:`~supportdesk.InvalidToken`; bad input raises
         :class:`~supportdesk.ValidationError` and leaves the link unused.
         """
@@ -390,7 +394,11 @@ class SupportDesk:
             return contact
 
     def reject_signup(self, actor: Contact, contact_id: str, reason: str = "") -> Contact:
-        """Refuse an account waiting for approval (admins): it is disabled and told why."""
+        """Refuse an account waiting for approval (admins): it is disabled and told why.
+
+        A disabled account keeps its address: signing up again with it only
+        brings the ``account_exists`` e-mail.
+        """
         now = self._clock.now()
         with self._store.unit_of_work() as work:
             admin = self._require_admin(work, actor, "reject a sign-up")

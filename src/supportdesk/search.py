@@ -17,6 +17,7 @@ _MAX_TERMS = 16
 TITLE_WEIGHT = 3.0
 """How much more a match in a title, summary or reference counts than one in a body."""
 TAG_WEIGHT = 2.0
+"""How much more a match in an article's tags counts than one in a body."""
 
 
 def tokenize(text: str) -> list[str]:
