@@ -5,9 +5,20 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 
-from supportdesk import ActivityKind, BusinessCalendar, EventKind, SupportDesk, Ticket
+from supportdesk import (
+    DEFAULT_WORKFLOW,
+    ActivityKind,
+    BusinessCalendar,
+    EventKind,
+    SupportDesk,
+    Ticket,
+    TimerSpec,
+    Workflow,
+    WorkflowDefinitionError,
+)
 
 from .conftest import Portal
 
@@ -181,3 +192,17 @@ def test_business_day_timers(portal: Portal, entered: datetime, due: datetime) -
     ticket = portal.open()
     desk.ask_customer(portal.agent, ticket.reference, "question")
     assert desk.next_timer_due() == due.replace(tzinfo=UTC)
+
+
+def test_timers_a_calendar_cannot_count_are_refused_up_front(portal: Portal) -> None:
+    short_days = BusinessCalendar(timezone="UTC", opens=time(9), closes=time(10))
+    definition = attrs.evolve(
+        DEFAULT_WORKFLOW,
+        timers=(
+            TimerSpec(
+                status="resolved", name="auto_close", after=timedelta(hours=2), trigger="close"
+            ),
+        ),
+    )
+    with pytest.raises(WorkflowDefinitionError, match="auto_close"):
+        SupportDesk(portal.desk._store, workflow=Workflow(definition), calendar=short_days)

@@ -131,9 +131,10 @@ class BusinessCalendar:
     2. Each whole day of ``duration`` is one working day: the same local wall
        time on the next working day, skipping days not in ``workdays`` and
        ``holidays``.
-    3. The remainder (under 24 hours) counts as working hours between
-       ``opens`` and ``closes``, carried over to the next working day's
-       opening when it does not fit; it may end exactly at ``closes``.
+    3. The remainder counts as working hours between ``opens`` and
+       ``closes``, carried over to the next working day's opening when it
+       does not fit; it may end exactly at ``closes``.  It may not exceed
+       :attr:`working_day`, so that a longer duration never ends earlier.
 
     Working time is the half-open interval ``[opens, closes)`` of each working
     day, so a start at ``closes`` moves to the next opening, and a zero
@@ -177,6 +178,11 @@ class BusinessCalendar:
                 "working hours may not span midnight"
             )
 
+    @property
+    def working_day(self) -> timedelta:
+        """How long a working day's hours last: ``closes - opens``."""
+        return datetime.combine(date.min, self.closes) - datetime.combine(date.min, self.opens)
+
     def is_working_day(self, day: date) -> bool:
         """Whether a local date is a working day: one of ``workdays`` and not a holiday.
 
@@ -202,11 +208,20 @@ class BusinessCalendar:
         :param start: a timezone-aware datetime.
         :param duration: a non-negative duration.
         :returns: a timezone-aware datetime in UTC.
-        :raises ValueError: if ``start`` is naive or ``duration`` is negative.
+        :raises ValueError: if ``start`` is naive, ``duration`` is negative, or
+            its hours beyond whole days exceed :attr:`working_day`.
         """
         _require_aware(start, "start")
         if duration < timedelta(0):
             raise ValueError(f"a calendar counts forward only; got duration {duration}")
+        hours = duration - timedelta(days=duration.days)
+        if hours > self.working_day:
+            # More hours than a working day holds would count past the next
+            # whole day, so a longer duration could end earlier than a shorter one.
+            raise ValueError(
+                f"duration {duration} has {hours} beyond whole days, more than the "
+                f"{self.working_day} working day; use whole days plus at most that"
+            )
         wall = self._next_opening(start.astimezone(self.timezone).replace(tzinfo=None))
         for _ in range(duration.days):
             wall = datetime.combine(self._next_working_day(wall.date()), wall.time())

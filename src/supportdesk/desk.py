@@ -180,6 +180,7 @@ class SupportDesk:
         self._store = store
         self._clock: Clock = clock or SystemClock()
         self.workflow = workflow or Workflow(DEFAULT_WORKFLOW)
+        self.workflow.check_calendar(calendar)
         self._calendar = calendar
         self.retry_policy = retry_policy or RetryPolicy()
         self.signup_policy = signup_policy or SignupPolicy()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from collections import deque
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import attrs
 from transitions import Machine
@@ -289,6 +289,21 @@ class Workflow:
             )
             for due_at, _, spec in due
         ]
+
+    def check_calendar(self, calendar: Calendar) -> None:
+        """Make sure ``calendar`` can count every timer's duration, before any ticket needs it.
+
+        :raises WorkflowDefinitionError: naming each timer the calendar refuses, and why.
+        """
+        probe = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+        problems = []
+        for spec in self._definition.timers:
+            try:
+                calendar.add(probe, spec.after)
+            except ValueError as error:
+                problems.append(f"timer {spec.name!r} on status {spec.status!r}: {error}")
+        if problems:
+            raise WorkflowDefinitionError(self._definition.name, problems)
 
     def to_mermaid(self) -> str:
         """The workflow as a Mermaid ``stateDiagram-v2``.
