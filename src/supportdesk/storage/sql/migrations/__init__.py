@@ -1,0 +1,1 @@
+"""Alembic migrations of the SQL store (env.py and versions/), shipped in the package."""

@@ -1,0 +1,1 @@
+"""The revisions, oldest first; each file is one schema change."""

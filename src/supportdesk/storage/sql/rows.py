@@ -1,0 +1,147 @@
+"""Rows and models: each model type moved in and out of its table through the one converter."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, Generic, TypeVar
+
+import attrs
+from sqlalchemy import Table
+from sqlalchemy.engine import RowMapping
+
+from ..._models import (
+    Activity,
+    Announcement,
+    Article,
+    Collaborator,
+    Contact,
+    DeliveryState,
+    Desk,
+    Event,
+    Notification,
+    Organization,
+    OutboxEntry,
+    RequestType,
+    SearchKind,
+    SignupToken,
+    Ticket,
+    Timer,
+)
+from ..._serialization import from_data, to_data
+from ...search import TITLE_WEIGHT, tokenize
+from . import dialects
+from .schema import (
+    activities,
+    announcements,
+    articles,
+    collaborators,
+    contacts,
+    desks,
+    events,
+    notifications,
+    organizations,
+    request_types,
+    signup_tokens,
+    tickets,
+    timers,
+)
+
+M = TypeVar("M", bound=attrs.AttrsInstance)
+
+
+class Rows(Generic[M]):
+    """Moves one model type in and out of its table, through the one converter."""
+
+    def __init__(self, table: Table, model: type[M]) -> None:
+        self.table = table
+        self._model = model
+        self._fields = tuple(field.name for field in attrs.fields(model))
+        self._times = frozenset(
+            column.name for column in table.columns if isinstance(column.type, dialects.UtcDateTime)
+        )
+
+    def row(self, model: M) -> dict[str, Any]:
+        """The model as column values: plain data, but datetimes kept for the column type."""
+        data: dict[str, Any] = to_data(model)
+        for name in self._fields:
+            if name in self._times:
+                data[name] = getattr(model, name)
+            elif isinstance(data[name], enum.Enum):
+                # Drivers may adapt an enum by its name; the schema holds values.
+                data[name] = data[name].value
+        return data
+
+    def model(self, row: RowMapping) -> M:
+        """The model a stored row holds."""
+        return from_data({name: row[name] for name in self._fields}, self._model)
+
+
+ORGANIZATIONS = Rows(organizations, Organization)
+CONTACTS = Rows(contacts, Contact)
+DESKS = Rows(desks, Desk)
+REQUEST_TYPES = Rows(request_types, RequestType)
+TICKETS = Rows(tickets, Ticket)
+ACTIVITIES = Rows(activities, Activity)
+COLLABORATORS = Rows(collaborators, Collaborator)
+TIMERS = Rows(timers, Timer)
+EVENTS = Rows(events, Event)
+NOTIFICATIONS = Rows(notifications, Notification)
+SIGNUP_TOKENS = Rows(signup_tokens, SignupToken)
+ANNOUNCEMENTS = Rows(announcements, Announcement)
+ARTICLES = Rows(articles, Article)
+
+
+def outbox_entry(row: RowMapping) -> OutboxEntry:
+    """An outbox row as the event and the state of its delivery."""
+    return OutboxEntry(
+        event=EVENTS.model(row),
+        state=DeliveryState(row["state"]),
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+        next_attempt_at=row["next_attempt_at"],
+        claimed_until=row["claimed_until"],
+        finished_at=row["finished_at"],
+    )
+
+
+def outbox_row(event: Event) -> dict[str, Any]:
+    """A new event's row: its delivery pending, due at the event's time, unleased."""
+    return {
+        **EVENTS.row(event),
+        "state": DeliveryState.PENDING.value,
+        "attempts": 0,
+        "last_error": None,
+        "next_attempt_at": event.at,
+        "claimed_until": None,
+        "finished_at": None,
+    }
+
+
+@attrs.frozen
+class Searchable:
+    """One field of a search target, as the search index stores it."""
+
+    field: str
+    text: str
+    weight: float = 1.0
+    internal: bool = False
+
+    def row(self, kind: SearchKind, target_id: str) -> dict[str, Any]:
+        """The ``search_fields`` row of this field of target ``kind``/``target_id``."""
+        return {
+            "kind": kind.value,
+            "target_id": target_id,
+            "field": self.field,
+            "text": self.text,
+            "tokens": " ".join(tokenize(self.text)),
+            "weight": self.weight,
+            "internal": self.internal,
+        }
+
+
+def ticket_fields(ticket: Ticket) -> tuple[Searchable, ...]:
+    """What search indexes of a ticket itself; its activity entries are fields of their own."""
+    return (
+        Searchable("title", f"{ticket.reference} {ticket.summary}", TITLE_WEIGHT),
+        Searchable("description", ticket.description),
+    )

@@ -1,0 +1,402 @@
+"""What the SQL store promises beyond the shared contract: errors, concurrency, time, settings."""
+
+from __future__ import annotations
+
+import inspect
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+import sqlalchemy as sa
+
+from supportdesk import (
+    Activity,
+    ActivityKind,
+    Collaborator,
+    Conflict,
+    Contact,
+    Desk,
+    Event,
+    EventKind,
+    NotFound,
+    StorageError,
+    Store,
+    Ticket,
+    Timer,
+    TimerState,
+    UnitOfWork,
+)
+from supportdesk.access import TicketScope
+from supportdesk.storage.protocol import TicketQuery
+from supportdesk.storage.sql import SqlStore, SqlUnitOfWork, make_engine
+from supportdesk.testing.store_contract import T0, make_ticket
+
+THREADS = 6
+
+
+@attrs.frozen(kw_only=True)
+class Seeded:
+    desk: Desk
+    alice: Contact
+    ticket: Ticket
+
+
+def seed(store: SqlStore) -> Seeded:
+    desk = Desk(key="HHA", name="Help")
+    alice = Contact(email="alice@acme.test", full_name="Alice")
+    ticket = make_ticket(desk, 1, alice)
+    with store.unit_of_work() as work:
+        work.put_desk(desk)
+        work.put_contact(alice)
+        work.insert_ticket(ticket)
+    return Seeded(desk=desk, alice=alice, ticket=ticket)
+
+
+def note(ticket: Ticket, body: str = "hi") -> Activity:
+    return Activity(
+        ticket_id=ticket.id,
+        kind=ActivityKind.PUBLIC_UPDATE,
+        actor_id=ticket.requester_id,
+        at=T0,
+        body=body,
+    )
+
+
+def timer(ticket: Ticket, minutes: int) -> Timer:
+    return Timer(
+        ticket_id=ticket.id,
+        name=f"reminder_{minutes}",
+        status="new",
+        status_epoch=1,
+        due_at=T0 + timedelta(minutes=minutes),
+    )
+
+
+def in_threads(count: int, job: Callable[[int], Any]) -> list[Any]:
+    """Run ``job(0..count-1)`` at once in threads; re-raise the first failure."""
+    start = threading.Barrier(count)
+
+    def run(number: int) -> Any:
+        start.wait()
+        return job(number)
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+@contextmanager
+def statements(store: SqlStore) -> Iterator[list[str]]:
+    """The SQL statements the store sends while the block runs."""
+    sent: list[str] = []
+
+    def record(*args: Any) -> None:
+        sent.append(args[2])
+
+    sa.event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", record)
+
+
+# The protocol.
+
+
+def test_unit_of_work_has_every_method_of_the_protocol() -> None:
+    wanted = {
+        name
+        for name, _ in inspect.getmembers(UnitOfWork, inspect.isfunction)
+        if not name.startswith("_")
+    }
+    missing = {name for name in wanted if not callable(getattr(SqlUnitOfWork, name, None))}
+    assert not missing
+    for name in wanted:
+        expected = inspect.signature(getattr(UnitOfWork, name)).parameters
+        found = inspect.signature(getattr(SqlUnitOfWork, name)).parameters
+        assert list(found) == list(expected), name
+
+
+def test_is_a_store(sqlite_store: SqlStore) -> None:
+    store: Store = sqlite_store
+    with store.unit_of_work() as work:
+        assert work.list_desks() == []
+
+
+# Errors.
+
+
+def test_unreachable_database_is_a_storage_error_with_the_driver_cause() -> None:
+    store = SqlStore(make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2"))
+    with pytest.raises(StorageError) as raised, store.unit_of_work() as work:
+        work.list_desks()
+    assert isinstance(raised.value.__cause__, sa.exc.OperationalError)
+    assert "OperationalError" in str(raised.value)
+    store.close()
+
+
+def test_broken_schema_is_a_storage_error_inside_the_unit_of_work(sqlite_store: SqlStore) -> None:
+    with sqlite_store.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE desks")
+    with pytest.raises(StorageError) as raised, sqlite_store.unit_of_work() as work:
+        with pytest.raises(StorageError):
+            work.list_desks()
+        work.list_desks()
+    assert isinstance(raised.value.__cause__, sa.exc.OperationalError)
+
+
+def test_failure_halfway_leaves_nothing(sql_store: SqlStore) -> None:
+    seeded = seed(sql_store)
+    second = make_ticket(seeded.desk, 2, seeded.alice)
+    orphan = attrs.evolve(timer(seeded.ticket, 1), ticket_id="no-such-ticket")
+    with pytest.raises(StorageError) as raised, sql_store.unit_of_work() as work:
+        work.insert_ticket(second)
+        work.append_activity(note(second))
+        work.add_events([Event(kind=EventKind.TICKET_CREATED, at=T0, ticket_id=second.id)])
+        work.add_timers([timer(second, 1), orphan])
+    assert isinstance(raised.value.__cause__, sa.exc.IntegrityError)
+    with sql_store.unit_of_work() as work:
+        assert work.get_ticket(second.id) is None
+        assert work.list_activities(second.id, include_internal=True) == []
+        assert work.list_events() == []
+        assert work.pending_timers(second.id) == []
+
+
+def test_conflict_leaves_the_unit_of_work_usable(sql_store: SqlStore) -> None:
+    seeded = seed(sql_store)
+    bob = Contact(email="bob@acme.test", full_name="Bob")
+    with sql_store.unit_of_work() as work:
+        with pytest.raises(Conflict) as raised:
+            work.put_contact(Contact(email="ALICE@acme.test", full_name="Not Alice"))
+        assert isinstance(raised.value.__cause__, sa.exc.IntegrityError)
+        with pytest.raises(Conflict):
+            work.put_desk(Desk(key="HHA", name="Another"))
+        with pytest.raises(Conflict):
+            work.insert_ticket(attrs.evolve(seeded.ticket, id="another"))
+        work.put_contact(bob)
+    with sql_store.unit_of_work() as work:
+        assert work.get_contact(bob.id) == bob
+        assert work.get_contact_by_email("alice@acme.test") == seeded.alice
+
+
+def test_append_to_an_unknown_ticket_is_not_found(sql_store: SqlStore) -> None:
+    seeded = seed(sql_store)
+    with pytest.raises(NotFound), sql_store.unit_of_work() as work:
+        work.append_activity(attrs.evolve(note(seeded.ticket), ticket_id="nope"))
+
+
+# Time.
+
+
+def test_times_in_any_zone_come_back_as_the_same_instant_in_utc(sql_store: SqlStore) -> None:
+    seeded = seed(sql_store)
+    east = timezone(timedelta(hours=5, minutes=30))
+    at = (T0 + timedelta(days=1)).astimezone(east)
+    later = attrs.evolve(seeded.ticket, updated_at=at, resolved_at=at, version=2)
+    with sql_store.unit_of_work() as work:
+        work.update_ticket(later)
+        stored = work.get_ticket(later.id)
+        assert stored == later
+        assert stored is not None and stored.updated_at.utcoffset() == timedelta(0)
+        # A keyset position in another zone compares by instant too.
+        query = TicketQuery(scope=TicketScope(everything=True), after=(at, "~"))
+        assert [t.id for t in work.find_tickets(query)] == [later.id]
+
+
+# Concurrency.
+
+
+def test_concurrent_creators_never_share_a_reference(sql_store: SqlStore) -> None:
+    def allocate(_: int) -> list[int]:
+        numbers = []
+        for _ in range(5):
+            with sql_store.unit_of_work() as work:
+                numbers.append(work.allocate_reference("desk"))
+        return numbers
+
+    taken = [n for numbers in in_threads(THREADS, allocate) for n in numbers]
+    assert sorted(taken) == list(range(1, THREADS * 5 + 1))
+
+
+def test_concurrent_appends_to_one_ticket_never_conflict(sql_store: SqlStore) -> None:
+    seeded = seed(sql_store)
+
+    def append(number: int) -> list[int]:
+        seqs = []
+        for step in range(5):
+            with sql_store.unit_of_work() as work:
+                work.touch_ticket(seeded.ticket.id, T0 + timedelta(minutes=number * 10 + step))
+                seqs.append(work.append_activity(note(seeded.ticket, f"{number}.{step}")).seq)
+        return seqs
+
+    seqs = [seq for found in in_threads(THREADS, append) for seq in found]
+    assert sorted(seqs) == list(range(1, THREADS * 5 + 1))
+    with sql_store.unit_of_work() as work:
+        log = work.list_activities(seeded.ticket.id, include_internal=True)
+        assert [entry.seq for entry in log] == list(range(1, THREADS * 5 + 1))
+
+
+def test_concurrent_sweeps_fire_each_timer_once(sql_store: SqlStore) -> None:
+    seeded = seed(sql_store)
+    with sql_store.unit_of_work() as work:
+        work.add_timers([timer(seeded.ticket, minutes) for minutes in range(40)])
+    now = T0 + timedelta(days=1)
+
+    def sweep(_: int) -> list[str]:
+        fired: list[str] = []
+        while True:
+            with sql_store.unit_of_work() as work:
+                claimed = work.claim_due_timers(now, limit=3)
+                for due in claimed:
+                    work.finish_timer(due.id, TimerState.FIRED, now)
+            if not claimed:
+                return fired
+            fired.extend(due.id for due in claimed)
+
+    fired = [timer_id for found in in_threads(THREADS, sweep) for timer_id in found]
+    assert len(fired) == len(set(fired)) == 40
+
+
+@pytest.mark.postgres
+def test_postgres_claims_skip_rows_claimed_in_flight(postgres_store: SqlStore) -> None:
+    seeded = seed(postgres_store)
+    with postgres_store.unit_of_work() as work:
+        work.add_timers([timer(seeded.ticket, minutes) for minutes in range(4)])
+        work.add_events(
+            [
+                Event(kind=EventKind.PUBLIC_UPDATE, at=T0, ticket_id=seeded.ticket.id),
+                Event(kind=EventKind.PUBLIC_UPDATE, at=T0, ticket_id=seeded.ticket.id),
+                Event(kind=EventKind.SIGNUP_REQUESTED, at=T0),
+            ]
+        )
+    now, lease = T0 + timedelta(days=1), T0 + timedelta(days=1, minutes=5)
+    with postgres_store.unit_of_work() as first:
+        timers_one = first.claim_due_timers(now, limit=2)
+        events_one = first.claim_events(now, 1, lease_until=lease)
+        with postgres_store.unit_of_work() as second:
+            timers_two = second.claim_due_timers(now, limit=10)
+            # The first claim holds the ticket's first event: its second waits.
+            events_two = second.claim_events(now, 10, lease_until=lease)
+    assert [t.due_at for t in timers_one] == [T0, T0 + timedelta(minutes=1)]
+    assert [t.due_at for t in timers_two] == [T0 + timedelta(minutes=2), T0 + timedelta(minutes=3)]
+    assert [e.event.kind for e in events_one] == [EventKind.PUBLIC_UPDATE]
+    assert [e.event.kind for e in events_two] == [EventKind.SIGNUP_REQUESTED]
+
+
+# Statements per call.
+
+
+def test_each_call_sends_few_statements(sql_store: SqlStore) -> None:
+    seeded = seed(sql_store)
+    everything = TicketQuery(scope=TicketScope(everything=True))
+    collaborator = Collaborator(
+        ticket_id=seeded.ticket.id, contact_id="c", added_by=seeded.alice.id, added_at=T0
+    )
+    second = make_ticket(seeded.desk, 2, seeded.alice)
+    with sql_store.unit_of_work() as work:
+        work.add_collaborator(collaborator)
+        work.add_collaborator(attrs.evolve(collaborator, contact_id="d"))
+        calls: dict[str, tuple[int, Callable[[], object]]] = {
+            "list_collaborators": (1, lambda: work.list_collaborators(seeded.ticket.id)),
+            "find_tickets": (1, lambda: work.find_tickets(everything)),
+            "count_tickets": (1, lambda: work.count_tickets(everything)),
+            "get_ticket": (1, lambda: work.get_ticket(seeded.ticket.id)),
+            "allocate_reference": (1, lambda: work.allocate_reference(seeded.desk.id)),
+            "add_timers": (1, lambda: work.add_timers([timer(seeded.ticket, n) for n in range(5)])),
+            "claim_due_timers": (1, lambda: work.claim_due_timers(T0 + timedelta(days=1), 10)),
+            # The row, then its search fields.
+            "insert_ticket": (2, lambda: work.insert_ticket(second)),
+            # The ticket's lock, the entry, its search field.
+            "append_activity": (3, lambda: work.append_activity(note(seeded.ticket))),
+        }
+        for name, (expected, call) in calls.items():
+            with statements(sql_store) as sent:
+                call()
+            assert len(sent) == expected, (name, sent)
+
+
+# Engines.
+
+
+def test_in_memory_sqlite_works_across_threads() -> None:
+    # One shared connection: units of work take turns instead of colliding.
+    store = SqlStore.from_url("sqlite://", create=True)
+
+    def allocate(_: int) -> list[int]:
+        numbers = []
+        for _ in range(5):
+            with store.unit_of_work() as work:
+                numbers.append(work.allocate_reference("desk"))
+        return numbers
+
+    taken = [n for numbers in in_threads(THREADS, allocate) for n in numbers]
+    assert sorted(taken) == list(range(1, THREADS * 5 + 1))
+    store.close()
+
+
+def test_sqlite_connections_get_the_store_settings(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'settings.db'}", synchronous="full")
+    with engine.connect() as connection:
+
+        def pragma(name: str) -> object:
+            return connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+
+        assert pragma("journal_mode") == "wal"
+        assert pragma("foreign_keys") == 1
+        assert pragma("busy_timeout") == 5000
+        assert pragma("synchronous") == 2
+    engine.dispose()
+    with pytest.raises(ValueError, match="synchronous"):
+        make_engine("sqlite://", synchronous="sometimes")
+
+
+def test_sqlite_writers_queue_instead_of_failing(sqlite_store: SqlStore) -> None:
+    # BEGIN IMMEDIATE: the second unit of work waits for the first to commit.
+    seeded = seed(sqlite_store)
+    first_has_written = threading.Event()
+
+    def first() -> None:
+        with sqlite_store.unit_of_work() as work:
+            work.append_activity(note(seeded.ticket, "first"))
+            first_has_written.set()
+            threading.Event().wait(0.2)
+
+    def second() -> int:
+        first_has_written.wait()
+        with sqlite_store.unit_of_work() as work:
+            return work.append_activity(note(seeded.ticket, "second")).seq
+
+    with ThreadPoolExecutor(2) as pool:
+        pool.submit(first)
+        assert pool.submit(second).result() == 2
+
+
+def test_store_takes_a_host_engine_and_configures_sqlite(tmp_path: Path, sqlite_url: str) -> None:
+    engine = sa.create_engine(sqlite_url)
+    store = SqlStore(engine)
+    SqlStore(engine)  # configuring twice changes nothing
+    with store.unit_of_work() as work:
+        work.put_desk(Desk(key="OWN", name="Own engine"))
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    store.close()
+
+
+def test_other_databases_are_refused() -> None:
+    engine = sa.create_engine("sqlite://")
+    engine.dialect.name = "mysql"
+    with pytest.raises(StorageError, match="SQLite or PostgreSQL"):
+        SqlStore(engine)
+
+
+def _unused(work: UnitOfWork) -> None:
+    """Keeps the protocol import honest for mypy: a SqlUnitOfWork is a UnitOfWork."""
+
+
+def _typed(work: SqlUnitOfWork) -> None:
+    _unused(work)
