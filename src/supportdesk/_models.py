@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
+import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -88,6 +89,101 @@ class AttachmentRule(enum.StrEnum):
     REQUIRED = "required"
 
 
+KIB = 1024
+MIB = 1024 * KIB
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+
+DEFAULT_ALLOWED_TYPES = frozenset(
+    {
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "application/pdf",
+        "text/plain",
+        "application/json",
+        "application/zip",
+        DOCX,
+        XLSX,
+        PPTX,
+    }
+)
+"""The types a desk accepts unless told otherwise: images, documents, text and archives.
+
+Left out on purpose: HTML and SVG (both can carry script), executables and
+scripts, and whatever :func:`~supportdesk.attachments.sniff_content_type`
+cannot name.  ``text/csv`` is not listed because sniffing cannot tell CSV
+from other text: a CSV file is ``text/plain``.
+"""
+
+
+def _positive(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{attribute.name} must be a positive whole number, got {value!r}")
+
+
+_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
+
+
+def _media_types(values: Iterable[str]) -> frozenset[str]:
+    # A lone string would become a set of its letters.
+    if isinstance(values, str):
+        raise ValueError(f"allowed_types must be a collection of types, not the str {values!r}")
+    return frozenset(value.strip().lower() for value in values)
+
+
+def _check_media_types(
+    _instance: object, _attribute: attrs.Attribute[frozenset[str]], value: frozenset[str]
+) -> None:
+    if not value:
+        raise ValueError("allowed_types is empty; refuse attachments per request type instead")
+    malformed = sorted(item for item in value if _MEDIA_TYPE.fullmatch(item) is None)
+    if malformed:
+        raise ValueError(f"allowed_types holds what is not a type/subtype: {malformed}")
+
+
+@attrs.frozen(kw_only=True)
+class AttachmentLimits:
+    """What one desk accepts as attachments (:attr:`Desk.attachment_limits`).
+
+    :raises ValueError: a limit is not a positive whole number, the file
+        limit exceeds the ticket limit, or a type is malformed.
+    """
+
+    max_file_bytes: int = attrs.field(default=25 * MIB, validator=_positive)
+    """The largest file, in bytes."""
+    max_ticket_bytes: int = attrs.field(default=100 * MIB, validator=_positive)
+    """The most bytes all the files of one ticket may take together."""
+    max_ticket_files: int = attrs.field(default=50, validator=_positive)
+    """The most files one ticket may have."""
+    allowed_types: frozenset[str] = attrs.field(
+        default=DEFAULT_ALLOWED_TYPES, converter=_media_types, validator=_check_media_types
+    )
+    """The sniffed types accepted (lower case), see
+    :func:`~supportdesk.attachments.sniff_content_type`."""
+
+    def __attrs_post_init__(self) -> None:
+        if self.max_file_bytes > self.max_ticket_bytes:
+            raise ValueError(
+                f"max_file_bytes ({self.max_file_bytes}) exceeds "
+                f"max_ticket_bytes ({self.max_ticket_bytes})"
+            )
+
+
+class ScanStatus(enum.StrEnum):
+    """Where an attachment stands with the scanner; only ``clean`` ones are downloaded."""
+
+    SCANNING = "scanning"
+    """Stored in quarantine, waiting for its verdict."""
+    CLEAN = "clean"
+    """The scanner passed it, or the desk has no scanner."""
+    REJECTED = "rejected"
+    """The scanner refused it; its bytes are deleted."""
+
+
 class ActivityKind(enum.StrEnum):
     """The entries of a ticket's activity log."""
 
@@ -130,6 +226,10 @@ class EventKind(enum.StrEnum):
     COLLABORATOR_ADDED = "collaborator_added"
     FOLLOW_UP_CREATED = "follow_up_created"
     ESCALATED = "escalated"
+    ATTACHMENT_ADDED = "attachment_added"
+    """A file on a public update; a file on an internal note is an ``internal_note`` event."""
+    ATTACHMENT_REJECTED = "attachment_rejected"
+    """A file the scanner refused after it was stored; told to its uploader only."""
     SIGNUP_REQUESTED = "signup_requested"
     APPROVAL_NEEDED = "approval_needed"
     APPROVED = "approved"
@@ -173,6 +273,8 @@ class Desk:
     follow_up_policy: FollowUpPolicy = FollowUpPolicy.FOLLOW_UP
     follow_up_window: timedelta | None = None
     """How long after closing an update may still follow up or reopen; None is forever."""
+    attachment_limits: AttachmentLimits = attrs.field(factory=AttachmentLimits)
+    """Sizes, counts and sniffed types of the files its tickets accept."""
 
 
 @attrs.frozen(kw_only=True)
@@ -258,6 +360,35 @@ class Activity:
     body: str = ""
     internal: bool = False
     data: Mapping[str, str] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class Attachment:
+    """A file on a ticket: its metadata here, its bytes in a blob store under ``blob_key``.
+
+    ``filename`` is the uploader's name made safe and ``content_type`` was
+    sniffed from the bytes; neither is ever the client's word.  Only a
+    ``clean`` attachment is downloaded.
+    """
+
+    id: str = attrs.field(factory=new_id)
+    ticket_id: str
+    activity_id: str
+    """The ``attachment_added`` entry of the activity log that carries it."""
+    filename: str
+    content_type: str
+    size: int
+    """Its length in bytes."""
+    sha256: str
+    """Its SHA-256 digest, 64 lowercase hex digits."""
+    blob_key: str
+    uploader_id: str
+    uploaded_at: datetime = attrs.field(validator=_aware)
+    internal: bool = False
+    """On an internal note: never shown to customers."""
+    scan_status: ScanStatus = ScanStatus.CLEAN
+    rejection_reason: str | None = None
+    """Why the scanner refused it, for agents; None unless ``rejected``."""
 
 
 @attrs.frozen(kw_only=True)

@@ -12,20 +12,23 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import enum
 import io
 import re
-from collections.abc import Iterable
 from typing import BinaryIO, Protocol, cast
 
 import attrs
 
 from ._errors import AttachmentRejected, StorageError
+from ._models import DEFAULT_ALLOWED_TYPES as DEFAULT_ALLOWED_TYPES
+from ._models import DOCX as DOCX
+from ._models import KIB as KIB
+from ._models import MIB as MIB
+from ._models import PPTX as PPTX
+from ._models import XLSX as XLSX
+from ._models import AttachmentLimits as AttachmentLimits
+from ._models import ScanStatus as ScanStatus
 from .blobs._streams import Readable, read_up_to
 from .blobs.protocol import BlobStore, safe_filename, validate_key
-
-KIB = 1024
-MIB = 1024 * KIB
 
 READ_SIZE = 64 * KIB
 """The most bytes :func:`receive` takes from the upload at a time."""
@@ -35,44 +38,6 @@ SNIFF_SIZE = 4 * KIB
 
 OCTET_STREAM = "application/octet-stream"
 """What :func:`sniff_content_type` says when nothing matched."""
-
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
-
-DEFAULT_ALLOWED_TYPES = frozenset(
-    {
-        "image/png",
-        "image/jpeg",
-        "image/gif",
-        "image/webp",
-        "application/pdf",
-        "text/plain",
-        "application/json",
-        "application/zip",
-        DOCX,
-        XLSX,
-        PPTX,
-    }
-)
-"""The types a desk accepts unless told otherwise: images, documents, text and archives.
-
-Left out on purpose: HTML and SVG (both can carry script), executables and
-scripts, and whatever :func:`sniff_content_type` cannot name.  ``text/csv``
-is not listed because sniffing cannot tell CSV from other text: a CSV file
-is ``text/plain``.
-"""
-
-
-class ScanStatus(enum.StrEnum):
-    """Where an attachment stands with the scanner; only ``clean`` ones are downloaded."""
-
-    SCANNING = "scanning"
-    """Stored in quarantine, waiting for its verdict."""
-    CLEAN = "clean"
-    """The scanner passed it, or the desk has no scanner."""
-    REJECTED = "rejected"
-    """The scanner refused it; its bytes are deleted."""
 
 
 @attrs.frozen(kw_only=True)
@@ -99,58 +64,6 @@ class Scanner(Protocol):
             upload then fails with that error, and nothing is kept.
         """
         ...
-
-
-def _positive(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{attribute.name} must be a positive whole number, got {value!r}")
-
-
-_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
-
-
-def _media_types(values: Iterable[str]) -> frozenset[str]:
-    # A lone string would become a set of its letters.
-    if isinstance(values, str):
-        raise ValueError(f"allowed_types must be a collection of types, not the str {values!r}")
-    return frozenset(value.strip().lower() for value in values)
-
-
-def _check_media_types(
-    _instance: object, _attribute: attrs.Attribute[frozenset[str]], value: frozenset[str]
-) -> None:
-    if not value:
-        raise ValueError("allowed_types is empty; refuse attachments per request type instead")
-    malformed = sorted(item for item in value if _MEDIA_TYPE.fullmatch(item) is None)
-    if malformed:
-        raise ValueError(f"allowed_types holds what is not a type/subtype: {malformed}")
-
-
-@attrs.frozen(kw_only=True)
-class AttachmentLimits:
-    """What one desk accepts as attachments.
-
-    :raises ValueError: a limit is not a positive whole number, the file
-        limit exceeds the ticket limit, or a type is malformed.
-    """
-
-    max_file_bytes: int = attrs.field(default=25 * MIB, validator=_positive)
-    """The largest file, in bytes."""
-    max_ticket_bytes: int = attrs.field(default=100 * MIB, validator=_positive)
-    """The most bytes all the files of one ticket may take together."""
-    max_ticket_files: int = attrs.field(default=50, validator=_positive)
-    """The most files one ticket may have."""
-    allowed_types: frozenset[str] = attrs.field(
-        default=DEFAULT_ALLOWED_TYPES, converter=_media_types, validator=_check_media_types
-    )
-    """The sniffed types accepted (lower case), see :func:`sniff_content_type`."""
-
-    def __attrs_post_init__(self) -> None:
-        if self.max_file_bytes > self.max_ticket_bytes:
-            raise ValueError(
-                f"max_file_bytes ({self.max_file_bytes}) exceeds "
-                f"max_ticket_bytes ({self.max_ticket_bytes})"
-            )
 
 
 @attrs.frozen(kw_only=True)
@@ -457,6 +370,30 @@ def scan_blob(
     """
     with blob_store.open(key) as body:
         return scanner.scan(body, filename=filename, content_type=content_type)
+
+
+def check_ticket_room(
+    filename: str,
+    limits: AttachmentLimits,
+    *,
+    ticket_bytes_so_far: int,
+    ticket_files_so_far: int,
+    size: int,
+) -> None:
+    """Refuse a stored file of ``size`` bytes that no longer fits its ticket.
+
+    :func:`receive` judged the file against the ticket as it was when the
+    upload began; another upload to the same ticket may have committed
+    since.  Call this again with the counts read in the transaction that
+    records the file.
+
+    :raises ~supportdesk.AttachmentRejected: the ticket has no room for it,
+        with the limit it breaks.
+    """
+    name = safe_filename(filename)
+    _check_ticket_room(name, limits, ticket_bytes_so_far, ticket_files_so_far)
+    if size > _byte_cap(limits, ticket_bytes_so_far):
+        raise _size_refusal(name, limits, ticket_bytes_so_far)
 
 
 def _check_ticket_room(

@@ -18,6 +18,7 @@ from .._models import (
     Announcement,
     Article,
     ArticleKind,
+    Attachment,
     Audience,
     Collaborator,
     Contact,
@@ -30,6 +31,7 @@ from .._models import (
     OutboxEntry,
     RequestType,
     Role,
+    ScanStatus,
     SearchHit,
     SearchKind,
     SignupToken,
@@ -38,7 +40,7 @@ from .._models import (
     TimerState,
 )
 from ..search import TAG_WEIGHT, TITLE_WEIGHT, IndexedText, Match, SearchIndex, snippet
-from .protocol import SearchQuery, TicketQuery, TicketSort
+from .protocol import AttachmentUsage, SearchQuery, TicketQuery, TicketSort
 
 
 class _State:
@@ -70,6 +72,9 @@ class _State:
         self.articles: dict[str, Article] = {}
         self.index = SearchIndex()
         self.password_hashes: dict[str, str] = {}
+        self.attachments: dict[str, Attachment] = {}
+        """Attachment id -> attachment, in the order added."""
+        self.attachment_ids_by_blob_key: dict[str, str] = {}
 
 
 def _sort_key(query: TicketQuery) -> Callable[[Ticket], tuple[datetime, str]]:
@@ -326,6 +331,65 @@ class MemoryUnitOfWork:
 
     def muted_contacts(self, ticket_id: str) -> frozenset[str]:
         return frozenset(contact for ticket, contact in self._state.muted if ticket == ticket_id)
+
+    # Attachments.
+
+    def add_attachment(self, attachment: Attachment) -> None:
+        if attachment.id in self._state.attachments:
+            raise Conflict("attachment", attachment.id, "an attachment with this id exists")
+        if attachment.blob_key in self._state.attachment_ids_by_blob_key:
+            raise Conflict("attachment", attachment.blob_key, "another attachment has this blob")
+        self._set(self._state.attachments, attachment.id, attachment)
+        self._set(self._state.attachment_ids_by_blob_key, attachment.blob_key, attachment.id)
+
+    def get_attachment(self, attachment_id: str) -> Attachment | None:
+        return self._state.attachments.get(attachment_id)
+
+    def list_attachments(
+        self, ticket_id: str, *, include_internal: bool, include_rejected: bool
+    ) -> Sequence[Attachment]:
+        return [
+            attachment
+            for attachment in self._state.attachments.values()
+            if attachment.ticket_id == ticket_id
+            and (include_internal or not attachment.internal)
+            and (include_rejected or attachment.scan_status is not ScanStatus.REJECTED)
+        ]
+
+    def attachment_usage(self, ticket_id: str) -> AttachmentUsage:
+        kept = self.list_attachments(ticket_id, include_internal=True, include_rejected=False)
+        return AttachmentUsage(files=len(kept), bytes=sum(a.size for a in kept))
+
+    def finish_scan(
+        self, attachment_id: str, status: ScanStatus, *, reason: str | None = None
+    ) -> Attachment | None:
+        if status is ScanStatus.SCANNING:
+            raise ValueError("finish_scan records a verdict: clean or rejected, not scanning")
+        stored = self._state.attachments.get(attachment_id)
+        if stored is None or stored.scan_status is not ScanStatus.SCANNING:
+            return None
+        kept_reason = reason if status is ScanStatus.REJECTED else None
+        finished = attrs.evolve(stored, scan_status=status, rejection_reason=kept_reason)
+        self._set(self._state.attachments, attachment_id, finished)
+        return finished
+
+    def attachments_to_scan(self, limit: int) -> Sequence[Attachment]:
+        waiting = [
+            attachment
+            for attachment in self._state.attachments.values()
+            if attachment.scan_status is ScanStatus.SCANNING
+        ]
+        # sorted() is stable: equal upload times keep the order added.
+        return sorted(waiting, key=lambda attachment: attachment.uploaded_at)[:limit]
+
+    def known_blob_keys(self, keys: Collection[str]) -> set[str]:
+        by_key = self._state.attachment_ids_by_blob_key
+        return {
+            key
+            for key in keys
+            if key in by_key
+            and self._state.attachments[by_key[key]].scan_status is not ScanStatus.REJECTED
+        }
 
     # Timers.
 

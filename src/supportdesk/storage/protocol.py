@@ -15,6 +15,7 @@ from .._models import (
     Announcement,
     Article,
     ArticleKind,
+    Attachment,
     Audience,
     Collaborator,
     Contact,
@@ -27,6 +28,7 @@ from .._models import (
     OutboxEntry,
     RequestType,
     Role,
+    ScanStatus,
     SearchHit,
     SearchKind,
     SignupToken,
@@ -100,6 +102,15 @@ class SearchQuery:
     now: datetime
     limit: int = 20
     offset: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class AttachmentUsage:
+    """How much of its attachment limits a ticket uses: its files not ``rejected``."""
+
+    files: int = 0
+    bytes: int = 0
+    """The sum of their sizes."""
 
 
 class UnitOfWork(Protocol):
@@ -293,6 +304,76 @@ class UnitOfWork(Protocol):
 
     def muted_contacts(self, ticket_id: str) -> frozenset[str]:
         """The contacts who switched this ticket's notifications off."""
+        ...
+
+    # Attachments (metadata; the bytes are in a blob store).
+
+    def add_attachment(self, attachment: Attachment) -> None:
+        """Store a new attachment's metadata.
+
+        Raises ``Conflict`` when its ``id`` or its ``blob_key`` is taken: two
+        attachments never share a blob.  The store keeps the order
+        attachments were added in (SQL: an autoincrement position column);
+        "in the order added" below means that order.
+        """
+        ...
+
+    def get_attachment(self, attachment_id: str) -> Attachment | None:
+        """The attachment with that id, whoever asks: access is the caller's job."""
+        ...
+
+    def list_attachments(
+        self, ticket_id: str, *, include_internal: bool, include_rejected: bool
+    ) -> Sequence[Attachment]:
+        """The ticket's attachments in the order added.
+
+        Without ``include_internal``, those with ``internal`` set are left
+        out; without ``include_rejected``, those whose ``scan_status`` is
+        ``rejected``.  ``scanning`` and ``clean`` ones are always listed.
+        """
+        ...
+
+    def attachment_usage(self, ticket_id: str) -> AttachmentUsage:
+        """How many attachments the ticket has that are not ``rejected``, and their total size.
+
+        Internal ones count too: the limits are the ticket's, whoever sees
+        the files.  Sees this transaction's own writes.
+        """
+        ...
+
+    def finish_scan(
+        self, attachment_id: str, status: ScanStatus, *, reason: str | None = None
+    ) -> Attachment | None:
+        """Record the scanner's verdict on a ``scanning`` attachment and return it as stored.
+
+        ``status`` is ``clean`` or ``rejected`` (``ValueError`` for
+        ``scanning``); a rejected one gets ``reason`` as its
+        ``rejection_reason``, a clean one keeps None whatever ``reason``
+        says.  Returns None, changing nothing, when there is no such
+        attachment or it is no longer ``scanning``: of two workers that
+        scanned the same file, only the first verdict counts (SQL:
+        ``UPDATE ... WHERE id = :id AND scan_status = 'scanning'`` and check
+        the row count).
+        """
+        ...
+
+    def attachments_to_scan(self, limit: int) -> Sequence[Attachment]:
+        """Up to ``limit`` ``scanning`` attachments, oldest ``uploaded_at`` first.
+
+        Ties break in the order added.  Nothing is claimed: workers running
+        at once may get the same ones, and :meth:`finish_scan` keeps the
+        first verdict.
+        """
+        ...
+
+    def known_blob_keys(self, keys: Collection[str]) -> set[str]:
+        """Those of ``keys`` that an attachment still needs: one not ``rejected`` has it as
+        ``blob_key``.
+
+        The orphan sweep deletes the blobs of the other keys, so it must see
+        every committed attachment; a rejected attachment's blob is garbage.
+        ``keys`` may hold hundreds of keys (SQL: one ``IN`` query, or a few).
+        """
         ...
 
     # Timers.

@@ -24,6 +24,7 @@ from .._models import (
     Announcement,
     Article,
     ArticleKind,
+    Attachment,
     Audience,
     Collaborator,
     Contact,
@@ -40,6 +41,7 @@ from .._models import (
     Recipient,
     RequestType,
     Role,
+    ScanStatus,
     SearchKind,
     SignupToken,
     Ticket,
@@ -48,7 +50,7 @@ from .._models import (
 )
 from ..access import TicketScope
 from ..search import query_terms
-from ..storage.protocol import SearchQuery, Store, TicketQuery, TicketSort
+from ..storage.protocol import AttachmentUsage, SearchQuery, Store, TicketQuery, TicketSort
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -384,6 +386,113 @@ class StoreContract:
         with store.unit_of_work() as work:
             assert work.muted_contacts(ticket.id) == frozenset()
             assert list(work.list_collaborators(ticket.id)) == []
+
+    # Attachments.
+
+    def test_attachment_round_trip_and_unique_blob(self, store: Store, world: World) -> None:
+        ticket = make_ticket(world.desk, 1, world.alice)
+        attachment = _attachment(ticket, "a", internal=True, scan_status=ScanStatus.SCANNING)
+        with store.unit_of_work() as work:
+            work.insert_ticket(ticket)
+            work.add_attachment(attachment)
+        with store.unit_of_work() as work:
+            assert work.get_attachment(attachment.id) == attachment
+            assert work.get_attachment("nope") is None
+        with pytest.raises(Conflict), store.unit_of_work() as work:
+            work.add_attachment(attrs.evolve(attachment, blob_key="tickets/other"))
+        with pytest.raises(Conflict), store.unit_of_work() as work:
+            work.add_attachment(_attachment(ticket, "b", blob_key=attachment.blob_key))
+        with pytest.raises(RuntimeError), store.unit_of_work() as work:
+            work.add_attachment(_attachment(ticket, "c"))
+            raise RuntimeError("roll back")
+        with store.unit_of_work() as work:
+            listed = work.list_attachments(ticket.id, include_internal=True, include_rejected=True)
+            assert list(listed) == [attachment]
+
+    def test_attachments_listed_in_order_added_by_visibility(
+        self, store: Store, world: World
+    ) -> None:
+        one, two = make_ticket(world.desk, 1, world.alice), make_ticket(world.desk, 2, world.bob)
+        # Same upload time and ids out of order: only the order added may decide.
+        public = _attachment(one, "p", id="z")
+        note = _attachment(one, "n", id="y", internal=True)
+        refused = _attachment(one, "r", id="x", scan_status=ScanStatus.REJECTED)
+        waiting = _attachment(one, "w", id="w", scan_status=ScanStatus.SCANNING)
+        elsewhere = _attachment(two, "e")
+        with store.unit_of_work() as work:
+            work.insert_ticket(one)
+            work.insert_ticket(two)
+            for attachment in (public, note, refused, waiting, elsewhere):
+                work.add_attachment(attachment)
+        with store.unit_of_work() as work:
+
+            def listed(internal: bool, rejected: bool) -> list[str]:
+                found = work.list_attachments(
+                    one.id, include_internal=internal, include_rejected=rejected
+                )
+                return [attachment.filename for attachment in found]
+
+            assert listed(True, True) == ["p", "n", "r", "w"]
+            assert listed(False, True) == ["p", "r", "w"]
+            assert listed(True, False) == ["p", "n", "w"]
+            assert listed(False, False) == ["p", "w"]
+            assert work.attachment_usage(one.id) == AttachmentUsage(files=3, bytes=3 * 100)
+            assert work.attachment_usage("nope") == AttachmentUsage(files=0, bytes=0)
+
+    def test_a_scan_is_finished_once(self, store: Store, world: World) -> None:
+        ticket = make_ticket(world.desk, 1, world.alice)
+        later = _attachment(ticket, "later", scan_status=ScanStatus.SCANNING)
+        earlier = attrs.evolve(
+            _attachment(ticket, "earlier", scan_status=ScanStatus.SCANNING),
+            uploaded_at=T0 - timedelta(minutes=1),
+        )
+        clean = _attachment(ticket, "clean")
+        with store.unit_of_work() as work:
+            work.insert_ticket(ticket)
+            for attachment in (later, earlier, clean):
+                work.add_attachment(attachment)
+        with store.unit_of_work() as work:
+            assert list(work.attachments_to_scan(10)) == [earlier, later]
+            assert list(work.attachments_to_scan(1)) == [earlier]
+            with pytest.raises(ValueError, match="scanning"):
+                work.finish_scan(earlier.id, ScanStatus.SCANNING)
+        with pytest.raises(RuntimeError), store.unit_of_work() as work:
+            work.finish_scan(earlier.id, ScanStatus.CLEAN)
+            raise RuntimeError("roll back")
+        with store.unit_of_work() as work:
+            refused = work.finish_scan(earlier.id, ScanStatus.REJECTED, reason="EICAR")
+            passed = work.finish_scan(later.id, ScanStatus.CLEAN, reason="ignored")
+            assert work.finish_scan(earlier.id, ScanStatus.CLEAN) is None
+            assert work.finish_scan(clean.id, ScanStatus.REJECTED, reason="late") is None
+            assert work.finish_scan("nope", ScanStatus.CLEAN) is None
+        assert refused == attrs.evolve(
+            earlier, scan_status=ScanStatus.REJECTED, rejection_reason="EICAR"
+        )
+        assert passed == attrs.evolve(later, scan_status=ScanStatus.CLEAN)
+        with store.unit_of_work() as work:
+            assert work.get_attachment(earlier.id) == refused
+            assert work.get_attachment(later.id) == passed
+            assert work.get_attachment(clean.id) == clean
+            assert list(work.attachments_to_scan(10)) == []
+            assert work.attachment_usage(ticket.id) == AttachmentUsage(files=2, bytes=200)
+
+    def test_known_blob_keys_are_those_still_needed(self, store: Store, world: World) -> None:
+        ticket = make_ticket(world.desk, 1, world.alice)
+        kept = _attachment(ticket, "kept", internal=True)
+        waiting = _attachment(ticket, "waiting", scan_status=ScanStatus.SCANNING)
+        refused = _attachment(ticket, "refused", scan_status=ScanStatus.REJECTED)
+        keys = [kept.blob_key, waiting.blob_key, refused.blob_key, "tickets/nobody/x"]
+        with store.unit_of_work() as work:
+            assert work.known_blob_keys(keys) == set()
+            work.insert_ticket(ticket)
+            for attachment in (kept, waiting, refused):
+                work.add_attachment(attachment)
+            assert work.known_blob_keys(keys) == {kept.blob_key, waiting.blob_key}
+        with store.unit_of_work() as work:
+            assert work.known_blob_keys(keys) == {kept.blob_key, waiting.blob_key}
+            assert work.known_blob_keys([]) == set()
+            many = [f"tickets/{n}/x" for n in range(1500)] + [kept.blob_key]
+            assert work.known_blob_keys(many) == {kept.blob_key}
 
     # Timers.
 
@@ -886,6 +995,22 @@ def _activity(ticket: Ticket, **changes: Any) -> Activity:
         body="hi",
     )
     return attrs.evolve(activity, **changes)
+
+
+def _attachment(ticket: Ticket, filename: str, **changes: Any) -> Attachment:
+    attachment = Attachment(
+        ticket_id=ticket.id,
+        activity_id="activity",
+        filename=filename,
+        content_type="image/png",
+        size=100,
+        sha256="ab" * 32,
+        blob_key="",
+        uploader_id=ticket.requester_id,
+        uploaded_at=T0,
+    )
+    blob_key = changes.pop("blob_key", f"tickets/{ticket.id}/{attachment.id}")
+    return attrs.evolve(attachment, blob_key=blob_key, **changes)
 
 
 def _timer(ticket: Ticket, due_at: datetime) -> Timer:
