@@ -17,6 +17,8 @@ from ._models import ActivityKind as ActivityKind
 from ._models import Announcement as Announcement
 from ._models import Article as Article
 from ._models import ArticleKind as ArticleKind
+from ._models import Attachment as Attachment
+from ._models import AttachmentLimits as AttachmentLimits
 from ._models import AttachmentRule as AttachmentRule
 from ._models import Audience as Audience
 from ._models import Collaborator as Collaborator
@@ -37,6 +39,7 @@ from ._models import Priority as Priority
 from ._models import Recipient as Recipient
 from ._models import RequestType as RequestType
 from ._models import Role as Role
+from ._models import ScanStatus as ScanStatus
 from ._models import SearchHit as SearchHit
 from ._models import SearchKind as SearchKind
 from ._models import SignupToken as SignupToken
@@ -55,6 +58,8 @@ from .accounts import ScryptHasher as ScryptHasher
 from .accounts import SignupDetails as SignupDetails
 from .accounts import SignupPolicy as SignupPolicy
 from .accounts import SignupReview as SignupReview
+from .attachments import Scanner as Scanner
+from .attachments import ScanVerdict as ScanVerdict
 from .clock import ALWAYS_OPEN as ALWAYS_OPEN
 from .clock import AlwaysOpen as AlwaysOpen
 from .clock import BusinessCalendar as BusinessCalendar
@@ -64,11 +69,13 @@ from .clock import FakeClock as FakeClock
 from .clock import SystemClock as SystemClock
 from .desk import Feed as Feed
 from .desk import Page as Page
+from .desk import ScanReport as ScanReport
 from .desk import SearchPage as SearchPage
 from .desk import SupportDesk as SupportDesk
 from .desk import SweepReport as SweepReport
 from .desk import TicketList as TicketList
 from .desk import TicketView as TicketView
+from .desk import Upload as Upload
 from .forms import Submission as Submission
 from .forms import describe_form as describe_form
 from .forms import validate_submission as validate_submission
@@ -99,6 +106,8 @@ __all__ = [
     "Announcement",
     "Article",
     "ArticleKind",
+    "Attachment",
+    "AttachmentLimits",
     "AttachmentRejected",
     "AttachmentRule",
     "Audience",
@@ -139,6 +148,10 @@ __all__ = [
     "RequestType",
     "RetryPolicy",
     "Role",
+    "ScanReport",
+    "ScanStatus",
+    "ScanVerdict",
+    "Scanner",
     "ScryptHasher",
     "SearchHit",
     "SearchKind",
@@ -168,6 +181,7 @@ __all__ = [
     "TimerState",
     "TransitionSpec",
     "UnitOfWork",
+    "Upload",
     "ValidationError",
     "Workflow",
     "WorkflowDefinition",

@@ -6,20 +6,24 @@ import base64
 import binascii
 import contextlib
 import enum
+import itertools
+import logging
 import secrets
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from datetime import datetime
-from typing import Any, TypeVar, cast
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, BinaryIO, TypeVar, cast
 
 import attrs
 
 from . import access, notifications
 from ._errors import (
+    AttachmentRejected,
     Conflict,
     InvalidToken,
     InvalidTransition,
     NotFound,
     PermissionDenied,
+    StorageError,
     ValidationError,
 )
 from ._models import (
@@ -28,6 +32,9 @@ from ._models import (
     Announcement,
     Article,
     ArticleKind,
+    Attachment,
+    AttachmentLimits,
+    AttachmentRule,
     Audience,
     Collaborator,
     Contact,
@@ -44,11 +51,13 @@ from ._models import (
     Recipient,
     RequestType,
     Role,
+    ScanStatus,
     SearchHit,
     SearchKind,
     Ticket,
     Timer,
     TimerState,
+    new_id,
     normalize_email,
 )
 from .accounts import (
@@ -60,14 +69,40 @@ from .accounts import (
     issue_token,
     token_problem,
 )
+from .attachments import (
+    ReceivedFile,
+    Scanner,
+    ScanVerdict,
+    check_ticket_room,
+    receive,
+    scan_blob,
+)
+from .blobs import BlobStore, MemoryBlobStore, safe_filename
 from .clock import ALWAYS_OPEN, Calendar, Clock, SystemClock
-from .forms import Submission, validate_submission
+from .forms import CleanedSubmission, Submission, validate_submission
 from .notifications import DispatchReport, NotificationHandler, RetryPolicy
 from .search import query_terms
-from .storage.protocol import SearchQuery, Store, TicketQuery, TicketSort, UnitOfWork
+from .storage.protocol import (
+    AttachmentUsage,
+    SearchQuery,
+    Store,
+    TicketQuery,
+    TicketSort,
+    UnitOfWork,
+)
 from .workflow import DEFAULT_WORKFLOW, Party, StatusCategory, Workflow
 
 T = TypeVar("T")
+
+_log = logging.getLogger(__name__)
+
+Upload = tuple[str, BinaryIO]
+"""A file as the host received it: the client's name for it and a stream of its bytes."""
+
+TICKET_BLOBS = "tickets/"
+"""The blob key prefix of every attachment: ``tickets/<ticket id>/<attachment id>``."""
+
+_SWEEP_BATCH = 500
 
 
 class TicketList(enum.StrEnum):
@@ -108,6 +143,8 @@ class TicketView:
     actions: tuple[str, ...]
     """The workflow triggers this actor may fire now."""
     notifications_on: bool
+    attachments: tuple[Attachment, ...] = ()
+    """The Attachments tab, as :meth:`SupportDesk.list_attachments` shows it to this actor."""
 
 
 @attrs.frozen(kw_only=True)
@@ -119,6 +156,18 @@ class SweepReport:
     skipped: int = 0
     """Timers void at firing: the ticket had moved on, or a later milestone was due too."""
     batches: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class ScanReport:
+    """What one :meth:`SupportDesk.scan_pending_attachments` call did."""
+
+    clean: int = 0
+    """Attachments the scanner passed: they may be downloaded now."""
+    rejected: int = 0
+    """Attachments the scanner refused: their bytes are deleted and the uploader told."""
+    failed: int = 0
+    """Scans that raised; those attachments stay ``scanning`` for the next call."""
 
 
 @attrs.frozen(kw_only=True)
@@ -163,7 +212,18 @@ class SupportDesk:
 
     A ticket the actor may not see raises :class:`~supportdesk.NotFound`,
     exactly as a ticket that does not exist.  Each call is one transaction:
-    it either happens whole, events included, or not at all.
+    it either happens whole, events included, or not at all.  (Attachment
+    bytes go to the blob store before that transaction, and are deleted
+    again if it fails.)
+
+    :param blob_store: where attachment bytes go; by default a
+        :class:`~supportdesk.blobs.MemoryBlobStore` on the desk's clock.
+    :param scanner: a malware scan hook; without one every attachment is
+        ``clean`` once stored.
+    :param scan_later: store attachments ``scanning`` and leave the scan to
+        :meth:`scan_pending_attachments` (a worker) rather than scan during
+        the upload.
+    :raises ValueError: ``scan_later`` without a ``scanner``.
     """
 
     def __init__(
@@ -176,9 +236,17 @@ class SupportDesk:
         retry_policy: RetryPolicy | None = None,
         signup_policy: SignupPolicy | None = None,
         password_hasher: PasswordHasher | None = None,
+        blob_store: BlobStore | None = None,
+        scanner: Scanner | None = None,
+        scan_later: bool = False,
     ) -> None:
+        if scan_later and scanner is None:
+            raise ValueError("scan_later needs a scanner to scan with")
         self._store = store
         self._clock: Clock = clock or SystemClock()
+        self._blobs: BlobStore = blob_store or MemoryBlobStore(clock=self._clock)
+        self._scanner = scanner
+        self._scan_later = scan_later
         self.workflow = workflow or Workflow(DEFAULT_WORKFLOW)
         self.workflow.check_calendar(calendar)
         self._calendar = calendar
@@ -195,6 +263,11 @@ class SupportDesk:
         from .storage.memory import MemoryStore
 
         return cls(MemoryStore(), clock=clock, workflow=workflow)
+
+    @property
+    def blob_store(self) -> BlobStore:
+        """Where this desk keeps attachment bytes."""
+        return self._blobs
 
     def dispose(self) -> None:
         """Release the store's connections and files."""
@@ -498,21 +571,43 @@ class SupportDesk:
         *,
         requester_id: str | None = None,
         priority: Priority = Priority.MEDIUM,
+        attachments: Sequence[Upload] = (),
     ) -> Ticket:
         """Raise a request: validate the form, allocate the reference, start the workflow.
 
         Agents may raise a request on a customer's behalf with ``requester_id``.
+        ``attachments`` are ``(filename, stream)`` pairs, judged as
+        :meth:`attach` judges one file; the request type's
+        :class:`~supportdesk.AttachmentRule` decides whether they may or must
+        come.  The form is checked and the files stored before the ticket is
+        written, and a file refused stores nothing at all.
         """
+        ticket_id = new_id()
+        files: list[tuple[str, ReceivedFile]] = []
+        if attachments:
+            names = [filename for filename, _ in attachments]
+            with self._store.unit_of_work() as work:
+                checked = self._refresh(work, actor)
+                desk = self._intake(
+                    work, checked, request_type_id, submission, requester_id, names
+                )[1]
+            files = self._receive_all(ticket_id, attachments, desk.attachment_limits)
         now = self._clock.now()
-        with self._store.unit_of_work() as work:
+        with (
+            self._blobs_discarded_on_failure(received.key for _, received in files),
+            self._store.unit_of_work() as work,
+        ):
             actor = self._refresh(work, actor)
-            request_type = _found(
-                work.get_request_type(request_type_id), "request type", request_type_id
+            request_type, desk, cleaned, requester = self._intake(
+                work,
+                actor,
+                request_type_id,
+                submission,
+                requester_id,
+                [r.filename for _, r in files],
             )
-            cleaned = validate_submission(request_type, submission, staff=access.is_staff(actor))
-            requester = self._requester(work, actor, requester_id)
-            desk = _found(work.get_desk(request_type.desk_id), "desk", request_type.desk_id)
             ticket = Ticket(
+                id=ticket_id,
                 reference=f"{desk.key}-{work.allocate_reference(desk.id)}",
                 desk_id=desk.id,
                 request_type_id=request_type.id,
@@ -527,8 +622,35 @@ class SupportDesk:
                 created_at=now,
                 updated_at=now,
             )
-            self._start(work, actor, ticket, now)
+            listed = {"attachments": ", ".join(r.filename for _, r in files)} if files else {}
+            self._start(work, actor, ticket, now, **listed)
+            for attachment_id, received in files:
+                self._record_attachment(work, ticket, actor, attachment_id, received, now)
             return ticket
+
+    def _intake(
+        self,
+        work: UnitOfWork,
+        actor: Contact,
+        request_type_id: str,
+        submission: Submission,
+        requester_id: str | None,
+        filenames: Sequence[str],
+    ) -> tuple[RequestType, Desk, CleanedSubmission, Contact]:
+        """Check a new request and the names of its files before anything is written."""
+        request_type = _found(
+            work.get_request_type(request_type_id), "request type", request_type_id
+        )
+        cleaned = validate_submission(request_type, submission, staff=access.is_staff(actor))
+        requester = self._requester(work, actor, requester_id)
+        desk = _found(work.get_desk(request_type.desk_id), "desk", request_type.desk_id)
+        if filenames:
+            _check_rule(request_type, filenames[0])
+        elif request_type.attachments is AttachmentRule.REQUIRED:
+            raise ValidationError(
+                {"attachments": f"Attach at least one file to a {request_type.name} request."}
+            )
+        return request_type, desk, cleaned, requester
 
     def _requester(self, work: UnitOfWork, actor: Contact, requester_id: str | None) -> Contact:
         if requester_id is None or requester_id == actor.id:
@@ -540,10 +662,12 @@ class SupportDesk:
             raise ValidationError({"requester_id": f"no active contact {requester_id!r}"})
         return requester
 
-    def _start(self, work: UnitOfWork, actor: Contact, ticket: Ticket, now: datetime) -> None:
+    def _start(
+        self, work: UnitOfWork, actor: Contact, ticket: Ticket, now: datetime, **payload: str
+    ) -> None:
         work.insert_ticket(ticket)
         self._log(work, ticket, ActivityKind.CREATED, actor.id, now, body=ticket.description)
-        self._emit(work, ticket, EventKind.TICKET_CREATED, actor, now)
+        self._emit(work, ticket, EventKind.TICKET_CREATED, actor, now, **payload)
         work.add_timers(self.workflow.plan_timers(ticket, now, self._calendar))
 
     def get_ticket(self, actor: Contact, reference: str) -> Ticket:
@@ -574,6 +698,7 @@ class SupportDesk:
                 shared_with=shared_with,
                 actions=self.workflow.allowed_triggers(ticket.status, ctx.party),
                 notifications_on=ctx.actor.id not in work.muted_contacts(ticket.id),
+                attachments=self._visible_attachments(ctx),
             )
 
     def explain_access(self, contact_id: str, reference: str) -> access.Explanation:
@@ -691,6 +816,406 @@ class SupportDesk:
             self._emit(work, ctx.ticket, EventKind.INTERNAL_NOTE, ctx.actor, now, body=body)
             work.touch_ticket(ctx.ticket.id, now)
             return note
+
+    # Attachments.
+
+    def attach(
+        self,
+        actor: Contact,
+        reference: str,
+        filename: str,
+        stream: BinaryIO,
+        *,
+        note: str | None = None,
+        internal: bool = False,
+    ) -> Attachment:
+        """Attach a file to the ticket, on a public update or (agents) an internal note.
+
+        ``note`` is the update's text, which may be left out ("Attached
+        screenshot.png" is the host's to show).  The file is judged by the
+        request type's :class:`~supportdesk.AttachmentRule` and the desk's
+        :class:`~supportdesk.AttachmentLimits` (per file, and the ticket's
+        files and bytes so far, rejected ones aside), its type sniffed from
+        its bytes and its name cleaned; whatever breaks a rule raises
+        :class:`~supportdesk.AttachmentRejected` naming the rule and keeps
+        nothing.  With a scanner it is scanned before it is recorded, or,
+        with ``scan_later``, recorded ``scanning`` for
+        :meth:`scan_pending_attachments`.
+
+        The bytes go to the blob store first, outside the transaction that
+        records the attachment, its ``attachment_added`` activity and its
+        event; if that transaction fails, the blob is deleted (and should
+        the process die in between, :meth:`collect_orphan_blobs` removes it).
+        A customer's file counts as their update: it moves the ticket back
+        to support as :meth:`share_update` does.  Customers may not attach
+        to a closed ticket; they share an update to follow it up.
+        """
+        body = (note or "").strip()
+        with self._store.unit_of_work() as work:
+            ctx = self._load(work, actor, reference)
+            limits, usage = self._attaching(ctx, filename, internal)
+        attachment_id = new_id()
+        received = self._receive(
+            _blob_key(ctx.ticket.id, attachment_id), filename, stream, limits, usage
+        )
+        now = self._clock.now()
+        with self._blobs_discarded_on_failure([received.key]), self._store.unit_of_work() as work:
+            ctx = self._load(work, actor, reference)
+            limits, usage = self._attaching(ctx, received.filename, internal)
+            # Another upload to this ticket may have committed while this one streamed.
+            check_ticket_room(
+                received.filename,
+                limits,
+                ticket_bytes_so_far=usage.bytes,
+                ticket_files_so_far=usage.files,
+                size=received.size,
+            )
+            attachment = self._record_attachment(
+                work,
+                ctx.ticket,
+                ctx.actor,
+                attachment_id,
+                received,
+                now,
+                body=body,
+                internal=internal,
+            )
+            self._announce_attachment(ctx, attachment, body, now)
+            return attachment
+
+    def _attaching(
+        self, ctx: _Context, filename: str, internal: bool
+    ) -> tuple[AttachmentLimits, AttachmentUsage]:
+        """Whether the actor may attach ``filename`` here; the limits and what the ticket uses."""
+        if internal and ctx.party is not Party.AGENT:
+            raise PermissionDenied("attach a file to an internal note", "only agents may")
+        closed = self.workflow.category(ctx.ticket.status) is StatusCategory.CLOSED
+        if closed and ctx.party is not Party.AGENT:
+            raise PermissionDenied(
+                "attach a file to a closed ticket", "share an update to follow it up instead"
+            )
+        ticket = ctx.ticket
+        request_type = _found(
+            ctx.work.get_request_type(ticket.request_type_id),
+            "request type",
+            ticket.request_type_id,
+        )
+        _check_rule(request_type, filename)
+        desk = _found(ctx.work.get_desk(ticket.desk_id), "desk", ticket.desk_id)
+        return desk.attachment_limits, ctx.work.attachment_usage(ticket.id)
+
+    def _receive(
+        self,
+        key: str,
+        filename: str,
+        stream: BinaryIO,
+        limits: AttachmentLimits,
+        usage: AttachmentUsage,
+    ) -> ReceivedFile:
+        """Store one upload under ``key``, scanned now unless the desk scans later."""
+        return receive(
+            self._blobs,
+            key,
+            filename,
+            stream,
+            limits=limits,
+            ticket_bytes_so_far=usage.bytes,
+            ticket_files_so_far=usage.files,
+            scanner=None if self._scan_later else self._scanner,
+        )
+
+    def _receive_all(
+        self, ticket_id: str, uploads: Sequence[Upload], limits: AttachmentLimits
+    ) -> list[tuple[str, ReceivedFile]]:
+        """Store the files of a new ticket, each with its attachment id; all of them or none."""
+        files: list[tuple[str, ReceivedFile]] = []
+        with self._blobs_discarded_on_failure(received.key for _, received in files):
+            for filename, stream in uploads:
+                usage = AttachmentUsage(files=len(files), bytes=sum(r.size for _, r in files))
+                attachment_id = new_id()
+                key = _blob_key(ticket_id, attachment_id)
+                files.append((attachment_id, self._receive(key, filename, stream, limits, usage)))
+        return files
+
+    def _record_attachment(
+        self,
+        work: UnitOfWork,
+        ticket: Ticket,
+        uploader: Contact,
+        attachment_id: str,
+        received: ReceivedFile,
+        now: datetime,
+        *,
+        body: str = "",
+        internal: bool = False,
+    ) -> Attachment:
+        """Write the attachment and the activity entry that carries it."""
+        data = {
+            "attachment_id": attachment_id,
+            "filename": received.filename,
+            "content_type": received.content_type,
+            "size": str(received.size),
+        }
+        activity = self._log(
+            work,
+            ticket,
+            ActivityKind.ATTACHMENT_ADDED,
+            uploader.id,
+            now,
+            body=body,
+            internal=internal,
+            data=data,
+        )
+        attachment = Attachment(
+            id=attachment_id,
+            ticket_id=ticket.id,
+            activity_id=activity.id,
+            filename=received.filename,
+            content_type=received.content_type,
+            size=received.size,
+            sha256=received.sha256,
+            blob_key=received.key,
+            uploader_id=uploader.id,
+            uploaded_at=now,
+            internal=internal,
+            scan_status=ScanStatus.SCANNING if self._scan_later else ScanStatus.CLEAN,
+        )
+        work.add_attachment(attachment)
+        return attachment
+
+    def _announce_attachment(
+        self, ctx: _Context, attachment: Attachment, body: str, now: datetime
+    ) -> None:
+        """Move the ticket as the update moves it, and write the event.
+
+        A file on a note is announced as the note it is, so that it reaches
+        staff only.
+        """
+        payload = {
+            "body": body,
+            "attachment_id": attachment.id,
+            "filename": attachment.filename,
+        }
+        if attachment.internal:
+            ctx.work.touch_ticket(ctx.ticket.id, now)
+            self._emit(ctx.work, ctx.ticket, EventKind.INTERNAL_NOTE, ctx.actor, now, **payload)
+            return
+        status = ctx.ticket.status
+        if ctx.party is not Party.AGENT and self.workflow.can_fire(
+            status, "share_update", ctx.party
+        ):
+            ticket = self._fire(ctx, "share_update", now, announce=False)
+        else:
+            ctx.work.touch_ticket(ctx.ticket.id, now)
+            ticket = _found(ctx.work.get_ticket(ctx.ticket.id), "ticket", ctx.ticket.reference)
+        moved = {"from": status} if ticket.status != status else {}
+        self._emit(ctx.work, ticket, EventKind.ATTACHMENT_ADDED, ctx.actor, now, **payload, **moved)
+
+    @contextlib.contextmanager
+    def _blobs_discarded_on_failure(self, keys: Iterable[str]) -> Iterator[None]:
+        """Delete the blobs under ``keys`` if the block raises: no metadata will point to them.
+
+        ``keys`` is read only on failure, so a list still being filled works.
+        """
+        try:
+            yield
+        except BaseException:
+            for key in keys:
+                # The original failure matters more; the orphan sweep gets what stays.
+                with contextlib.suppress(StorageError):
+                    self._blobs.delete(key)
+            raise
+
+    def list_attachments(self, actor: Contact, reference: str) -> tuple[Attachment, ...]:
+        """The ticket's files in the order added: the Attachments tab.
+
+        Customers see neither files on internal notes nor ``rejected`` ones;
+        staff see all, a rejected one with its ``rejection_reason``.
+        ``scanning`` ones are listed for everyone but not yet downloaded.
+        """
+        with self._store.unit_of_work() as work:
+            return self._visible_attachments(self._load(work, actor, reference))
+
+    def _visible_attachments(self, ctx: _Context) -> tuple[Attachment, ...]:
+        staff = access.is_staff(ctx.actor)
+        return tuple(
+            ctx.work.list_attachments(ctx.ticket.id, include_internal=staff, include_rejected=staff)
+        )
+
+    def open_attachment(self, actor: Contact, attachment_id: str) -> tuple[Attachment, BinaryIO]:
+        """The attachment and a stream of its bytes, which the caller closes.
+
+        An attachment the actor may not see (its ticket is hidden from them,
+        or a customer asks for one on an internal note or a rejected one)
+        is :class:`~supportdesk.NotFound`, exactly as an unknown id.  One
+        still being scanned raises :class:`~supportdesk.PermissionDenied`,
+        a rejected one :class:`~supportdesk.AttachmentRejected` with the
+        scanner's reason.
+        """
+        with self._store.unit_of_work() as work:
+            attachment = self._downloadable(work, actor, attachment_id)
+        return attachment, self._blobs.open(attachment.blob_key)
+
+    def attachment_url(
+        self, actor: Contact, attachment_id: str, *, expires_in: timedelta = timedelta(minutes=5)
+    ) -> str | None:
+        """A short-lived URL that downloads the attachment, or None where the blob store has none.
+
+        Checked as :meth:`open_attachment` checks; the URL makes the browser
+        save the file under its clean name (``Content-Disposition:
+        attachment``) rather than show it.  Without a URL, stream
+        :meth:`open_attachment` instead.
+        """
+        with self._store.unit_of_work() as work:
+            attachment = self._downloadable(work, actor, attachment_id)
+        return self._blobs.presign(
+            attachment.blob_key,
+            filename=attachment.filename,
+            expires_in=expires_in,
+            content_type=attachment.content_type,
+        )
+
+    def _downloadable(self, work: UnitOfWork, actor: Contact, attachment_id: str) -> Attachment:
+        attachment = work.get_attachment(attachment_id)
+        if attachment is None:
+            raise NotFound("attachment", attachment_id)
+        try:
+            ctx = self._load(work, actor, attachment.ticket_id)
+        except NotFound:
+            raise NotFound("attachment", attachment_id) from None
+        if attachment not in self._visible_attachments(ctx):
+            raise NotFound("attachment", attachment_id)
+        if attachment.scan_status is ScanStatus.SCANNING:
+            raise PermissionDenied(
+                f"download {attachment.filename!r}",
+                "it is still being scanned for malware; try again in a minute",
+            )
+        if attachment.scan_status is ScanStatus.REJECTED:
+            raise AttachmentRejected(
+                attachment.filename, attachment.rejection_reason or "the malware scan refused it"
+            )
+        return attachment
+
+    def scan_pending_attachments(self, limit: int = 100) -> ScanReport:
+        """Scan up to ``limit`` attachments waiting in ``scanning``, oldest first (a worker's job).
+
+        Each verdict is recorded in its own transaction: ``clean`` ones may
+        be downloaded from then on; ``rejected`` ones get the scanner's
+        reason, lose their bytes, and their uploader an
+        ``attachment_rejected`` event.  A file whose bytes are gone is
+        rejected.  A scan that raises leaves its attachment ``scanning`` for
+        the next call.  Safe to run from several workers: the first verdict
+        on a file counts.  Does nothing on a desk without a scanner.
+        """
+        if limit < 1:
+            raise ValidationError({"limit": f"scan at least 1 attachment, not {limit}"})
+        if self._scanner is None:
+            return ScanReport()
+        with self._store.unit_of_work() as work:
+            waiting = work.attachments_to_scan(limit)
+        counts = {ScanStatus.CLEAN: 0, ScanStatus.REJECTED: 0}
+        failed = 0
+        for attachment in waiting:
+            try:
+                verdict = self._verdict(self._scanner, attachment)
+            except Exception:
+                _log.warning("scanning attachment %s failed", attachment.id, exc_info=True)
+                failed += 1
+                continue
+            finished = self._finish_scan(attachment, verdict)
+            if finished is not None:
+                counts[finished] += 1
+        return ScanReport(
+            clean=counts[ScanStatus.CLEAN], rejected=counts[ScanStatus.REJECTED], failed=failed
+        )
+
+    def _verdict(self, scanner: Scanner, attachment: Attachment) -> ScanVerdict:
+        try:
+            return scan_blob(
+                self._blobs,
+                attachment.blob_key,
+                attachment.filename,
+                attachment.content_type,
+                scanner,
+            )
+        except NotFound:
+            return ScanVerdict(clean=False, reason="its bytes were lost before the scan")
+
+    def _finish_scan(self, attachment: Attachment, verdict: ScanVerdict) -> ScanStatus | None:
+        """Record ``verdict``; None when another worker recorded one first."""
+        status = ScanStatus.CLEAN if verdict.clean else ScanStatus.REJECTED
+        reason = verdict.reason or "the malware scan refused it"
+        now = self._clock.now()
+        with self._store.unit_of_work() as work:
+            finished = work.finish_scan(attachment.id, status, reason=reason)
+            if finished is None:
+                return None
+            if status is ScanStatus.REJECTED:
+                self._tell_uploader(work, finished, now)
+        if status is ScanStatus.REJECTED:
+            with contextlib.suppress(StorageError):
+                self._blobs.delete(attachment.blob_key)
+        return status
+
+    def _tell_uploader(self, work: UnitOfWork, attachment: Attachment, now: datetime) -> None:
+        ticket = _found(work.get_ticket(attachment.ticket_id), "ticket", attachment.ticket_id)
+        uploader = work.get_contact(attachment.uploader_id)
+        active = uploader is not None and uploader.state is ContactState.ACTIVE
+        event = Event(
+            kind=EventKind.ATTACHMENT_REJECTED,
+            at=now,
+            ticket_id=ticket.id,
+            payload={
+                "reference": ticket.reference,
+                "summary": ticket.summary,
+                "attachment_id": attachment.id,
+                "filename": attachment.filename,
+                "reason": attachment.rejection_reason or "",
+            },
+            recipients=(Recipient.of(uploader),) if uploader is not None and active else (),
+        )
+        notifications.record(work, event)
+
+    def collect_orphan_blobs(self, older_than: timedelta) -> int:
+        """Delete attachment blobs no attachment needs, stored more than ``older_than`` ago.
+
+        Such blobs are left when a process dies between storing a file and
+        committing its metadata, or when deleting a refused file failed.
+        The grace period keeps blobs whose upload is still being committed:
+        choose it well above the longest upload and transaction (an hour,
+        say).  Blobs of ``rejected`` attachments count as unneeded.  Returns
+        how many blobs were deleted; run it from cron or a worker.
+        """
+        if older_than < timedelta(0):
+            raise ValidationError(
+                {"older_than": f"a grace period cannot be negative: {older_than}"}
+            )
+        cutoff = self._clock.now() - older_than
+        keys = self._blobs.keys(TICKET_BLOBS)
+        removed = 0
+        while batch := list(itertools.islice(keys, _SWEEP_BATCH)):
+            removed += self._collect(batch, cutoff)
+        return removed
+
+    def _collect(self, keys: Sequence[str], cutoff: datetime) -> int:
+        with self._store.unit_of_work() as work:
+            known = work.known_blob_keys(keys)
+        old = [key for key in keys if key not in known and self._stored_before(key, cutoff)]
+        if not old:
+            return 0
+        # Asked again: metadata may have committed while the blobs were dated.
+        with self._store.unit_of_work() as work:
+            known = work.known_blob_keys(old)
+        orphans = [key for key in old if key not in known]
+        for key in orphans:
+            self._blobs.delete(key)
+        return len(orphans)
+
+    def _stored_before(self, key: str, cutoff: datetime) -> bool:
+        try:
+            return self._blobs.modified_at(key) < cutoff
+        except NotFound:
+            return False
 
     # Workflow.
 
@@ -1351,14 +1876,19 @@ class SupportDesk:
         """
         with contextlib.suppress(_Rollback), self._store.unit_of_work() as work:
             rehearsal = _Rehearsal(work)
-            use_case(self._on(_RehearsalStore(rehearsal)))
+            # Files a rehearsal attaches must not reach the real blob store.
+            scratch = MemoryBlobStore(clock=self._clock)
+            use_case(self._on(_RehearsalStore(rehearsal), scratch))
             raise _Rollback
         return tuple(rehearsal.events)
 
-    def _on(self, store: Store) -> SupportDesk:
-        """This desk's configuration on another store."""
+    def _on(self, store: Store, blob_store: BlobStore) -> SupportDesk:
+        """This desk's configuration on other stores."""
         return SupportDesk(
             store,
+            blob_store=blob_store,
+            scanner=self._scanner,
+            scan_later=self._scan_later,
             clock=self._clock,
             workflow=self.workflow,
             calendar=self._calendar,
@@ -1473,6 +2003,17 @@ def _party(actor: Contact, ticket: Ticket, collaborator_ids: frozenset[str]) -> 
     return Party.CUSTOMER
 
 
+def _blob_key(ticket_id: str, attachment_id: str) -> str:
+    return f"{TICKET_BLOBS}{ticket_id}/{attachment_id}"
+
+
+def _check_rule(request_type: RequestType, filename: str) -> None:
+    if request_type.attachments is AttachmentRule.NOT_ALLOWED:
+        raise AttachmentRejected(
+            safe_filename(filename), f"{request_type.name!r} requests take no attachments"
+        )
+
+
 def _changed(ticket: Ticket, now: datetime, **changes: Any) -> Ticket:
     return attrs.evolve(ticket, updated_at=now, version=ticket.version + 1, **changes)
 
@@ -1583,4 +2124,15 @@ class _RehearsalStore:
         """The real store stays open."""
 
 
-__all__ = ["Feed", "Page", "SearchPage", "SupportDesk", "SweepReport", "TicketList", "TicketView"]
+__all__ = [
+    "TICKET_BLOBS",
+    "Feed",
+    "Page",
+    "ScanReport",
+    "SearchPage",
+    "SupportDesk",
+    "SweepReport",
+    "TicketList",
+    "TicketView",
+    "Upload",
+]
