@@ -8,12 +8,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from supportdesk import Desk, StorageError
+from supportdesk import AttachmentLimits, Desk, StorageError
 from supportdesk.cli import main
 from supportdesk.storage.sql import (
     SqlStore,
@@ -24,6 +26,7 @@ from supportdesk.storage.sql import (
     upgrade,
 )
 from supportdesk.storage.sql.dialects import is_search_machinery
+from supportdesk.storage.sql.migrate import alembic_config
 
 
 def _compared(name: str | None, _type: str, _parents: object) -> bool:
@@ -146,3 +149,62 @@ def test_cli_needs_a_command(capsys: pytest.CaptureFixture[str]) -> None:
         main([])
     assert exited.value.code == 2
     assert "COMMAND" in capsys.readouterr().err
+
+
+def _upgrade_to(url: str, revision: str) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(connection), revision)
+    finally:
+        engine.dispose()
+
+
+def test_a_desk_from_0001_upgrades_with_the_default_attachment_limits(empty_url: str) -> None:
+    _upgrade_to(empty_url, "0001")
+    engine = make_engine(empty_url)
+    with engine.begin() as connection:
+        # The 0001 tables as they were: a desk and a request type that refers to it.
+        connection.execute(
+            sa.text(
+                "INSERT INTO desks (id, key, name, description, share_with_organization, "
+                "follow_up_policy, follow_up_window) "
+                "VALUES ('old', 'OLD', 'Old desk', '', true, 'follow_up', NULL)"
+            )
+        )
+        connection.execute(
+            sa.text(
+                'INSERT INTO request_types (id, desk_id, name, description, "group", '
+                "description_required, fields, attachments) "
+                "VALUES ('rt', 'old', 'General', '', NULL, false, '[]', 'optional')"
+            )
+        )
+    engine.dispose()
+    assert upgrade(empty_url) == head_revision()
+    store = SqlStore.from_url(empty_url)
+    with store.unit_of_work() as work:
+        assert work.list_desks() == [Desk(id="old", key="OLD", name="Old desk")]
+        desk = work.get_desk("old")
+        assert desk is not None and desk.attachment_limits == AttachmentLimits()
+        assert [t.name for t in work.list_request_types("old")] == ["General"]
+        # What 0002 adds works on the upgraded database.
+        work.put_desk(attrs.evolve(desk, attachment_limits=AttachmentLimits(max_ticket_files=2)))
+    with store.unit_of_work() as work:
+        stored = work.get_desk("old")
+        assert stored is not None and stored.attachment_limits.max_ticket_files == 2
+        assert work.list_attachments("none", include_internal=True, include_rejected=True) == []
+    store.close()
+    compare_defaults = empty_url.startswith("postgresql")
+    assert differences(empty_url, compare_server_default=compare_defaults) == []
+
+
+def test_0002_downgrades_to_0001_and_upgrades_again(empty_url: str) -> None:
+    upgrade(empty_url)
+    engine = make_engine(empty_url)
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0001")
+    assert current_revision(engine) == "0001"
+    assert "attachments" not in sa.inspect(engine).get_table_names()
+    engine.dispose()
+    upgrade(empty_url)
+    assert differences(empty_url) == []

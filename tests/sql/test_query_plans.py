@@ -1,4 +1,4 @@
-"""The lists and sweeps use indexes: no full scan of tickets, timers or the outbox."""
+"""The lists and sweeps use indexes: no full scan of tickets, timers, attachments or the outbox."""
 
 from __future__ import annotations
 
@@ -14,7 +14,15 @@ from supportdesk import SearchKind
 from supportdesk.access import TicketScope
 from supportdesk.storage.protocol import SearchQuery, TicketQuery
 from supportdesk.storage.sql import SqlStore, queries
-from supportdesk.storage.sql.statements import CLAIM_DUE_TIMERS, CLAIM_EVENTS, COUNT_UNREAD
+from supportdesk.storage.sql.statements import (
+    ATTACHMENT_USAGE,
+    ATTACHMENTS_TO_SCAN,
+    CLAIM_DUE_TIMERS,
+    CLAIM_EVENTS,
+    COUNT_UNREAD,
+    KNOWN_BLOB_KEYS,
+    LIST_ATTACHMENTS,
+)
 from supportdesk.testing.store_contract import T0
 
 CUSTOMER = TicketScope(requester_id="alice", collaborator_id="alice", organization_id="acme")
@@ -123,3 +131,46 @@ def test_postgres_search_reads_the_gin_index(postgres_store: SqlStore) -> None:
         connection.rollback()
     assert any("ix_search_fields_tokens" in step for step in plan), plan
     assert not any("Seq Scan on search_fields" in step for step in plan), plan
+
+
+ATTACHMENT_READS = [
+    *(
+        pytest.param(
+            statement.params(ticket_id="t1"),
+            id=f"list attachments internal={internal} rejected={rejected}",
+        )
+        for (internal, rejected), statement in LIST_ATTACHMENTS.items()
+    ),
+    pytest.param(ATTACHMENT_USAGE.params(ticket_id="t1"), id="attachment usage"),
+    pytest.param(ATTACHMENTS_TO_SCAN.params(limit=10), id="scan queue"),
+    pytest.param(KNOWN_BLOB_KEYS.params(keys=["tickets/a/b", "tickets/c/d"]), id="known blob keys"),
+]
+
+
+@pytest.mark.parametrize("statement", ATTACHMENT_READS)
+def test_sqlite_attachment_reads_use_an_index_and_read_in_order(
+    sqlite_store: SqlStore, statement: sa.Select[Any]
+) -> None:
+    plan = sqlite_plan(sqlite_store, statement)
+    assert not any(step.startswith("SCAN attachments") and "INDEX" not in step for step in plan)
+    assert any("INDEX" in step and "attachments" in step for step in plan), plan
+    assert not any("TEMP B-TREE" in step for step in plan), plan
+
+
+def test_sqlite_scan_queue_reads_the_partial_index(sqlite_store: SqlStore) -> None:
+    plan = sqlite_plan(sqlite_store, ATTACHMENTS_TO_SCAN.params(limit=10))
+    assert any("ix_attachments_scanning_uploaded_at_position" in step for step in plan), plan
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("statement", ATTACHMENT_READS)
+def test_postgres_attachment_reads_have_an_index_path(
+    postgres_store: SqlStore, statement: sa.Select[Any]
+) -> None:
+    with postgres_store.engine.connect() as connection:
+        connection.exec_driver_sql("SET enable_seqscan = off")
+        sql = _sql(statement, connection.dialect)
+        plan = [row[0] for row in connection.exec_driver_sql(f"EXPLAIN {sql}")]
+        connection.rollback()
+    assert not any("Seq Scan on attachments" in step for step in plan), plan
+    assert not any(step.lstrip("-> ").startswith("Sort") for step in plan), plan

@@ -18,6 +18,8 @@ import sqlalchemy as sa
 from supportdesk import (
     Activity,
     ActivityKind,
+    Attachment,
+    AttachmentLimits,
     Collaborator,
     Conflict,
     Contact,
@@ -25,6 +27,7 @@ from supportdesk import (
     Event,
     EventKind,
     NotFound,
+    ScanStatus,
     StorageError,
     Store,
     Ticket,
@@ -66,6 +69,21 @@ def note(ticket: Ticket, body: str = "hi") -> Activity:
         at=T0,
         body=body,
     )
+
+
+def attachment(ticket: Ticket, name: str, **changes: Any) -> Attachment:
+    made = Attachment(
+        ticket_id=ticket.id,
+        activity_id="entry",
+        filename=f"{name}.png",
+        content_type="image/png",
+        size=100,
+        sha256="ab" * 32,
+        blob_key=f"tickets/{ticket.id}/{name}",
+        uploader_id=ticket.requester_id,
+        uploaded_at=T0,
+    )
+    return attrs.evolve(made, **changes)
 
 
 def timer(ticket: Ticket, minutes: int) -> Timer:
@@ -178,10 +196,42 @@ def test_conflict_leaves_the_unit_of_work_usable(sql_store: SqlStore) -> None:
             work.put_desk(Desk(key="HHA", name="Another"))
         with pytest.raises(Conflict):
             work.insert_ticket(attrs.evolve(seeded.ticket, id="another"))
+        kept = attachment(seeded.ticket, "kept")
+        work.add_attachment(kept)
+        with pytest.raises(Conflict):
+            work.add_attachment(attrs.evolve(kept, blob_key="tickets/elsewhere"))
+        with pytest.raises(Conflict):
+            work.add_attachment(attrs.evolve(kept, id="another"))
         work.put_contact(bob)
     with sql_store.unit_of_work() as work:
         assert work.get_contact(bob.id) == bob
+        assert work.get_attachment(kept.id) == kept
         assert work.get_contact_by_email("alice@acme.test") == seeded.alice
+
+
+def test_an_attachment_of_an_unknown_ticket_is_a_storage_error(sql_store: SqlStore) -> None:
+    seeded = seed(sql_store)
+    orphan = attachment(attrs.evolve(seeded.ticket, id="no-such-ticket"), "orphan")
+    with pytest.raises(StorageError) as raised, sql_store.unit_of_work() as work:
+        work.add_attachment(orphan)
+    assert isinstance(raised.value.__cause__, sa.exc.IntegrityError)
+
+
+def test_desk_attachment_limits_round_trip(sql_store: SqlStore) -> None:
+    seeded = seed(sql_store)
+    limits = AttachmentLimits(
+        max_file_bytes=1024,
+        max_ticket_bytes=4096,
+        max_ticket_files=3,
+        allowed_types=["application/pdf", "image/png"],
+    )
+    changed = attrs.evolve(seeded.desk, attachment_limits=limits)
+    with sql_store.unit_of_work() as work:
+        assert work.get_desk(seeded.desk.id) == seeded.desk
+        work.put_desk(changed)
+    with sql_store.unit_of_work() as work:
+        assert work.get_desk(seeded.desk.id) == changed
+        assert work.list_desks() == [changed]
 
 
 def test_append_to_an_unknown_ticket_is_not_found(sql_store: SqlStore) -> None:
@@ -288,6 +338,30 @@ def test_postgres_claims_skip_rows_claimed_in_flight(postgres_store: SqlStore) -
     assert [e.event.kind for e in events_two] == [EventKind.SIGNUP_REQUESTED]
 
 
+def test_concurrent_scanners_record_one_verdict_each(sql_store: SqlStore) -> None:
+    seeded = seed(sql_store)
+    waiting = [
+        attachment(seeded.ticket, f"f{n}", scan_status=ScanStatus.SCANNING) for n in range(10)
+    ]
+    with sql_store.unit_of_work() as work:
+        for made in waiting:
+            work.add_attachment(made)
+
+    def scan(number: int) -> list[str]:
+        verdict = ScanStatus.CLEAN if number % 2 else ScanStatus.REJECTED
+        recorded = []
+        for made in waiting:
+            with sql_store.unit_of_work() as work:
+                if work.finish_scan(made.id, verdict, reason=f"worker {number}") is not None:
+                    recorded.append(made.id)
+        return recorded
+
+    recorded = [found for ids in in_threads(THREADS, scan) for found in ids]
+    assert sorted(recorded) == sorted(made.id for made in waiting)
+    with sql_store.unit_of_work() as work:
+        assert work.attachments_to_scan(100) == []
+
+
 # Statements per call.
 
 
@@ -298,6 +372,8 @@ def test_each_call_sends_few_statements(sql_store: SqlStore) -> None:
         ticket_id=seeded.ticket.id, contact_id="c", added_by=seeded.alice.id, added_at=T0
     )
     second = make_ticket(seeded.desk, 2, seeded.alice)
+    scanned = attachment(seeded.ticket, "scanned", scan_status=ScanStatus.SCANNING)
+    keys = [f"tickets/{n}/x" for n in range(500)] + [scanned.blob_key]
     with sql_store.unit_of_work() as work:
         work.add_collaborator(collaborator)
         work.add_collaborator(attrs.evolve(collaborator, contact_id="d"))
@@ -313,6 +389,18 @@ def test_each_call_sends_few_statements(sql_store: SqlStore) -> None:
             "insert_ticket": (2, lambda: work.insert_ticket(second)),
             # The ticket's lock, the entry, its search field.
             "append_activity": (3, lambda: work.append_activity(note(seeded.ticket))),
+            "add_attachment": (1, lambda: work.add_attachment(scanned)),
+            "get_attachment": (1, lambda: work.get_attachment(scanned.id)),
+            "list_attachments": (
+                1,
+                lambda: work.list_attachments(
+                    seeded.ticket.id, include_internal=False, include_rejected=False
+                ),
+            ),
+            "attachment_usage": (1, lambda: work.attachment_usage(seeded.ticket.id)),
+            "attachments_to_scan": (1, lambda: work.attachments_to_scan(10)),
+            "finish_scan": (1, lambda: work.finish_scan(scanned.id, ScanStatus.CLEAN)),
+            "known_blob_keys": (1, lambda: work.known_blob_keys(keys)),
         }
         for name, (expected, call) in calls.items():
             with statements(sql_store) as sent:

@@ -13,6 +13,7 @@ from ..._models import (
     Activity,
     Announcement,
     Article,
+    Attachment,
     Collaborator,
     Contact,
     DeliveryState,
@@ -34,6 +35,7 @@ from .schema import (
     activities,
     announcements,
     articles,
+    attachments,
     collaborators,
     contacts,
     desks,
@@ -83,6 +85,7 @@ REQUEST_TYPES = Rows(request_types, RequestType)
 TICKETS = Rows(tickets, Ticket)
 ACTIVITIES = Rows(activities, Activity)
 COLLABORATORS = Rows(collaborators, Collaborator)
+ATTACHMENTS = Rows(attachments, Attachment)
 TIMERS = Rows(timers, Timer)
 EVENTS = Rows(events, Event)
 NOTIFICATIONS = Rows(notifications, Notification)

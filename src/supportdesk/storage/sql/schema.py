@@ -1,8 +1,8 @@
 """The SQL schema: one MetaData holding every table and index the SQL store uses.
 
 Column names equal the model attribute names, so that a row and
-:func:`~supportdesk.to_data` of its model line up.  The first Alembic revision
-creates exactly this schema; a test keeps the two equal.
+:func:`~supportdesk.to_data` of its model line up.  The Alembic revisions,
+run in turn, create exactly this schema; a test keeps the two equal.
 """
 
 from __future__ import annotations
@@ -28,6 +28,12 @@ metadata = sa.MetaData(
 PENDING: ColumnClause[str] = sa.literal_column("'pending'")
 """The pending state of timers and outbox events, as a literal: a partial index
 is used only by queries that repeat its predicate with the same literal."""
+
+SCANNING: ColumnClause[str] = sa.literal_column("'scanning'")
+"""The scan status of quarantined attachments, as a literal, for the same reason."""
+
+REJECTED: ColumnClause[str] = sa.literal_column("'rejected'")
+"""The scan status of refused attachments, as a literal."""
 
 
 def _id(name: str = "id", *constraints: SchemaItem, **options: Any) -> sa.Column[str]:
@@ -100,6 +106,8 @@ desks = sa.Table(
     sa.Column("follow_up_policy", sa.String(32), nullable=False),
     # In seconds, as the converter writes a timedelta.
     sa.Column("follow_up_window", sa.Float, nullable=True),
+    # AttachmentLimits as the converter writes it: read with the desk, always whole.
+    sa.Column("attachment_limits", sa.JSON, nullable=False),
 )
 
 request_types = sa.Table(
@@ -192,6 +200,41 @@ muted = sa.Table(
     metadata,
     _id("ticket_id", _ticket_fk(), primary_key=True),
     _id("contact_id", primary_key=True),
+)
+
+attachments = sa.Table(
+    "attachments",
+    metadata,
+    # The order added: ids are random and upload times may tie.
+    _position(),
+    _id(nullable=False, unique=True),
+    _id("ticket_id", _ticket_fk(), nullable=False),
+    # The attachment_added entry; not a foreign key, like the other actor and
+    # entry references: the log's entries are never deleted on their own.
+    _id("activity_id", nullable=False),
+    sa.Column("filename", sa.Text, nullable=False),
+    sa.Column("content_type", sa.String(255), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    # Two attachments never share a blob; the orphan sweep looks keys up here.
+    sa.Column("blob_key", sa.String(1024), nullable=False, unique=True),
+    _id("uploader_id", nullable=False),
+    sa.Column("uploaded_at", UtcDateTime, nullable=False),
+    sa.Column("internal", sa.Boolean, nullable=False),
+    sa.Column("scan_status", sa.String(16), nullable=False),
+    sa.Column("rejection_reason", sa.Text, nullable=True),
+    # A ticket's Attachments tab, and its usage of the limits, in order added.
+    sa.Index(None, "ticket_id", "position"),
+)
+
+# The scan worker reads only quarantined files, oldest upload first: the
+# partial index stays as small as the queue.
+sa.Index(
+    "ix_attachments_scanning_uploaded_at_position",
+    attachments.c.uploaded_at,
+    attachments.c.position,
+    postgresql_where=attachments.c.scan_status == SCANNING,
+    sqlite_where=attachments.c.scan_status == SCANNING,
 )
 
 timers = sa.Table(

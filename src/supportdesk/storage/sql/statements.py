@@ -18,9 +18,12 @@ from ..._models import (
 from . import dialects
 from .schema import (
     PENDING,
+    REJECTED,
+    SCANNING,
     activities,
     announcements,
     articles,
+    attachments,
     collaborators,
     contacts,
     desk_sequences,
@@ -119,6 +122,45 @@ UNMUTE = muted.delete().where(
     muted.c.ticket_id == sa.bindparam("ticket_id"), muted.c.contact_id == sa.bindparam("contact_id")
 )
 MUTED_CONTACTS = sa.select(muted.c.contact_id).where(muted.c.ticket_id == sa.bindparam("ticket_id"))
+GET_ATTACHMENT = _by_id(attachments)
+NOT_REJECTED = attachments.c.scan_status != REJECTED
+_TICKET_ATTACHMENTS = (
+    sa.select(attachments)
+    .where(attachments.c.ticket_id == sa.bindparam("ticket_id"))
+    .order_by(attachments.c.position)
+)
+LIST_ATTACHMENTS: dict[tuple[bool, bool], sa.Select[Any]] = {
+    # By (include_internal, include_rejected).
+    (True, True): _TICKET_ATTACHMENTS,
+    (True, False): _TICKET_ATTACHMENTS.where(NOT_REJECTED),
+    (False, True): _TICKET_ATTACHMENTS.where(attachments.c.internal == sa.false()),
+    (False, False): _TICKET_ATTACHMENTS.where(attachments.c.internal == sa.false(), NOT_REJECTED),
+}
+ATTACHMENT_USAGE = sa.select(
+    sa.func.count().label("files"),
+    sa.func.coalesce(sa.func.sum(attachments.c.size), 0).label("size"),
+).where(attachments.c.ticket_id == sa.bindparam("ticket_id"), NOT_REJECTED)
+# One UPDATE both checks and records: of two workers, the second gets no row.
+FINISH_SCAN = (
+    attachments.update()
+    .where(
+        attachments.c.id == sa.bindparam("match_id"),
+        attachments.c.scan_status == SCANNING,
+    )
+    .values(scan_status=sa.bindparam("new_status"), rejection_reason=sa.bindparam("reason"))
+    .returning(*attachments.c)
+)
+ATTACHMENTS_TO_SCAN = (
+    sa.select(attachments)
+    .where(attachments.c.scan_status == SCANNING)
+    .order_by(attachments.c.uploaded_at, attachments.c.position)
+    .limit(sa.bindparam("limit", type_=sa.Integer))
+)
+KNOWN_BLOB_KEYS = sa.select(attachments.c.blob_key).where(
+    attachments.c.blob_key.in_(sa.bindparam("keys", expanding=True)), NOT_REJECTED
+)
+KEYS_PER_QUERY = 900
+"""Blob keys looked up per statement: below SQLite's oldest limit of 999 parameters."""
 IS_PENDING = timers.c.state == PENDING
 CANCEL_TIMERS = (
     timers.update()
@@ -253,6 +295,8 @@ class Upserts:
             index_elements=[collaborators.c.ticket_id, collaborators.c.contact_id]
         )
         self.mute = insert(muted).on_conflict_do_nothing()
+        # No conflict target: a taken id or blob key alike inserts nothing.
+        self.attachment = insert(attachments).on_conflict_do_nothing().returning(attachments.c.id)
         self.announcement = self._replace(insert, announcements)
         self.article = self._replace(insert, articles)
         field = insert(search_fields)

@@ -21,6 +21,7 @@ from ..._models import (
     Announcement,
     Article,
     ArticleKind,
+    Attachment,
     Audience,
     Collaborator,
     Contact,
@@ -33,6 +34,7 @@ from ..._models import (
     OutboxEntry,
     RequestType,
     Role,
+    ScanStatus,
     SearchHit,
     SearchKind,
     SignupToken,
@@ -42,7 +44,7 @@ from ..._models import (
     normalize_email,
 )
 from ...search import TAG_WEIGHT, TITLE_WEIGHT, snippet
-from ..protocol import SearchQuery, TicketQuery
+from ..protocol import AttachmentUsage, SearchQuery, TicketQuery
 from . import dialects, queries, rows, statements
 from .rows import M
 from .schema import announcements, articles, contacts, events
@@ -284,6 +286,54 @@ class SqlUnitOfWork:
         return frozenset(
             self._execute(statements.MUTED_CONTACTS, {"ticket_id": ticket_id}).scalars()
         )
+
+    # Attachments.
+
+    def add_attachment(self, attachment: Attachment) -> None:
+        # ON CONFLICT DO NOTHING reports a taken id or blob key without
+        # aborting the transaction.
+        row = rows.ATTACHMENTS.row(attachment)
+        if self._execute(self._upserts.attachment, row).first() is None:
+            raise Conflict(
+                "attachment", attachment.id, "an attachment with this id or blob key exists"
+            )
+
+    def get_attachment(self, attachment_id: str) -> Attachment | None:
+        return self._one(rows.ATTACHMENTS, statements.GET_ATTACHMENT, id=attachment_id)
+
+    def list_attachments(
+        self, ticket_id: str, *, include_internal: bool, include_rejected: bool
+    ) -> Sequence[Attachment]:
+        statement = statements.LIST_ATTACHMENTS[include_internal, include_rejected]
+        return self._all(rows.ATTACHMENTS, statement, ticket_id=ticket_id)
+
+    def attachment_usage(self, ticket_id: str) -> AttachmentUsage:
+        usage = self._execute(statements.ATTACHMENT_USAGE, {"ticket_id": ticket_id}).one()
+        return AttachmentUsage(files=int(usage.files), bytes=int(usage.size))
+
+    def finish_scan(
+        self, attachment_id: str, status: ScanStatus, *, reason: str | None = None
+    ) -> Attachment | None:
+        if status is ScanStatus.SCANNING:
+            raise ValueError("finish_scan records a verdict: clean or rejected, not scanning")
+        parameters = {
+            "match_id": attachment_id,
+            "new_status": status.value,
+            "reason": reason if status is ScanStatus.REJECTED else None,
+        }
+        row = self._execute(statements.FINISH_SCAN, parameters).mappings().first()
+        return None if row is None else rows.ATTACHMENTS.model(row)
+
+    def attachments_to_scan(self, limit: int) -> Sequence[Attachment]:
+        return self._all(rows.ATTACHMENTS, statements.ATTACHMENTS_TO_SCAN, limit=limit)
+
+    def known_blob_keys(self, keys: Collection[str]) -> set[str]:
+        wanted = sorted(set(keys))
+        known: set[str] = set()
+        for start in range(0, len(wanted), statements.KEYS_PER_QUERY):
+            chunk = wanted[start : start + statements.KEYS_PER_QUERY]
+            known.update(self._execute(statements.KNOWN_BLOB_KEYS, {"keys": chunk}).scalars())
+        return known
 
     # Timers.
 
