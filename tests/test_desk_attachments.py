@@ -26,6 +26,7 @@ from supportdesk import (
     RequestType,
     ScanStatus,
     ScanVerdict,
+    StorageError,
     Store,
     Submission,
     SupportDesk,
@@ -423,7 +424,10 @@ def test_a_failing_scan_waits_for_the_next_run(portal: Portal, store: Store) -> 
     assert later.scan_pending_attachments().failed == 1
     working = desk_on(portal, store, blob_store=blobs, scanner=FakeScanner(), scan_later=True)
     assert working.scan_pending_attachments().clean == 1
-    assert downloaded(working, portal.alice, attrs.evolve(attachment, scan_status="clean")) == PNG
+    assert (
+        downloaded(working, portal.alice, attrs.evolve(attachment, scan_status=ScanStatus.CLEAN))
+        == PNG
+    )
 
 
 def test_scan_later_needs_a_scanner(store: Store) -> None:
@@ -444,7 +448,7 @@ class CommitFails:
     def unit_of_work(self) -> Iterator[UnitOfWork]:
         with self._store.unit_of_work() as work:
             recording = _Recording(work)
-            yield recording  # type: ignore[misc]
+            yield recording
             if recording.added:
                 raise Conflict("attachment", "new", "simulated failure at commit")
 
@@ -466,7 +470,7 @@ class _Recording:
 
 
 def test_a_failed_transaction_deletes_its_blob(portal: Portal, store: Store) -> None:
-    failing = SupportDesk(CommitFails(store), clock=portal.clock)  # type: ignore[arg-type]
+    failing = SupportDesk(CommitFails(store), clock=portal.clock)
     ticket = portal.open()
     before = portal.desk.view_ticket(portal.agent, ticket.reference)
     with pytest.raises(Conflict, match="simulated"):
@@ -510,14 +514,12 @@ def test_the_sweep_takes_the_blob_of_a_rejected_file(portal: Portal, store: Stor
     """Deleting a rejected file's bytes may fail; the sweep finishes the job."""
 
     class StickyBlobs(MemoryBlobStore):
+        sweeping = False
+
         def delete(self, key: str) -> None:
             if not self.sweeping:
-                from supportdesk import StorageError
-
                 raise StorageError("delete failed")
             super().delete(key)
-
-        sweeping = False
 
     blobs = StickyBlobs(clock=portal.clock)
     desk = desk_on(portal, store, blob_store=blobs, scanner=FakeScanner(), scan_later=True)
