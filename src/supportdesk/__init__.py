@@ -60,6 +60,10 @@ from .accounts import SignupPolicy as SignupPolicy
 from .accounts import SignupReview as SignupReview
 from .attachments import Scanner as Scanner
 from .attachments import ScanVerdict as ScanVerdict
+from .blobs import BlobStore as BlobStore
+from .blobs import FilesystemBlobStore as FilesystemBlobStore
+from .blobs import MemoryBlobStore as MemoryBlobStore
+from .blobs import S3BlobStore as S3BlobStore
 from .clock import ALWAYS_OPEN as ALWAYS_OPEN
 from .clock import AlwaysOpen as AlwaysOpen
 from .clock import BusinessCalendar as BusinessCalendar
@@ -67,6 +71,7 @@ from .clock import Calendar as Calendar
 from .clock import Clock as Clock
 from .clock import FakeClock as FakeClock
 from .clock import SystemClock as SystemClock
+from .desk import DeskOptions as DeskOptions
 from .desk import Feed as Feed
 from .desk import Page as Page
 from .desk import ScanReport as ScanReport
@@ -88,6 +93,7 @@ from .storage.protocol import Store as Store
 from .storage.protocol import TicketQuery as TicketQuery
 from .storage.protocol import TicketSort as TicketSort
 from .storage.protocol import UnitOfWork as UnitOfWork
+from .storage.sql import SqlStore as SqlStore
 from .workflow import DEFAULT_WORKFLOW as DEFAULT_WORKFLOW
 from .workflow import Party as Party
 from .workflow import StatusCategory as StatusCategory
@@ -111,6 +117,7 @@ __all__ = [
     "AttachmentRejected",
     "AttachmentRule",
     "Audience",
+    "BlobStore",
     "BusinessCalendar",
     "Calendar",
     "Clock",
@@ -120,12 +127,14 @@ __all__ = [
     "ContactState",
     "DeliveryState",
     "Desk",
+    "DeskOptions",
     "DispatchReport",
     "Event",
     "EventKind",
     "Explanation",
     "FakeClock",
     "Feed",
+    "FilesystemBlobStore",
     "FieldKind",
     "FieldSpec",
     "FieldValue",
@@ -133,6 +142,7 @@ __all__ = [
     "Grant",
     "InvalidToken",
     "InvalidTransition",
+    "MemoryBlobStore",
     "MemoryStore",
     "NotFound",
     "Notification",
@@ -148,6 +158,7 @@ __all__ = [
     "RequestType",
     "RetryPolicy",
     "Role",
+    "S3BlobStore",
     "ScanReport",
     "ScanStatus",
     "ScanVerdict",
@@ -164,6 +175,7 @@ __all__ = [
     "StatusCategory",
     "StatusSpec",
     "StorageError",
+    "SqlStore",
     "Store",
     "Submission",
     "SupportDesk",

@@ -11,7 +11,8 @@ import logging
 import secrets
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, BinaryIO, TypeVar, cast
+from pathlib import Path
+from typing import Any, BinaryIO, TypedDict, TypeVar, Unpack, cast
 
 import attrs
 
@@ -77,7 +78,7 @@ from .attachments import (
     receive,
     scan_blob,
 )
-from .blobs import BlobStore, MemoryBlobStore, safe_filename
+from .blobs import BlobStore, FilesystemBlobStore, MemoryBlobStore, safe_filename
 from .clock import ALWAYS_OPEN, Calendar, Clock, SystemClock
 from .forms import CleanedSubmission, Submission, validate_submission
 from .notifications import DispatchReport, NotificationHandler, RetryPolicy
@@ -256,13 +257,46 @@ class SupportDesk:
         self._decoy_hash: str | None = None
 
     @classmethod
-    def in_memory(
-        cls, *, clock: Clock | None = None, workflow: Workflow | None = None
-    ) -> SupportDesk:
-        """A desk on a fresh :class:`~supportdesk.storage.memory.MemoryStore`."""
+    def in_memory(cls, **options: Unpack[DeskOptions]) -> SupportDesk:
+        """A desk on a fresh :class:`~supportdesk.storage.memory.MemoryStore`.
+
+        ``options`` are the constructor's keyword arguments.
+        """
         from .storage.memory import MemoryStore
 
-        return cls(MemoryStore(), clock=clock, workflow=workflow)
+        return cls(MemoryStore(), **options)
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        create: bool = False,
+        synchronous: str = "NORMAL",
+        **options: Unpack[DeskOptions],
+    ) -> SupportDesk:
+        """A desk on the database at ``url``: ``sqlite:///portal.db`` or ``postgresql+psycopg://...``.
+
+        Attachment bytes of a SQLite file go to a folder beside it
+        (``portal.db.attachments/``) unless ``blob_store`` says otherwise; on
+        any other database pass a ``blob_store`` (an S3 bucket, say).
+
+        :param create: migrate the database to the latest schema first;
+            otherwise a database that is not up to date is refused.
+        :param synchronous: SQLite's ``PRAGMA synchronous`` (NORMAL or FULL).
+        :raises StorageError: when the database is unreachable or not migrated.
+        :raises ValueError: for a server database without a ``blob_store``.
+        """
+        from .storage.sql import SqlStore
+
+        if "blob_store" not in options:
+            options["blob_store"] = _default_blob_store(url)
+        store = SqlStore.from_url(url, create=create, synchronous=synchronous)
+        try:
+            return cls(store, **options)
+        except BaseException:
+            store.close()
+            raise
 
     @property
     def blob_store(self) -> BlobStore:
@@ -1991,6 +2025,35 @@ class SupportDesk:
             recipients=recipients,
         )
         notifications.record(work, event)
+
+
+class DeskOptions(TypedDict, total=False):
+    """The keyword arguments of :class:`SupportDesk`, for its other constructors."""
+
+    clock: Clock | None
+    workflow: Workflow | None
+    calendar: Calendar
+    retry_policy: RetryPolicy | None
+    signup_policy: SignupPolicy | None
+    password_hasher: PasswordHasher | None
+    blob_store: BlobStore | None
+    scanner: Scanner | None
+    scan_later: bool
+
+
+def _default_blob_store(url: str) -> BlobStore:
+    """A folder beside a SQLite file; anything else must name its blob store."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        return FilesystemBlobStore(Path(f"{parsed.database}.attachments"))
+    if parsed.get_backend_name() == "sqlite":
+        return MemoryBlobStore()
+    raise ValueError(
+        f"a desk on {parsed.get_backend_name()} needs blob_store=... for attachment bytes "
+        "(S3BlobStore or FilesystemBlobStore)"
+    )
 
 
 def _party(actor: Contact, ticket: Ticket, collaborator_ids: frozenset[str]) -> Party:
