@@ -1,16 +1,21 @@
 """Quickstart: the two portals of the design, their tickets and timers, printed as activity logs.
 
-Run it with ``nox -s demo`` or ``python examples/quickstart.py [--url URL]``.
+Run it with ``nox -s demo`` or ``python examples/quickstart.py [--url URL]``; by
+default it writes a fresh SQLite file in a temporary folder.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 
 from supportdesk import (
     Contact,
     Desk,
+    Event,
     FakeClock,
     FieldKind,
     FieldSpec,
@@ -23,6 +28,7 @@ from supportdesk import (
 )
 
 DAY = timedelta(days=1)
+PNG_HEADER = b"\x89PNG\r\n\x1a\n"
 
 
 def build_jira_portal(desk: SupportDesk) -> dict[str, RequestType]:
@@ -98,11 +104,37 @@ def print_log(desk: SupportDesk, viewer: Contact, ticket: Ticket) -> None:
         print(f"  {entry.seq:>2} {when} {entry.kind.value:<20}{text} {details}".rstrip())
 
 
+def print_notifications(desk: SupportDesk) -> None:
+    """Deliver the outbox to a handler that prints who would get an e-mail about what."""
+    sent: list[str] = []
+
+    def handler(event: Event) -> None:
+        names = ", ".join(recipient.email for recipient in event.recipients) or "nobody"
+        sent.append(f"  {event.kind.value:<20} {event.payload.get('reference', '-'):<8} to {names}")
+
+    while desk.dispatch_notifications(handler).attempted:
+        pass
+    print(f"\n{len(sent)} notifications delivered, the first ten:")
+    print("\n".join(sent[:10]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.parse_args()
-    clock = FakeClock()
-    desk = SupportDesk.in_memory(clock=clock)
+    parser.add_argument("--url", help="database URL (default: a new SQLite file)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        url = args.url or f"sqlite:///{Path(folder) / 'portal.db'}"
+        print(f"database: {url}")
+        clock = FakeClock()
+        desk = SupportDesk.from_url(url, create=True, clock=clock)
+        try:
+            run(desk, clock)
+        finally:
+            desk.dispose()
+
+
+def run(desk: SupportDesk, clock: FakeClock) -> None:
+    """Build both portals on ``desk`` and walk their tickets through the workflow."""
 
     acme = desk.add_organization(Organization(name="Acme Health Plan"))
     globex = desk.add_organization(Organization(name="Globex Clinic"))
@@ -144,6 +176,8 @@ def main() -> None:
     desk.ask_customer(agent, missing.reference, "Which member ids are affected?")
     clock.advance(timedelta(hours=3))
     desk.share_update(carol, missing.reference, "Members 1001 to 1040, all from our clinic.")
+    screenshot = io.BytesIO(PNG_HEADER + bytes(64))
+    desk.attach(carol, missing.reference, "portal-screenshot.png", screenshot)
     desk.add_note(agent, missing.reference, "Batch stuck in the SFTP inbox; reprocessing.")
     desk.resolve(agent, missing.reference, "Reprocessed batch 0517; the claims are listed now.")
 
@@ -182,6 +216,12 @@ def main() -> None:
 
     for ticket in (missing, case, incident, follow_up):
         print_log(desk, agent, ticket)
+    for attachment in desk.list_attachments(alice, missing.reference):
+        print(
+            f"\nattachment on {missing.reference}: {attachment.filename} "
+            f"({attachment.content_type}, {attachment.size} bytes)"
+        )
+    print_notifications(desk)
     print("\nAlice sees no internal notes:")
     print_log(desk, alice, missing)
 
