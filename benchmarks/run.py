@@ -1,6 +1,24 @@
 """Benchmarks of the desk's use cases per store: prints a table and writes JSON.
 
-``python benchmarks/run.py [--stores memory,sqlite,postgres] [--scale N] [--out DIR]``
+``python benchmarks/run.py [--stores memory,sqlite,postgres] [--scale 1.0] [--out DIR]``
+
+Each store gets a portal of 200 organisations and 2,000 customers holding
+100,000 tickets (bulk-loaded), 10,000 of them waiting for their customer with
+a reminder due.  Measured, in this order: the first page of each customer
+list, one sweep over the 10,000 due timers, then opening tickets, public
+updates and status changes.  ``--scale`` multiplies every size (0.05 for a
+quick run).
+
+SQLite is a file in a temporary folder (WAL, ``synchronous=NORMAL``).
+Postgres runs at ``SUPPORTDESK_POSTGRES_URL`` (default
+``postgresql+psycopg://postgres@127.0.0.1:5432/test``) in a fresh schema
+dropped afterwards; unreachable, it is skipped with a note.
+
+Per operation: ops/s (timed without memory tracing), SQL statements sent
+(counted by a ``before_cursor_execute`` listener; the ``BEGIN`` SQLite sends
+for each transaction is left out, as psycopg's implicit one is invisible),
+and the peak of traced Python memory over a tenth of the operations run
+again with tracemalloc on.
 """
 
 from __future__ import annotations
@@ -11,13 +29,19 @@ import os
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable
-from datetime import timedelta
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import attrs
+import sqlalchemy as sa
 
 from supportdesk import (
+    ALWAYS_OPEN,
+    Collaborator,
     Contact,
     Desk,
     FakeClock,
@@ -25,11 +49,35 @@ from supportdesk import (
     Organization,
     RequestType,
     Role,
+    StorageError,
     Store,
     Submission,
     SupportDesk,
+    Ticket,
     TicketList,
+    Timer,
 )
+from supportdesk.storage.sql import SqlStore, make_engine, rows
+from supportdesk.storage.sql.schema import desk_sequences
+
+POSTGRES_URL_VARIABLE = "SUPPORTDESK_POSTGRES_URL"
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+OPERATIONS = 2_000
+"""Use cases per write phase at scale 1."""
+STORED_TICKETS = 100_000
+"""Tickets in the store when the lists are read, at scale 1."""
+DUE_TIMERS = 10_000
+"""Due reminders the sweep fires, at scale 1."""
+LIST_CALLS = 200
+ORGANIZATIONS = 200
+CUSTOMERS = 2_000
+SWEEP_BATCH = 100
+
+START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+"""When the bulk-loaded waiting tickets started waiting; the portal's clock starts here."""
+SWEEP_AT = START + timedelta(days=1, minutes=1)
+"""The sweep's ``now``: each waiting ticket's first reminder is due, nothing else."""
 
 
 @attrs.frozen
@@ -40,147 +88,377 @@ class Result:
     operation: str
     count: int
     seconds: float
+    statements: int | None
+    """SQL statements the timed operations sent; None for the memory store."""
     peak_memory_bytes: int
 
     @property
     def ops_per_second(self) -> float:
         return self.count / self.seconds if self.seconds else float("inf")
 
+    @property
+    def statements_per_op(self) -> float | None:
+        return None if self.statements is None else self.statements / self.count
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "operation": self.operation,
+            "store": self.store,
+            "count": self.count,
+            "seconds": self.seconds,
+            "ops_per_second": self.ops_per_second,
+            "statements_per_op": self.statements_per_op,
+            "peak_memory_bytes": self.peak_memory_bytes,
+        }
+
+
+class StatementCounter:
+    """Counts the statements an engine sends (a ``before_cursor_execute`` listener)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, *args: Any) -> None:
+        statement: str = args[2]
+        if not statement.startswith("BEGIN"):
+            self.count += 1
+
 
 @attrs.frozen
-class Bench:
-    """A desk with one customer, one agent and one request type, ready to be measured."""
+class Sizes:
+    operations: int
+    stored: int
+    due: int
+    list_calls: int
+
+    @classmethod
+    def scaled(cls, scale: float) -> Sizes:
+        def size(n: int) -> int:
+            return max(10, round(n * scale))
+
+        return cls(size(OPERATIONS), size(STORED_TICKETS), size(DUE_TIMERS), size(LIST_CALLS))
+
+
+@attrs.frozen
+class Portal:
+    """A desk with its directory, ready to be measured."""
 
     desk: SupportDesk
     clock: FakeClock
-    customer: Contact
-    agent: Contact
+    help_desk: Desk
     request_type: RequestType
+    customer: Contact
+    """The customer whose lists are read; requester of every 50th stored ticket."""
+    agent: Contact
+    organizations: tuple[Organization, ...]
+    customers: tuple[Contact, ...]
+    """Every customer, ``customer`` first; customer ``n`` is in organisation ``n % 200``."""
 
 
-def measure(store: str, operation: str, count: int, step: Callable[[int], object]) -> Result:
-    """Run ``step`` ``count`` times; time it and trace its peak memory."""
-    tracemalloc.start()
+def build_portal(store: Store) -> Portal:
+    """Organisations, customers, an agent, a desk and a request type, in one unit of work."""
+    clock = FakeClock(START)
+    desk = SupportDesk(store, clock=clock)
+    help_desk = desk.add_desk(Desk(key="HHA", name="Customer Service Desk"))
+    request_type = desk.add_request_type(RequestType(desk_id=help_desk.id, name="General"))
+    organizations = tuple(Organization(name=f"Agency {n}") for n in range(ORGANIZATIONS))
+    customers = tuple(
+        Contact(
+            email=f"customer{n}@agency{n % ORGANIZATIONS}.test",
+            full_name=f"Customer {n}",
+            organization_id=organizations[n % ORGANIZATIONS].id,
+        )
+        for n in range(CUSTOMERS)
+    )
+    agent = Contact(
+        email="agent@desk.test",
+        full_name="Agent",
+        role=Role.AGENT,
+        desk_ids=frozenset({help_desk.id}),
+    )
+    with store.unit_of_work() as work:
+        for organization in organizations:
+            work.put_organization(organization)
+        for contact in (*customers, agent):
+            work.put_contact(contact)
+    return Portal(
+        desk, clock, help_desk, request_type, customers[0], agent, organizations, customers
+    )
+
+
+def stored_tickets(portal: Portal, count: int, waiting: int) -> Iterator[Ticket]:
+    """``count`` tickets, newest last; every ``count // waiting``-th waits for its customer."""
+    every_waiting = max(1, count // waiting)
+    statuses = ("closed", "closed", "closed", "resolved", "new", "pending_support", "assigned")
+    for n in range(count):
+        requester = portal.customer if n % 50 == 0 else portal.customers[1 + n % (CUSTOMERS - 1)]
+        created = START - timedelta(minutes=count - n)
+        is_waiting = n % every_waiting == 0 and n // every_waiting < waiting
+        yield Ticket(
+            reference=f"HHA-{n + 1}",
+            desk_id=portal.help_desk.id,
+            request_type_id=portal.request_type.id,
+            summary=f"Stored ticket {n}",
+            description="Claims from May are missing.",
+            status="waiting_for_customer" if is_waiting else statuses[n % len(statuses)],
+            requester_id=requester.id,
+            organization_id=requester.organization_id,
+            created_at=created,
+            updated_at=START if is_waiting else created,
+            status_epoch=2 if is_waiting else 1,
+        )
+
+
+def bulk_load(store: Store, portal: Portal, count: int, waiting: int) -> None:
+    """Store ``count`` tickets, ``waiting`` of them with their timers, and collaborations.
+
+    The portal's customer collaborates on every 100th ticket; SQL stores get
+    the rows of the store's own mappings by ``executemany`` in big
+    transactions, the memory store through one unit of work.
+    """
+    tickets = list(stored_tickets(portal, count, waiting))
+    planned: list[Timer] = [
+        timer
+        for ticket in tickets
+        if ticket.status == "waiting_for_customer"
+        for timer in portal.desk.workflow.plan_timers(ticket, START, ALWAYS_OPEN)
+    ]
+    shared = [
+        Collaborator(
+            ticket_id=ticket.id,
+            contact_id=portal.customer.id,
+            added_by=ticket.requester_id,
+            added_at=ticket.created_at,
+        )
+        for n, ticket in enumerate(tickets)
+        if n % 100 == 1
+    ]
+    if isinstance(store, SqlStore):
+        chunk = 10_000
+        tables: list[tuple[rows.Rows[Any], Sequence[Any]]] = [
+            (rows.TICKETS, tickets),
+            (rows.TIMERS, planned),
+            (rows.COLLABORATORS, shared),
+        ]
+        for mapping, models in tables:
+            for start in range(0, len(models), chunk):
+                with store.engine.begin() as connection:
+                    connection.execute(
+                        mapping.table.insert(),
+                        [mapping.row(model) for model in models[start : start + chunk]],
+                    )
+        with store.engine.begin() as connection:
+            # The desk's counter continues after the loaded references.
+            counter = {"desk_id": portal.help_desk.id, "last_number": count}
+            connection.execute(desk_sequences.insert(), counter)
+    else:
+        with store.unit_of_work() as work:
+            for ticket in tickets:
+                work.insert_ticket(ticket)
+            work.add_timers(planned)
+            for collaborator in shared:
+                work.add_collaborator(collaborator)
+            while work.allocate_reference(portal.help_desk.id) < count:
+                pass
+
+
+def measure(
+    store_name: str,
+    operation: str,
+    steps: int,
+    step: Callable[[int], int],
+    counter: StatementCounter | None,
+) -> Result:
+    """Run ``step(i)`` for ``i`` in ``range(steps)``: nine tenths timed, the rest traced.
+
+    ``step`` returns how many operations it did (a sweep batch does many).
+    Only the timed part counts towards ops/s and statements per operation.
+    """
+    traced = max(1, steps // 10) if steps > 1 else 0
+    timed = steps - traced
+    before = counter.count if counter else 0
+    done = 0
     started = time.perf_counter()
-    for index in range(count):
-        step(index)
+    for index in range(timed):
+        done += step(index)
     seconds = time.perf_counter() - started
+    statements = counter.count - before if counter else None
+    tracemalloc.start()
+    for index in range(timed, steps):
+        step(index)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return Result(store, operation, count, seconds, peak)
+    return Result(store_name, operation, done, seconds, statements, peak)
 
 
-def setup(store: Store) -> Bench:
-    clock = FakeClock()
-    desk = SupportDesk(store, clock=clock)
-    acme = desk.add_organization(Organization(name="Acme"))
-    help_desk = desk.add_desk(Desk(key="HHA", name="Help"))
-    request_type = desk.add_request_type(RequestType(desk_id=help_desk.id, name="General"))
-    customer = desk.add_contact(
-        Contact(email="alice@acme.test", full_name="Alice", organization_id=acme.id)
+def run_store(name: str, store: Store, sizes: Sizes) -> list[Result]:
+    counter = None
+    if isinstance(store, SqlStore):
+        counter = StatementCounter()
+        sa.event.listen(store.engine, "before_cursor_execute", counter)
+    started = time.perf_counter()
+    portal = build_portal(store)
+    bulk_load(store, portal, sizes.stored, sizes.due)
+    print(
+        f"[{name}] loaded {sizes.stored:,} tickets and {sizes.due:,} waiting "
+        f"in {time.perf_counter() - started:.1f} s",
+        flush=True,
     )
-    agent = desk.add_contact(
-        Contact(
-            email="agent@desk.test",
-            full_name="Agent",
-            role=Role.AGENT,
-            desk_ids=frozenset({help_desk.id}),
-        )
-    )
-    return Bench(desk, clock, customer, agent, request_type)
+    desk, customer, agent = portal.desk, portal.customer, portal.agent
+    results: list[Result] = []
 
+    def record(result: Result) -> None:
+        results.append(result)
+        print(f"[{name}] {result.operation}: {result.ops_per_second:,.0f}/s", flush=True)
 
-def run_store(name: str, store: Store, scale: int) -> list[Result]:
-    bench = setup(store)
-    desk, customer, agent = bench.desk, bench.customer, bench.agent
-    references: list[str] = []
-
-    def open_ticket(index: int) -> None:
-        submission = Submission(summary=f"Ticket {index}", description="Claims missing")
-        references.append(desk.open_ticket(customer, bench.request_type.id, submission).reference)
-
-    results = [measure(name, "open ticket", scale, open_ticket)]
-    results.append(
-        measure(
-            name,
-            "public update",
-            scale,
-            lambda i: desk.share_update(customer, references[i], "more details"),
-        )
-    )
-    results.append(
-        measure(
-            name,
-            "status change (ask customer)",
-            scale,
-            lambda i: desk.ask_customer(agent, references[i], "which claims?"),
-        )
-    )
     for which in (TicketList.CREATED_BY_ME, TicketList.ORGANIZATION, TicketList.COLLABORATING):
-        results.append(
+
+        def first_page(_index: int, which: TicketList = which) -> int:
+            page = desk.list_tickets(customer, which)
+            assert page.tickets, "the list is empty"
+            return 1
+
+        record(
             measure(
                 name,
-                f"first page: {which.value}",
-                100,
-                lambda _i, which=which: desk.list_tickets(customer, which, open=True),
+                f"first page: {which.value} ({sizes.stored:,} stored)",
+                sizes.list_calls,
+                first_page,
+                counter,
             )
         )
-    bench.clock.advance(timedelta(days=1))
-    results.append(
-        measure(name, f"run_due_timers ({scale} due)", 1, lambda _i: desk.run_due_timers())
-    )
+
+    portal.clock.set(SWEEP_AT)
+
+    def sweep(_index: int) -> int:
+        report = desk.run_due_timers(SWEEP_AT, batch_size=SWEEP_BATCH, max_batches=1)
+        return report.fired + report.skipped
+
+    batches = -(-sizes.due // SWEEP_BATCH)
+    record(measure(name, f"run_due_timers ({sizes.due:,} due), per timer", batches, sweep, counter))
+    due = desk.next_timer_due()
+    assert due is None or due > SWEEP_AT, "the sweep left due timers behind"
+
+    references: list[str] = []
+    submission = Submission(summary="Portal missing data", description="Claims are missing")
+
+    def open_ticket(_index: int) -> int:
+        ticket = desk.open_ticket(customer, portal.request_type.id, submission)
+        references.append(ticket.reference)
+        return 1
+
+    def public_update(index: int) -> int:
+        desk.share_update(customer, references[index], "more details")
+        return 1
+
+    def status_change(index: int) -> int:
+        desk.ask_customer(agent, references[index], "which claims?")
+        return 1
+
+    record(measure(name, "open ticket", sizes.operations, open_ticket, counter))
+    record(measure(name, "public update", sizes.operations, public_update, counter))
+    record(measure(name, "status change (ask customer)", sizes.operations, status_change, counter))
     return results
 
 
-def make_store(name: str, folder: Path) -> Store:
-    """A fresh, empty store of the named kind; SQL files go into ``folder``."""
+@contextmanager
+def open_store(name: str, folder: Path) -> Iterator[Store | None]:
+    """A fresh, empty store of the named kind, or None (with a note) when it is unreachable."""
     if name == "memory":
-        return MemoryStore()
-    raise SystemExit(f"unknown store {name!r}; known: memory")
+        memory = MemoryStore()
+        try:
+            yield memory
+        finally:
+            memory.close()
+    elif name == "sqlite":
+        sqlite = SqlStore.from_url(f"sqlite:///{folder / 'bench.db'}", create=True)
+        try:
+            yield sqlite
+        finally:
+            sqlite.close()
+    elif name == "postgres":
+        with postgres_schema() as url:
+            if url is None:
+                yield None
+                return
+            postgres = SqlStore.from_url(url, create=True)
+            try:
+                yield postgres
+            finally:
+                postgres.close()
+    else:
+        raise SystemExit(f"unknown store {name!r}; known: memory, sqlite, postgres")
 
 
-def print_table(results: list[Result]) -> None:
+@contextmanager
+def postgres_schema() -> Iterator[str | None]:
+    """The URL of a fresh schema at ``SUPPORTDESK_POSTGRES_URL``, dropped afterwards."""
+    base = os.environ.get(POSTGRES_URL_VARIABLE, DEFAULT_POSTGRES_URL)
+    admin = make_engine(base)
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    except sa.exc.OperationalError as error:
+        admin.dispose()
+        reason = str(error.orig).splitlines()[0] if error.orig else str(error)
+        print(f"note: postgres skipped, unreachable at {POSTGRES_URL_VARIABLE} ({reason})")
+        yield None
+        return
+    try:
+        yield (
+            sa.make_url(base)
+            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def print_table(results: Sequence[Result]) -> None:
     header = (
-        f"{'store':<9} {'operation':<34} {'count':>7} {'seconds':>9} {'ops/s':>10} {'peak MiB':>9}"
+        f"{'store':<9} {'operation':<46} {'count':>7} {'seconds':>8} {'ops/s':>9} "
+        f"{'stmts/op':>8} {'peak KiB':>8}"
     )
     print(header)
     print("-" * len(header))
     for r in results:
+        per_op = "-" if r.statements_per_op is None else f"{r.statements_per_op:.1f}"
         print(
-            f"{r.store:<9} {r.operation:<34} {r.count:>7} {r.seconds:>9.3f} "
-            f"{r.ops_per_second:>10.0f} {r.peak_memory_bytes / 2**20:>9.2f}"
+            f"{r.store:<9} {r.operation:<46} {r.count:>7} {r.seconds:>8.3f} "
+            f"{r.ops_per_second:>9,.0f} {per_op:>8} {r.peak_memory_bytes / 2**10:>8,.0f}"
         )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--stores", default=os.environ.get("SUPPORTDESK_BENCH_STORES", "memory"))
-    parser.add_argument("--scale", type=int, default=2000, help="tickets per phase")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--stores", default=os.environ.get("SUPPORTDESK_BENCH_STORES", "memory,sqlite,postgres")
+    )
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="multiplies every size (0.05: a quick run)"
+    )
     parser.add_argument("--out", type=Path, default=Path("bench-results"))
     args = parser.parse_args()
+    sizes = Sizes.scaled(args.scale)
     results: list[Result] = []
     with tempfile.TemporaryDirectory() as folder:
         for name in args.stores.split(","):
-            store = make_store(name, Path(folder))
             try:
-                results.extend(run_store(name, store, args.scale))
-            finally:
-                store.close()
+                with open_store(name.strip(), Path(folder)) as store:
+                    if store is not None:
+                        results.extend(run_store(name.strip(), store, sizes))
+            except StorageError as error:
+                print(f"note: {name} skipped: {error}")
+    print()
     print_table(results)
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    rows = [
-        {
-            "store": r.store,
-            "operation": r.operation,
-            "count": r.count,
-            "seconds": r.seconds,
-            "ops_per_second": r.ops_per_second,
-            "peak_memory_bytes": r.peak_memory_bytes,
-        }
-        for r in results
-    ]
-    path.write_text(json.dumps(rows, indent=2))
+    path.write_text(json.dumps([r.as_json() for r in results], indent=2))
     print(f"\nwritten to {path}")
 
 

@@ -176,9 +176,9 @@ def test_a_sweep_killed_mid_batch_loses_and_repeats_nothing(
     # Stop in the next batch after the committed ones, with 7 of its timers
     # fired inside its open transaction.
     stop_at = (committed_batches + 1, 7)
-    with started(spawn, sweep_until_stopped, [(database_url, batch_size, stop_at, child)]) as (
-        worker,
-    ):
+    arguments = [(database_url, batch_size, stop_at, child)]
+    with started(spawn, sweep_until_stopped, arguments) as (worker,):
+        child.close()  # the worker's end: a worker that dies early is then seen as EOF
         assert parent.poll(JOIN_TIMEOUT), "the worker never reached the stop"
         assert parent.recv() == "stopped"
         assert worker.pid is not None
