@@ -1,0 +1,79 @@
+"""Collaborator use cases: sharing a ticket with contacts and its organisation, and muting it."""
+
+from __future__ import annotations
+
+from ._desk_base import _changed, _DeskBase
+from ._errors import NotFound, PermissionDenied, ValidationError
+from ._models import ActivityKind, Collaborator, Contact, ContactState, EventKind, Ticket
+from .workflow import Party
+
+
+class _CollaboratorCases(_DeskBase):
+    """Who takes part in a ticket, and who hears about it."""
+
+    def add_collaborator(self, actor: Contact, reference: str, email: str) -> Collaborator:
+        """Share the ticket with an existing active contact, in or outside the organisation."""
+        now = self._clock.now()
+        with self._store.unit_of_work() as work:
+            ctx = self._load(work, actor, reference)
+            if ctx.party is Party.CUSTOMER:
+                raise PermissionDenied(
+                    "add a collaborator", "only the requester, a collaborator or an agent may"
+                )
+            contact = work.get_contact_by_email(email)
+            if contact is None or contact.state is not ContactState.ACTIVE:
+                raise ValidationError({"email": f"{email} is not an active contact of this portal"})
+            if contact.id == ctx.ticket.requester_id or contact.id in ctx.collaborator_ids:
+                raise ValidationError({"email": f"{email} already takes part in this ticket"})
+            collaborator = Collaborator(
+                ticket_id=ctx.ticket.id, contact_id=contact.id, added_by=ctx.actor.id, added_at=now
+            )
+            work.add_collaborator(collaborator)
+            data = {"contact": contact.full_name}
+            self._log(
+                work, ctx.ticket, ActivityKind.COLLABORATOR_ADDED, ctx.actor.id, now, data=data
+            )
+            self._emit(
+                work,
+                ctx.ticket,
+                EventKind.COLLABORATOR_ADDED,
+                ctx.actor,
+                now,
+                contact_id=contact.id,
+            )
+            work.touch_ticket(ctx.ticket.id, now)
+            return collaborator
+
+    def remove_collaborator(self, actor: Contact, reference: str, contact_id: str) -> None:
+        """Stop sharing the ticket with a contact (requester, agents, or the collaborator)."""
+        now = self._clock.now()
+        with self._store.unit_of_work() as work:
+            ctx = self._load(work, actor, reference)
+            if ctx.party not in (Party.REQUESTER, Party.AGENT) and ctx.actor.id != contact_id:
+                raise PermissionDenied(
+                    "remove a collaborator", "only the requester or an agent may"
+                )
+            contact = work.get_contact(contact_id)
+            if contact is None or not work.remove_collaborator(ctx.ticket.id, contact_id):
+                raise NotFound("collaborator", contact_id)
+            data = {"contact": contact.full_name}
+            self._log(
+                work, ctx.ticket, ActivityKind.COLLABORATOR_REMOVED, ctx.actor.id, now, data=data
+            )
+
+    def set_notifications(self, actor: Contact, reference: str, enabled: bool) -> None:
+        """Switch the actor's notifications about this ticket on or off."""
+        with self._store.unit_of_work() as work:
+            ctx = self._load(work, actor, reference)
+            work.set_notifications(ctx.ticket.id, ctx.actor.id, enabled)
+
+    def set_organization_sharing(self, actor: Contact, reference: str, shared: bool) -> Ticket:
+        """Share the ticket with the requester's organisation, or stop (requester, agents)."""
+        now = self._clock.now()
+        with self._store.unit_of_work() as work:
+            ctx = self._load(work, actor, reference)
+            if ctx.party not in (Party.REQUESTER, Party.AGENT):
+                raise PermissionDenied("change sharing", "only the requester or an agent may")
+            ticket = _changed(ctx.ticket, now, shared_with_organization=shared)
+            work.update_ticket(ticket)
+            return ticket

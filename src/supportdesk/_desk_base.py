@@ -1,0 +1,170 @@
+"""The desk's state and the steps its use cases share: the actor, the ticket, the log, events."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, TypeVar
+
+import attrs
+
+from . import access, notifications
+from ._errors import NotFound, PermissionDenied, ValidationError
+from ._models import Activity, ActivityKind, Contact, ContactState, Event, EventKind, Role, Ticket
+from .accounts import PasswordHasher, SignupPolicy
+from .attachments import Scanner
+from .blobs import BlobStore
+from .clock import Calendar, Clock
+from .notifications import RetryPolicy
+from .storage.protocol import Store, UnitOfWork
+from .workflow import Party, Workflow
+
+T = TypeVar("T")
+
+
+@attrs.frozen
+class _Context:
+    """A ticket loaded for one actor inside a unit of work."""
+
+    work: UnitOfWork
+    actor: Contact
+    ticket: Ticket
+    collaborator_ids: frozenset[str]
+    party: Party
+
+
+_STAFF_ROLES = frozenset({Role.AGENT, Role.ADMIN})
+
+
+class _DeskBase:
+    """What every use case reads: the store, the clock, the policies; and the steps they share."""
+
+    workflow: Workflow
+    retry_policy: RetryPolicy
+    signup_policy: SignupPolicy
+    _store: Store
+    _clock: Clock
+    _blobs: BlobStore
+    _scanner: Scanner | None
+    _scan_later: bool
+    _calendar: Calendar
+    _hasher: PasswordHasher
+    _decoy_hash: str | None
+
+    def _require_staff(self, work: UnitOfWork, actor: Contact, action: str) -> Contact:
+        actor = self._refresh(work, actor)
+        if not access.is_staff(actor):
+            raise PermissionDenied(action, "only agents and admins may")
+        return actor
+
+    def _require_admin(self, work: UnitOfWork, actor: Contact, action: str) -> Contact:
+        actor = self._refresh(work, actor)
+        if actor.role is not Role.ADMIN:
+            raise PermissionDenied(action, "only admins may")
+        return actor
+
+    def _refresh(self, work: UnitOfWork, actor: Contact) -> Contact:
+        """The actor as stored now: a disabled or deleted account loses access at once."""
+        current = work.get_contact(actor.id)
+        if current is None or current.state is not ContactState.ACTIVE:
+            raise PermissionDenied("act on this portal", f"{actor.email} is not an active contact")
+        return current
+
+    def _find(self, work: UnitOfWork, reference: str) -> Ticket:
+        ticket = work.get_ticket_by_reference(reference) or work.get_ticket(reference)
+        return _found(ticket, "ticket", reference)
+
+    def _load(self, work: UnitOfWork, actor: Contact, reference: str) -> _Context:
+        actor = self._refresh(work, actor)
+        ticket = self._find(work, reference)
+        ids = frozenset(c.contact_id for c in work.list_collaborators(ticket.id))
+        grant = access.ticket_scope(actor).grant(ticket, ids)
+        if grant is None:
+            raise NotFound("ticket", reference)
+        return _Context(work, actor, ticket, ids, _party(actor, ticket, ids))
+
+    def _log(
+        self,
+        work: UnitOfWork,
+        ticket: Ticket,
+        kind: ActivityKind,
+        actor_id: str | None,
+        now: datetime,
+        *,
+        body: str = "",
+        internal: bool = False,
+        data: Mapping[str, str] | None = None,
+    ) -> Activity:
+        activity = Activity(
+            ticket_id=ticket.id,
+            kind=kind,
+            actor_id=actor_id,
+            at=now,
+            body=body,
+            internal=internal,
+            data=data or {},
+        )
+        return work.append_activity(activity)
+
+    def _emit(
+        self,
+        work: UnitOfWork,
+        ticket: Ticket,
+        kind: EventKind,
+        actor: Contact | None,
+        now: datetime,
+        **payload: str,
+    ) -> None:
+        """Write a ticket event with its recipients and payload as they are now (None: system)."""
+        assignee = work.get_contact(ticket.assignee_id) if ticket.assignee_id else None
+        recipients = notifications.ticket_recipients(
+            kind,
+            actor_id=None if actor is None else actor.id,
+            customers=[
+                work.get_contact(ticket.requester_id),
+                *(work.get_contact(c.contact_id) for c in work.list_collaborators(ticket.id)),
+            ],
+            staff=[assignee, *work.list_contacts(roles=_STAFF_ROLES, desk_id=ticket.desk_id)],
+            muted=work.muted_contacts(ticket.id),
+        )
+        payload = {
+            "reference": ticket.reference,
+            "summary": ticket.summary,
+            "status": ticket.status,
+            "actor": "System" if actor is None else actor.full_name,
+            **payload,
+        }
+        event = Event(
+            kind=kind,
+            at=now,
+            ticket_id=ticket.id,
+            actor_id=None if actor is None else actor.id,
+            payload=payload,
+            recipients=recipients,
+        )
+        notifications.record(work, event)
+
+
+def _party(actor: Contact, ticket: Ticket, collaborator_ids: frozenset[str]) -> Party:
+    if access.is_staff(actor):
+        return Party.AGENT
+    if actor.id == ticket.requester_id:
+        return Party.REQUESTER
+    if actor.id in collaborator_ids:
+        return Party.COLLABORATOR
+    return Party.CUSTOMER
+
+
+def _changed(ticket: Ticket, now: datetime, **changes: Any) -> Ticket:
+    return attrs.evolve(ticket, updated_at=now, version=ticket.version + 1, **changes)
+
+
+def _found(value: T | None, kind: str, key: str) -> T:
+    if value is None:
+        raise NotFound(kind, key)
+    return value
+
+
+def _require_text(name: str, value: str) -> None:
+    if not value.strip():
+        raise ValidationError({name: "Enter a value."})

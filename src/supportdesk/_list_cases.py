@@ -1,0 +1,92 @@
+"""List use cases: the portal's ticket lists and their counts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from . import access
+from ._cursors import _decode_cursor, _ticket_cursor
+from ._desk_base import _DeskBase
+from ._errors import ValidationError
+from ._models import Contact
+from ._views import Page, TicketList
+from .storage.protocol import TicketQuery, TicketSort
+
+
+class _ListCases(_DeskBase):
+    """Pages of ticket lists, scoped to what the actor may see."""
+
+    def list_tickets(
+        self,
+        actor: Contact,
+        which: TicketList = TicketList.CREATED_BY_ME,
+        *,
+        open: bool | None = None,
+        desk_id: str | None = None,
+        request_type_id: str | None = None,
+        statuses: Sequence[str] | None = None,
+        sort: TicketSort = TicketSort.NEWEST,
+        limit: int = 25,
+        cursor: str | None = None,
+    ) -> Page:
+        """A page of one of the portal's ticket lists, with the list's total count.
+
+        ``open`` keeps open (True) or not-open (False: resolved, closed,
+        canceled) tickets; ``cursor`` continues from a previous page.
+        """
+        if not 1 <= limit <= 500:
+            raise ValidationError({"limit": f"ask for 1 to 500 tickets per page, not {limit}"})
+        with self._store.unit_of_work() as work:
+            actor = self._refresh(work, actor)
+            query = self._query(actor, which, open, statuses)
+            if query is None:
+                return Page(tickets=(), total=0, next_cursor=None)
+            query = attrs.evolve(
+                query,
+                desk_id=desk_id,
+                request_type_id=request_type_id,
+                sort=sort,
+                limit=limit + 1,
+                after=_decode_cursor(cursor),
+            )
+            found = list(work.find_tickets(query))
+            total = work.count_tickets(query)
+        tickets = tuple(found[:limit])
+        more = len(found) > limit
+        return Page(
+            tickets=tickets,
+            total=total,
+            next_cursor=_ticket_cursor(tickets[-1], sort) if more else None,
+        )
+
+    def count_tickets(self, actor: Contact, which: TicketList, *, open: bool | None = None) -> int:
+        """How many tickets one of the lists holds (the portal's tab counts)."""
+        with self._store.unit_of_work() as work:
+            actor = self._refresh(work, actor)
+            query = self._query(actor, which, open, None)
+            return 0 if query is None else work.count_tickets(query)
+
+    def _query(
+        self, actor: Contact, which: TicketList, open: bool | None, statuses: Sequence[str] | None
+    ) -> TicketQuery | None:
+        scope = access.ticket_scope(actor)
+        if scope.is_empty:
+            return None
+        chosen = frozenset(statuses) if statuses is not None else None
+        if open is not None:
+            wanted = self.workflow.open_statuses
+            if not open:
+                wanted = frozenset(self.workflow.statuses) - wanted
+            chosen = wanted if chosen is None else chosen & wanted
+        query = TicketQuery(scope=scope, statuses=chosen)
+        if which is TicketList.CREATED_BY_ME:
+            return attrs.evolve(query, requester_id=actor.id)
+        if which is TicketList.COLLABORATING:
+            return attrs.evolve(query, collaborator_id=actor.id)
+        if which is TicketList.ORGANIZATION:
+            if actor.organization_id is None:
+                return None
+            return attrs.evolve(query, organization_id=actor.organization_id)
+        return query

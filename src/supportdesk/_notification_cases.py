@@ -1,0 +1,185 @@
+"""Notification use cases: the outbox, the in-app feed, and previews of what would be sent."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Collection, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+from . import notifications
+from ._cursors import _decode_cursor, _encode_cursor
+from ._desk_base import _DeskBase
+from ._errors import NotFound, ValidationError
+from ._models import Contact, DeliveryState, Event, OutboxEntry
+from ._views import Feed
+from .blobs import BlobStore, MemoryBlobStore
+from .notifications import DispatchReport, NotificationHandler
+from .storage.protocol import Store, UnitOfWork
+
+if TYPE_CHECKING:
+    from .desk import SupportDesk
+
+
+class _NotificationCases(_DeskBase):
+    """Delivering events, the bell's feed, and rehearsing a use case to see its events."""
+
+    def dispatch_notifications(
+        self, handler: NotificationHandler, *, limit: int = 100
+    ) -> DispatchReport:
+        """Hand up to ``limit`` due events to ``handler``, at least once each, in order per ticket.
+
+        The handler gets each :class:`~supportdesk.Event` with its recipients
+        and payload as they were when it was written; ``event.id`` is the
+        idempotency key, since a crash between delivery and bookkeeping
+        delivers again.  A handler that raises leaves the event pending, to
+        be retried after the :class:`RetryPolicy` backoff; the ticket's later
+        events wait for it.  After ``max_attempts`` failures the event is
+        parked: reported here and by :meth:`list_undelivered`, never lost.
+        Run it from a worker or cron, like :meth:`run_due_timers`.
+        """
+        if limit < 1:
+            raise ValidationError({"limit": f"dispatch at least 1 event, not {limit}"})
+        return notifications.dispatch(self._store, self._clock, handler, self.retry_policy, limit)
+
+    def list_undelivered(
+        self, actor: Contact, *, state: DeliveryState = DeliveryState.PARKED, limit: int = 100
+    ) -> Sequence[OutboxEntry]:
+        """Outbox entries not delivered (parked by default, or still pending), for admins."""
+        with self._store.unit_of_work() as work:
+            self._require_admin(work, actor, "see the outbox")
+            return work.list_outbox(state=state, limit=limit)
+
+    def retry_notification(self, actor: Contact, event_id: str) -> None:
+        """Put a parked event back in the queue, due now, with its attempts reset (admins)."""
+        with self._store.unit_of_work() as work:
+            self._require_admin(work, actor, "retry a notification")
+            if not work.requeue_event(event_id, self._clock.now()):
+                raise NotFound("parked event", event_id)
+
+    def notifications(
+        self,
+        actor: Contact,
+        *,
+        unread_only: bool = False,
+        limit: int = 25,
+        cursor: str | None = None,
+    ) -> Feed:
+        """A page of the actor's feed (the bell), newest first, with the unread count."""
+        if not 1 <= limit <= 500:
+            raise ValidationError({"limit": f"ask for 1 to 500 entries per page, not {limit}"})
+        with self._store.unit_of_work() as work:
+            actor = self._refresh(work, actor)
+            found = work.list_notifications(
+                actor.id, unread_only=unread_only, limit=limit + 1, before=_decode_cursor(cursor)
+            )
+            unread = work.count_unread_notifications(actor.id)
+        entries = tuple(found[:limit])
+        more = len(found) > limit
+        last = entries[-1] if entries else None
+        return Feed(
+            notifications=entries,
+            unread=unread,
+            next_cursor=_encode_cursor(last.at.isoformat(), last.id) if more and last else None,
+        )
+
+    def unread_count(self, actor: Contact) -> int:
+        """How many of the actor's feed entries are unread: the number on the bell."""
+        with self._store.unit_of_work() as work:
+            actor = self._refresh(work, actor)
+            return work.count_unread_notifications(actor.id)
+
+    def mark_read(self, actor: Contact, notification_id: str | None = None) -> int:
+        """Mark one of the actor's feed entries read, or all of them when no id is given.
+
+        Returns how many entries changed.  An id that is not the actor's own
+        entry raises :class:`~supportdesk.NotFound`.
+        """
+        with self._store.unit_of_work() as work:
+            actor = self._refresh(work, actor)
+            if notification_id is None:
+                return work.mark_notifications_read(actor.id, None, self._clock.now())
+            entry = work.get_notification(notification_id)
+            if entry is None or entry.contact_id != actor.id:
+                raise NotFound("notification", notification_id)
+            return work.mark_notifications_read(actor.id, [notification_id], self._clock.now())
+
+    def preview_notifications(self, use_case: Callable[[SupportDesk], object]) -> tuple[Event, ...]:
+        """What a use case would notify, and to whom, without doing it.
+
+        ``use_case`` gets a desk on the same store and clock and calls any
+        use cases on it, for example
+        ``desk.preview_notifications(lambda d: d.resolve(agent, "HHA-1", "Fixed"))``.
+        Everything runs in one transaction that is rolled back: nothing it
+        writes persists, events and feed entries included, and a ticket it
+        opens shows the reference the next ticket would get without taking
+        it.  Errors of the use case propagate as they would without the
+        preview.
+        """
+        with contextlib.suppress(_Rollback), self._store.unit_of_work() as work:
+            rehearsal = _Rehearsal(work)
+            # Files a rehearsal attaches must not reach the real blob store.
+            scratch = MemoryBlobStore(clock=self._clock)
+            use_case(self._on(_RehearsalStore(rehearsal), scratch))
+            raise _Rollback
+        return tuple(rehearsal.events)
+
+    def _on(self, store: Store, blob_store: BlobStore) -> SupportDesk:
+        """This desk's configuration on other stores."""
+        # Imported here because desk.py imports this module.
+        from .desk import SupportDesk
+
+        return SupportDesk(
+            store,
+            blob_store=blob_store,
+            scanner=self._scanner,
+            scan_later=self._scan_later,
+            clock=self._clock,
+            workflow=self.workflow,
+            calendar=self._calendar,
+            retry_policy=self.retry_policy,
+            signup_policy=self.signup_policy,
+            password_hasher=self._hasher,
+        )
+
+
+class _Rollback(Exception):
+    """Raised to roll a preview's transaction back."""
+
+
+class _Rehearsal:
+    """A unit of work that records events and takes no reference numbers.
+
+    Every other call goes to the real unit of work, which the preview rolls back.
+    """
+
+    def __init__(self, work: UnitOfWork) -> None:
+        self._work = work
+        self._taken: dict[str, int] = {}
+        self.events: list[Event] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._work, name)
+
+    def allocate_reference(self, desk_id: str) -> int:
+        # The counter survives rollbacks on purpose, so a preview only peeks.
+        number = self._work.next_reference(desk_id) + self._taken.get(desk_id, 0)
+        self._taken[desk_id] = self._taken.get(desk_id, 0) + 1
+        return number
+
+    def add_events(self, events: Collection[Event]) -> None:
+        self.events.extend(events)
+        self._work.add_events(events)
+
+
+class _RehearsalStore:
+    """A store whose every unit of work is the one rehearsal transaction."""
+
+    def __init__(self, rehearsal: _Rehearsal) -> None:
+        self._rehearsal = rehearsal
+
+    @contextlib.contextmanager
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
+        yield cast(UnitOfWork, self._rehearsal)
+
+    def close(self) -> None:
+        """The real store stays open."""

@@ -1,0 +1,128 @@
+"""Moving a ticket through its workflow: status, timers, activity and event in one step."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ._desk_base import _changed, _Context, _DeskBase, _found
+from ._models import ActivityKind, EventKind, Ticket
+from .storage.protocol import UnitOfWork
+from .workflow import Party, StatusCategory
+
+_TIMER_ACTIVITY = {"resolve": ActivityKind.AUTO_RESOLVED, "close": ActivityKind.AUTO_CLOSED}
+
+
+_TIMER_EVENT = {"resolve": EventKind.AUTO_RESOLVED, "close": EventKind.AUTO_CLOSED}
+
+
+class _StatusMoves(_DeskBase):
+    """The workflow's effect on a ticket, shared by updates, actions, attachments and timers."""
+
+    def _fire(
+        self,
+        ctx: _Context,
+        trigger: str,
+        now: datetime,
+        *,
+        comment: str = "",
+        announce: bool = True,
+        **changes: Any,
+    ) -> Ticket:
+        target = self.workflow.fire(ctx.ticket.status, trigger, ctx.party)
+        if target == ctx.ticket.status and not changes:
+            ctx.work.touch_ticket(ctx.ticket.id, now)
+            return _found(ctx.work.get_ticket(ctx.ticket.id), "ticket", ctx.ticket.reference)
+        return self._move(ctx, trigger, target, now, comment=comment, announce=announce, **changes)
+
+    def _move(
+        self,
+        ctx: _Context,
+        trigger: str,
+        target: str,
+        now: datetime,
+        *,
+        comment: str = "",
+        announce: bool = True,
+        **changes: Any,
+    ) -> Ticket:
+        """Change the ticket's status (or only its fields when it stays), with timers and log.
+
+        The status event carries ``comment`` and the resolution in force;
+        ``announce=False`` leaves the event to the caller (a customer's update
+        announces itself).
+        """
+        ticket = ctx.ticket
+        if target == ticket.status:
+            moved = _changed(ticket, now, **changes)
+            ctx.work.update_ticket(moved)
+            return moved
+        moved = self._entered(ticket, target, now, **changes)
+        ctx.work.update_ticket(moved)
+        ctx.work.cancel_timers(ticket.id, now)
+        ctx.work.add_timers(self.workflow.plan_timers(moved, now, self._calendar))
+        data = {"from": ticket.status, "to": target, "trigger": trigger}
+        category = self.workflow.category(target)
+        resolution = self._resolution(ctx.work, ticket, category, comment)
+        if resolution and category is StatusCategory.RESOLVED:
+            data["resolution"] = resolution
+        kind = ActivityKind.STATUS_CHANGED
+        event = EventKind.STATUS_CHANGED
+        if ctx.party is Party.SYSTEM:
+            kind = _TIMER_ACTIVITY.get(trigger, kind)
+            event = _TIMER_EVENT.get(trigger, event)
+        actor = None if ctx.party is Party.SYSTEM else ctx.actor
+        self._log(ctx.work, moved, kind, None if actor is None else actor.id, now, data=data)
+        if announce:
+            payload = {**data, "comment": comment} if comment else dict(data)
+            if category in (StatusCategory.RESOLVED, StatusCategory.CLOSED):
+                payload["resolution"] = resolution
+            if moved.resolved_at is not None:
+                payload["resolved_at"] = moved.resolved_at.isoformat()
+            self._emit(ctx.work, moved, event, actor, now, **payload)
+        return moved
+
+    def _resolution(
+        self, work: UnitOfWork, ticket: Ticket, entering: StatusCategory, comment: str
+    ) -> str:
+        """What resolves the ticket as it enters a status of category ``entering``.
+
+        Resolving (or closing an open ticket) is resolved by its comment;
+        closing a resolved ticket carries the resolution in force, never one
+        that a reopen has since undone.
+        """
+        if entering not in (StatusCategory.RESOLVED, StatusCategory.CLOSED):
+            return ""
+        if self.workflow.category(ticket.status) is not StatusCategory.RESOLVED:
+            return comment
+        for entry in reversed(work.list_activities(ticket.id, include_internal=False)):
+            if "to" in entry.data:
+                return entry.data.get("resolution", "")
+        return ""
+
+    def _entered(self, ticket: Ticket, target: str, now: datetime, **changes: Any) -> Ticket:
+        category = self.workflow.category(target)
+        resolved_at = ticket.resolved_at
+        if category is StatusCategory.RESOLVED or (
+            category is StatusCategory.CLOSED and resolved_at is None
+        ):
+            resolved_at = now
+        elif category in (StatusCategory.OPEN, StatusCategory.WAITING):
+            resolved_at = None
+        closed_at = now if category is StatusCategory.CLOSED else None
+        sub_status = changes.pop("sub_status", None)
+        return _changed(
+            ticket,
+            now,
+            status=target,
+            sub_status=sub_status,
+            status_epoch=ticket.status_epoch + 1,
+            resolved_at=resolved_at,
+            closed_at=closed_at,
+            **changes,
+        )
+
+    def _emit_update(self, ctx: _Context, ticket: Ticket, body: str, now: datetime) -> None:
+        """The public update's event; it says so when the update moved the ticket."""
+        moved = {"from": ctx.ticket.status} if ticket.status != ctx.ticket.status else {}
+        self._emit(ctx.work, ticket, EventKind.PUBLIC_UPDATE, ctx.actor, now, body=body, **moved)

@@ -1,0 +1,284 @@
+"""Ticket use cases: opening, reading, public updates, follow-ups and internal notes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import attrs
+
+from . import access
+from ._attachment_cases import _AttachmentCases, _check_rule
+from ._desk_base import _Context, _found, _require_text
+from ._errors import InvalidTransition, PermissionDenied, ValidationError
+from ._models import (
+    Activity,
+    ActivityKind,
+    AttachmentRule,
+    Collaborator,
+    Contact,
+    ContactState,
+    Desk,
+    EventKind,
+    FollowUpPolicy,
+    Priority,
+    RequestType,
+    Ticket,
+    new_id,
+)
+from ._views import TicketView, Upload
+from .attachments import ReceivedFile
+from .forms import CleanedSubmission, Submission, validate_submission
+from .storage.protocol import UnitOfWork
+from .workflow import Party, StatusCategory
+
+
+class _TicketCases(_AttachmentCases):
+    """Opening and reading tickets, and writing on them; a new ticket may come with files."""
+
+    def open_ticket(
+        self,
+        actor: Contact,
+        request_type_id: str,
+        submission: Submission,
+        *,
+        requester_id: str | None = None,
+        priority: Priority = Priority.MEDIUM,
+        attachments: Sequence[Upload] = (),
+    ) -> Ticket:
+        """Raise a request: validate the form, allocate the reference, start the workflow.
+
+        Agents may raise a request on a customer's behalf with ``requester_id``.
+        ``attachments`` are ``(filename, stream)`` pairs, judged as
+        :meth:`attach` judges one file; the request type's
+        :class:`~supportdesk.AttachmentRule` decides whether they may or must
+        come.  The form is checked and the files stored before the ticket is
+        written, and a file refused stores nothing at all.
+        """
+        ticket_id = new_id()
+        files: list[tuple[str, ReceivedFile]] = []
+        if attachments:
+            names = [filename for filename, _ in attachments]
+            with self._store.unit_of_work() as work:
+                checked = self._refresh(work, actor)
+                desk = self._intake(
+                    work, checked, request_type_id, submission, requester_id, names
+                )[1]
+            files = self._receive_all(ticket_id, attachments, desk.attachment_limits)
+        now = self._clock.now()
+        with (
+            self._blobs_discarded_on_failure(received.key for _, received in files),
+            self._store.unit_of_work() as work,
+        ):
+            actor = self._refresh(work, actor)
+            request_type, desk, cleaned, requester = self._intake(
+                work,
+                actor,
+                request_type_id,
+                submission,
+                requester_id,
+                [r.filename for _, r in files],
+            )
+            ticket = Ticket(
+                id=ticket_id,
+                reference=f"{desk.key}-{work.allocate_reference(desk.id)}",
+                desk_id=desk.id,
+                request_type_id=request_type.id,
+                summary=cleaned.summary,
+                description=cleaned.description,
+                fields=cleaned.fields,
+                status=self.workflow.initial,
+                priority=priority,
+                requester_id=requester.id,
+                organization_id=requester.organization_id,
+                shared_with_organization=desk.share_with_organization,
+                created_at=now,
+                updated_at=now,
+            )
+            listed = {"attachments": ", ".join(r.filename for _, r in files)} if files else {}
+            self._start(work, actor, ticket, now, **listed)
+            for attachment_id, received in files:
+                self._record_attachment(work, ticket, actor, attachment_id, received, now)
+            return ticket
+
+    def _intake(
+        self,
+        work: UnitOfWork,
+        actor: Contact,
+        request_type_id: str,
+        submission: Submission,
+        requester_id: str | None,
+        filenames: Sequence[str],
+    ) -> tuple[RequestType, Desk, CleanedSubmission, Contact]:
+        """Check a new request and the names of its files before anything is written."""
+        request_type = _found(
+            work.get_request_type(request_type_id), "request type", request_type_id
+        )
+        cleaned = validate_submission(request_type, submission, staff=access.is_staff(actor))
+        requester = self._requester(work, actor, requester_id)
+        desk = _found(work.get_desk(request_type.desk_id), "desk", request_type.desk_id)
+        if filenames:
+            _check_rule(request_type, filenames[0])
+        elif request_type.attachments is AttachmentRule.REQUIRED:
+            raise ValidationError(
+                {"attachments": f"Attach at least one file to a {request_type.name} request."}
+            )
+        return request_type, desk, cleaned, requester
+
+    def _requester(self, work: UnitOfWork, actor: Contact, requester_id: str | None) -> Contact:
+        if requester_id is None or requester_id == actor.id:
+            return actor
+        if not access.is_staff(actor):
+            raise PermissionDenied("raise a request for someone else", "only agents may")
+        requester = work.get_contact(requester_id)
+        if requester is None or requester.state is not ContactState.ACTIVE:
+            raise ValidationError({"requester_id": f"no active contact {requester_id!r}"})
+        return requester
+
+    def _start(
+        self, work: UnitOfWork, actor: Contact, ticket: Ticket, now: datetime, **payload: str
+    ) -> None:
+        work.insert_ticket(ticket)
+        self._log(work, ticket, ActivityKind.CREATED, actor.id, now, body=ticket.description)
+        self._emit(work, ticket, EventKind.TICKET_CREATED, actor, now, **payload)
+        work.add_timers(self.workflow.plan_timers(ticket, now, self._calendar))
+
+    def get_ticket(self, actor: Contact, reference: str) -> Ticket:
+        """The ticket with that reference (or id), if the actor may see it."""
+        with self._store.unit_of_work() as work:
+            return self._load(work, actor, reference).ticket
+
+    def view_ticket(self, actor: Contact, reference: str) -> TicketView:
+        """Everything a ticket page shows this actor, internal entries only for staff."""
+        with self._store.unit_of_work() as work:
+            ctx = self._load(work, actor, reference)
+            ticket = ctx.ticket
+            shared_with = tuple(
+                _found(work.get_contact(c.contact_id), "contact", c.contact_id)
+                for c in work.list_collaborators(ticket.id)
+            )
+            return TicketView(
+                ticket=ticket,
+                desk=_found(work.get_desk(ticket.desk_id), "desk", ticket.desk_id),
+                request_type=_found(
+                    work.get_request_type(ticket.request_type_id),
+                    "request type",
+                    ticket.request_type_id,
+                ),
+                activities=tuple(
+                    work.list_activities(ticket.id, include_internal=access.is_staff(ctx.actor))
+                ),
+                shared_with=shared_with,
+                actions=self.workflow.allowed_triggers(ticket.status, ctx.party),
+                notifications_on=ctx.actor.id not in work.muted_contacts(ticket.id),
+                attachments=self._visible_attachments(ctx),
+            )
+
+    def explain_access(self, contact_id: str, reference: str) -> access.Explanation:
+        """Why a contact may or may not see a ticket, for support staff (unscoped)."""
+        with self._store.unit_of_work() as work:
+            contact = _found(work.get_contact(contact_id), "contact", contact_id)
+            ticket = self._find(work, reference)
+            ids = frozenset(c.contact_id for c in work.list_collaborators(ticket.id))
+            return access.explain(contact, ticket, ids)
+
+    def share_update(self, actor: Contact, reference: str, body: str) -> Ticket:
+        """Add a public update; returns the ticket it landed on.
+
+        A customer's update moves the ticket back to support.  On a closed
+        ticket the desk's follow-up policy decides: a new linked ticket (the
+        default), a reopen, or a refusal.
+        """
+        _require_text("body", body)
+        now = self._clock.now()
+        with self._store.unit_of_work() as work:
+            ctx = self._load(work, actor, reference)
+            if self.workflow.category(ctx.ticket.status) is StatusCategory.CLOSED:
+                return self._update_closed(ctx, body, now)
+            self._log(work, ctx.ticket, ActivityKind.PUBLIC_UPDATE, ctx.actor.id, now, body=body)
+            if ctx.party is Party.AGENT:
+                work.touch_ticket(ctx.ticket.id, now)
+                ticket = _found(work.get_ticket(ctx.ticket.id), "ticket", reference)
+            else:
+                ticket = self._fire(ctx, "share_update", now, announce=False)
+            self._emit_update(ctx, ticket, body, now)
+            return ticket
+
+    def _update_closed(self, ctx: _Context, body: str, now: datetime) -> Ticket:
+        ticket = ctx.ticket
+        desk = _found(ctx.work.get_desk(ticket.desk_id), "desk", ticket.desk_id)
+        closed_at = ticket.closed_at or ticket.updated_at
+        window_over = desk.follow_up_window is not None and now - closed_at > desk.follow_up_window
+        if desk.follow_up_policy is FollowUpPolicy.REFUSE or window_over:
+            raise InvalidTransition(ticket.status, "share_update", ctx.party.value, ())
+        if desk.follow_up_policy is FollowUpPolicy.REOPEN:
+            reopened = self._reopen_closed(ctx, now)
+            self._log(ctx.work, reopened, ActivityKind.PUBLIC_UPDATE, ctx.actor.id, now, body=body)
+            self._emit_update(ctx, reopened, body, now)
+            return reopened
+        return self._follow_up(ctx, body, now)
+
+    def _reopen_closed(self, ctx: _Context, now: datetime) -> Ticket:
+        target = self.workflow.definition.reopen_to
+        if target is None:
+            raise InvalidTransition(ctx.ticket.status, "share_update", ctx.party.value, ())
+        return self._move(ctx, "share_update", target, now, announce=False)
+
+    def _follow_up(self, ctx: _Context, body: str, now: datetime) -> Ticket:
+        original = ctx.ticket
+        desk = _found(ctx.work.get_desk(original.desk_id), "desk", original.desk_id)
+        requester_id = ctx.actor.id if ctx.party is not Party.AGENT else original.requester_id
+        follow_up = Ticket(
+            reference=f"{desk.key}-{ctx.work.allocate_reference(desk.id)}",
+            desk_id=original.desk_id,
+            request_type_id=original.request_type_id,
+            summary=original.summary,
+            description=body,
+            fields=original.fields,
+            status=self.workflow.initial,
+            priority=original.priority,
+            requester_id=requester_id,
+            organization_id=original.organization_id,
+            shared_with_organization=original.shared_with_organization,
+            created_at=now,
+            updated_at=now,
+            follow_up_of=original.id,
+        )
+        self._start(ctx.work, ctx.actor, follow_up, now)
+        for collaborator in ctx.work.list_collaborators(original.id):
+            if collaborator.contact_id != requester_id:
+                ctx.work.add_collaborator(attrs.evolve(collaborator, ticket_id=follow_up.id))
+        if original.requester_id != requester_id:
+            ctx.work.add_collaborator(
+                Collaborator(
+                    ticket_id=follow_up.id,
+                    contact_id=original.requester_id,
+                    added_by=ctx.actor.id,
+                    added_at=now,
+                )
+            )
+        data = {"follow_up_of": original.reference}
+        self._log(ctx.work, follow_up, ActivityKind.FOLLOW_UP_CREATED, ctx.actor.id, now, data=data)
+        self._emit(ctx.work, follow_up, EventKind.FOLLOW_UP_CREATED, ctx.actor, now, **data)
+        return follow_up
+
+    def add_note(self, actor: Contact, reference: str, body: str) -> Activity:
+        """Add an internal note: agents only, never shown to customers."""
+        _require_text("body", body)
+        now = self._clock.now()
+        with self._store.unit_of_work() as work:
+            ctx = self._load(work, actor, reference)
+            if ctx.party is not Party.AGENT:
+                raise PermissionDenied("add an internal note", "only agents may")
+            note = self._log(
+                work,
+                ctx.ticket,
+                ActivityKind.INTERNAL_NOTE,
+                ctx.actor.id,
+                now,
+                body=body,
+                internal=True,
+            )
+            self._emit(work, ctx.ticket, EventKind.INTERNAL_NOTE, ctx.actor, now, body=body)
+            work.touch_ticket(ctx.ticket.id, now)
+            return note

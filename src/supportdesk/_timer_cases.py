@@ -1,0 +1,69 @@
+"""Timer use cases: the sweep that fires due reminders and automatic transitions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ._desk_base import _Context
+from ._models import ActivityKind, Contact, EventKind, Timer, TimerState
+from ._status_moves import _StatusMoves
+from ._views import SweepReport
+from .storage.protocol import UnitOfWork
+from .workflow import Party, StatusCategory
+
+
+class _TimerCases(_StatusMoves):
+    """Firing due timers, a batch per transaction."""
+
+    def run_due_timers(
+        self, now: datetime | None = None, *, batch_size: int = 100, max_batches: int | None = None
+    ) -> SweepReport:
+        """Fire the timers due at ``now``, oldest first, one transaction per batch.
+
+        Safe to run from several workers at once: each timer fires at most
+        once.  A timer whose ticket has left the status (or epoch) that set
+        it is dropped; a reminder whose later milestone is also due is
+        skipped, so downtime brings no burst of reminders.
+        """
+        now = now or self._clock.now()
+        report = SweepReport()
+        while max_batches is None or report.batches < max_batches:
+            with self._store.unit_of_work() as work:
+                due = work.claim_due_timers(now, batch_size)
+                if not due:
+                    break
+                fired = sum(self._fire_timer(work, timer, now) for timer in due)
+            report = SweepReport(
+                fired=report.fired + fired,
+                skipped=report.skipped + len(due) - fired,
+                batches=report.batches + 1,
+            )
+        return report
+
+    def next_timer_due(self) -> datetime | None:
+        """When the soonest timer is due: how long a worker may sleep."""
+        with self._store.unit_of_work() as work:
+            return work.next_timer_due()
+
+    def _fire_timer(self, work: UnitOfWork, timer: Timer, now: datetime) -> bool:
+        ticket = work.get_ticket(timer.ticket_id)
+        stale = timer.stale_at is not None and now >= timer.stale_at
+        if (
+            ticket is None
+            or ticket.status != timer.status
+            or ticket.status_epoch != timer.status_epoch
+            or stale
+        ):
+            work.finish_timer(timer.id, TimerState.SKIPPED, now)
+            return False
+        work.finish_timer(timer.id, TimerState.FIRED, now)
+        system = Contact(id="system", email="system@supportdesk.invalid", full_name="System")
+        ctx = _Context(work, system, ticket, frozenset(), Party.SYSTEM)
+        if timer.trigger is not None:
+            self._fire(ctx, timer.trigger, now)
+            return True
+        closing = self.workflow.category(ticket.status) is StatusCategory.RESOLVED
+        event = EventKind.CLOSING_SOON if closing else EventKind.REMINDER_DUE
+        self._log(work, ticket, ActivityKind.REMINDER_SENT, None, now, data={"timer": timer.name})
+        self._emit(work, ticket, event, None, now, timer=timer.name)
+        return True

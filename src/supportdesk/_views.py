@@ -1,0 +1,107 @@
+"""The public results of the desk's use cases: pages, views and reports."""
+
+from __future__ import annotations
+
+import enum
+from typing import BinaryIO
+
+import attrs
+
+from ._models import (
+    Activity,
+    Attachment,
+    Contact,
+    Desk,
+    Notification,
+    RequestType,
+    SearchHit,
+    Ticket,
+)
+
+Upload = tuple[str, BinaryIO]
+"""A file as the host received it: the client's name for it and a stream of its bytes."""
+
+
+class TicketList(enum.StrEnum):
+    """The ticket lists a portal shows."""
+
+    CREATED_BY_ME = "created_by_me"
+    """Tickets the actor requested ("My requests")."""
+    ORGANIZATION = "organization"
+    """Tickets of the actor's organisation the actor may see ("All")."""
+    COLLABORATING = "collaborating"
+    """Tickets shared with the actor as a collaborator ("My Collaborator Cases")."""
+    VISIBLE = "visible"
+    """Every ticket the actor may see (an agent's queue)."""
+
+
+@attrs.frozen(kw_only=True)
+class Page:
+    """One page of a ticket list with the list's total count."""
+
+    tickets: tuple[Ticket, ...]
+    total: int
+    """How many tickets the whole list holds, over all pages."""
+    next_cursor: str | None
+    """Pass as ``cursor`` for the next page; None on the last page."""
+
+
+@attrs.frozen(kw_only=True)
+class TicketView:
+    """A ticket as one actor may see it: the ticket page of a portal."""
+
+    ticket: Ticket
+    desk: Desk
+    request_type: RequestType
+    activities: tuple[Activity, ...]
+    """The activity log, without internal entries for customers."""
+    shared_with: tuple[Contact, ...]
+    """The collaborators ("Shared with")."""
+    actions: tuple[str, ...]
+    """The workflow triggers this actor may fire now."""
+    notifications_on: bool
+    attachments: tuple[Attachment, ...] = ()
+    """The Attachments tab, as :meth:`SupportDesk.list_attachments` shows it to this actor."""
+
+
+@attrs.frozen(kw_only=True)
+class SweepReport:
+    """What one :meth:`SupportDesk.run_due_timers` call did."""
+
+    fired: int = 0
+    """Reminders sent and automatic transitions made."""
+    skipped: int = 0
+    """Timers void at firing: the ticket had moved on, or a later milestone was due too."""
+    batches: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class ScanReport:
+    """What one :meth:`SupportDesk.scan_pending_attachments` call did."""
+
+    clean: int = 0
+    """Attachments the scanner passed: they may be downloaded now."""
+    rejected: int = 0
+    """Attachments the scanner refused: their bytes are deleted and the uploader told."""
+    failed: int = 0
+    """Scans that raised; those attachments stay ``scanning`` for the next call."""
+
+
+@attrs.frozen(kw_only=True)
+class Feed:
+    """A page of a contact's in-app feed, with the number on the bell."""
+
+    notifications: tuple[Notification, ...]
+    unread: int
+    """How many of the contact's entries are unread, over all pages."""
+    next_cursor: str | None
+    """Pass as ``cursor`` for the next page; None on the last page."""
+
+
+@attrs.frozen(kw_only=True)
+class SearchPage:
+    """A page of search results, best first."""
+
+    hits: tuple[SearchHit, ...]
+    next_cursor: str | None
+    """Pass as ``cursor`` for the next page; None on the last page."""

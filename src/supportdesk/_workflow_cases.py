@@ -1,0 +1,130 @@
+"""Workflow use cases: triggers and their shortcuts, escalation, assignment, waiting."""
+
+from __future__ import annotations
+
+from . import access
+from ._desk_base import _changed, _require_text
+from ._errors import Conflict, ValidationError
+from ._models import ActivityKind, Contact, EventKind, Priority, Ticket
+from ._status_moves import _StatusMoves
+from .workflow import Party
+
+
+class _WorkflowCases(_StatusMoves):
+    """The actions that move a ticket or change who handles it."""
+
+    def transition(
+        self,
+        actor: Contact,
+        reference: str,
+        trigger: str,
+        *,
+        comment: str = "",
+        expected_version: int | None = None,
+    ) -> Ticket:
+        """Fire any workflow trigger; the named methods below are shortcuts.
+
+        ``expected_version`` guards a change made from a page the actor read
+        earlier: if the ticket changed since, :class:`~supportdesk.Conflict`.
+        """
+        now = self._clock.now()
+        with self._store.unit_of_work() as work:
+            ctx = self._load(work, actor, reference)
+            if expected_version is not None and expected_version != ctx.ticket.version:
+                raise Conflict("ticket", ctx.ticket.reference, "it changed since it was read")
+            ticket = self._fire(ctx, trigger, now, comment=comment.strip())
+            if comment.strip():
+                self._log(work, ticket, ActivityKind.PUBLIC_UPDATE, ctx.actor.id, now, body=comment)
+                if ticket.status_epoch == ctx.ticket.status_epoch:
+                    # No status change carried the comment: it is an update of its own.
+                    self._emit_update(ctx, ticket, comment, now)
+            return ticket
+
+    def resolve(self, actor: Contact, reference: str, comment: str = "") -> Ticket:
+        """Resolve the ticket ("Resolve this issue")."""
+        return self.transition(actor, reference, "resolve", comment=comment)
+
+    def close(self, actor: Contact, reference: str, comment: str = "") -> Ticket:
+        """Close the ticket ("Close Case")."""
+        return self.transition(actor, reference, "close", comment=comment)
+
+    def cancel(self, actor: Contact, reference: str, comment: str = "") -> Ticket:
+        """Cancel the request: the requester's own withdrawal."""
+        return self.transition(actor, reference, "cancel", comment=comment)
+
+    def reopen(self, actor: Contact, reference: str, comment: str = "") -> Ticket:
+        """Send a resolved ticket back to support (agents)."""
+        return self.transition(actor, reference, "reopen", comment=comment)
+
+    def ask_customer(self, actor: Contact, reference: str, body: str) -> Ticket:
+        """An agent's public reply that waits for the customer."""
+        _require_text("body", body)
+        return self.transition(actor, reference, "ask_customer", comment=body)
+
+    def escalate(self, actor: Contact, reference: str, reason: str = "") -> Ticket:
+        """Raise the priority one step and flag the ticket as escalated."""
+        now = self._clock.now()
+        with self._store.unit_of_work() as work:
+            ctx = self._load(work, actor, reference)
+            self.workflow.fire(ctx.ticket.status, "escalate", ctx.party)
+            ticket = ctx.ticket
+            raised = Priority(min(ticket.priority + 1, Priority.HIGHEST))
+            escalated = _changed(ticket, now, priority=raised, escalated=True)
+            work.update_ticket(escalated)
+            data = {"priority": raised.name.lower()}
+            self._log(
+                work, escalated, ActivityKind.ESCALATED, ctx.actor.id, now, body=reason, data=data
+            )
+            self._emit(work, escalated, EventKind.ESCALATED, ctx.actor, now, reason=reason, **data)
+            return escalated
+
+    def assign(self, actor: Contact, reference: str, assignee_id: str) -> Ticket:
+        """Assign the ticket to an agent of its desk (or an admin)."""
+        now = self._clock.now()
+        with self._store.unit_of_work() as work:
+            ctx = self._load(work, actor, reference)
+            assignee = work.get_contact(assignee_id)
+            if assignee is None or access.ticket_scope(assignee).grant(ctx.ticket, ()) not in (
+                access.Grant.ADMIN,
+                access.Grant.DESK_AGENT,
+            ):
+                raise ValidationError(
+                    {"assignee_id": "assign to an active agent of the ticket's desk"}
+                )
+            # An agent may hand an open ticket to a colleague in any status; the
+            # workflow's "assign" move only applies where the table has it.
+            status = ctx.ticket.status
+            reassign = ctx.party is Party.AGENT and self.workflow.is_open(status)
+            if reassign and not self.workflow.can_fire(status, "assign", ctx.party):
+                ticket = _changed(ctx.ticket, now, assignee_id=assignee.id)
+                work.update_ticket(ticket)
+            else:
+                ticket = self._fire(ctx, "assign", now, announce=False, assignee_id=assignee.id)
+            data = {"assignee": assignee.full_name}
+            self._log(work, ticket, ActivityKind.ASSIGNED, ctx.actor.id, now, data=data)
+            # One notification per action: the assignment says if it moved the ticket.
+            moved = {"from": ctx.ticket.status} if ticket.status != ctx.ticket.status else {}
+            self._emit(
+                work,
+                ticket,
+                EventKind.ASSIGNED,
+                ctx.actor,
+                now,
+                assignee_id=assignee.id,
+                **data,
+                **moved,
+            )
+            return ticket
+
+    def wait_for(self, actor: Contact, reference: str, whom: str, comment: str = "") -> Ticket:
+        """Park the ticket while a third party (``whom``) acts."""
+        _require_text("whom", whom)
+        now = self._clock.now()
+        with self._store.unit_of_work() as work:
+            ctx = self._load(work, actor, reference)
+            ticket = self._fire(
+                ctx, "wait_for", now, comment=comment.strip(), sub_status=whom.strip()
+            )
+            if comment.strip():
+                self._log(work, ticket, ActivityKind.PUBLIC_UPDATE, ctx.actor.id, now, body=comment)
+            return ticket
