@@ -8,10 +8,9 @@ from datetime import datetime
 
 import attrs
 
-from . import notifications
 from ._desk_base import _DeskBase, _found
 from ._errors import InvalidToken, ValidationError
-from ._models import Contact, ContactState, Event, EventKind, Recipient, Role, normalize_email
+from ._models import Contact, ContactState, EventKind, Role, normalize_email
 from .accounts import SignupDetails, hash_token, issue_token, token_problem
 from .storage.protocol import UnitOfWork
 
@@ -50,7 +49,7 @@ class _AccountCases(_DeskBase):
                 payload.update(
                     template="verify", token=token, expires_at=record.expires_at.isoformat()
                 )
-            self._emit_account(work, EventKind.SIGNUP_REQUESTED, None, now, [contact], payload)
+            self._emit_to(work, EventKind.SIGNUP_REQUESTED, None, now, [contact], payload)
 
     def complete_signup(
         self,
@@ -105,7 +104,7 @@ class _AccountCases(_DeskBase):
                     "contact_id": contact.id,
                     **{f"detail.{key}": value for key, value in submitted.details.items()},
                 }
-                self._emit_account(work, EventKind.APPROVAL_NEEDED, None, now, admins, payload)
+                self._emit_to(work, EventKind.APPROVAL_NEEDED, None, now, admins, payload)
             else:
                 self._welcome(work, contact, None, now)
             return contact
@@ -143,9 +142,7 @@ class _AccountCases(_DeskBase):
         now = self._clock.now()
         with self._store.unit_of_work() as work:
             admin = self._require_admin(work, actor, "approve a sign-up")
-            contact = self._awaiting_approval(work, contact_id)
-            contact = attrs.evolve(contact, state=ContactState.ACTIVE)
-            work.put_contact(contact)
+            contact = self._decide(work, contact_id, ContactState.ACTIVE)
             self._welcome(work, contact, admin, now)
             return contact
 
@@ -158,26 +155,27 @@ class _AccountCases(_DeskBase):
         now = self._clock.now()
         with self._store.unit_of_work() as work:
             admin = self._require_admin(work, actor, "reject a sign-up")
-            contact = self._awaiting_approval(work, contact_id)
-            contact = attrs.evolve(contact, state=ContactState.DISABLED)
-            work.put_contact(contact)
+            contact = self._decide(work, contact_id, ContactState.DISABLED)
             payload = {"email": contact.email, "full_name": contact.full_name, "reason": reason}
-            self._emit_account(work, EventKind.REJECTED, admin, now, [contact], payload)
+            self._emit_to(work, EventKind.REJECTED, admin, now, [contact], payload)
             return contact
 
-    def _awaiting_approval(self, work: UnitOfWork, contact_id: str) -> Contact:
+    def _decide(self, work: UnitOfWork, contact_id: str, state: ContactState) -> Contact:
+        """Move an account waiting for approval to ``state``."""
         contact = _found(work.get_contact(contact_id), "contact", contact_id)
         if contact.state is not ContactState.PENDING_APPROVAL:
             raise ValidationError(
                 {"contact_id": f"{contact.email} is {contact.state.value}, not pending_approval"}
             )
+        contact = attrs.evolve(contact, state=state)
+        work.put_contact(contact)
         return contact
 
     def _welcome(
         self, work: UnitOfWork, contact: Contact, admin: Contact | None, now: datetime
     ) -> None:
         payload = {"email": contact.email, "full_name": contact.full_name}
-        self._emit_account(work, EventKind.APPROVED, admin, now, [contact], payload)
+        self._emit_to(work, EventKind.APPROVED, admin, now, [contact], payload)
 
     def verify_password(self, email: str, password: str) -> Contact | None:
         """The active contact with that e-mail if ``password`` is theirs, else None.
@@ -208,22 +206,3 @@ class _AccountCases(_DeskBase):
         with self._store.unit_of_work() as work:
             actor = self._refresh(work, actor)
             work.set_password_hash(actor.id, hashed)
-
-    def _emit_account(
-        self,
-        work: UnitOfWork,
-        kind: EventKind,
-        actor: Contact | None,
-        now: datetime,
-        to: Sequence[Contact],
-        payload: Mapping[str, str],
-    ) -> None:
-        """Write an account event (no ticket) to exactly the contacts ``to``."""
-        event = Event(
-            kind=kind,
-            at=now,
-            actor_id=None if actor is None else actor.id,
-            payload=dict(payload),
-            recipients=tuple(Recipient.of(contact) for contact in to),
-        )
-        notifications.record(work, event)

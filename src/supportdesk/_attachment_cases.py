@@ -22,7 +22,7 @@ from ._models import (
     Ticket,
     new_id,
 )
-from ._status_moves import _StatusMoves
+from ._status_moves import _moved_from, _StatusMoves
 from ._views import Upload
 from .attachments import ReceivedFile, check_ticket_room, receive
 from .blobs import safe_filename
@@ -223,9 +223,8 @@ class _AttachmentCases(_StatusMoves):
         ):
             ticket = self._fire(ctx, "share_update", now, announce=False)
         else:
-            ctx.work.touch_ticket(ctx.ticket.id, now)
-            ticket = _found(ctx.work.get_ticket(ctx.ticket.id), "ticket", ctx.ticket.reference)
-        moved = {"from": status} if ticket.status != status else {}
+            ticket = self._touched(ctx, now)
+        moved = _moved_from(ctx.ticket, ticket)
         self._emit(ctx.work, ticket, EventKind.ATTACHMENT_ADDED, ctx.actor, now, **payload, **moved)
 
     @contextlib.contextmanager

@@ -8,11 +8,10 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from . import notifications
 from ._attachment_cases import TICKET_BLOBS
 from ._desk_base import _DeskBase, _found
 from ._errors import NotFound, StorageError, ValidationError
-from ._models import Attachment, ContactState, Event, EventKind, Recipient, ScanStatus
+from ._models import Attachment, ContactState, EventKind, ScanStatus
 from ._views import ScanReport
 from .attachments import Scanner, ScanVerdict, scan_blob
 from .storage.protocol import UnitOfWork
@@ -91,20 +90,16 @@ class _AttachmentUpkeep(_DeskBase):
         ticket = _found(work.get_ticket(attachment.ticket_id), "ticket", attachment.ticket_id)
         uploader = work.get_contact(attachment.uploader_id)
         active = uploader is not None and uploader.state is ContactState.ACTIVE
-        event = Event(
-            kind=EventKind.ATTACHMENT_REJECTED,
-            at=now,
-            ticket_id=ticket.id,
-            payload={
-                "reference": ticket.reference,
-                "summary": ticket.summary,
-                "attachment_id": attachment.id,
-                "filename": attachment.filename,
-                "reason": attachment.rejection_reason or "",
-            },
-            recipients=(Recipient.of(uploader),) if uploader is not None and active else (),
-        )
-        notifications.record(work, event)
+        payload = {
+            "reference": ticket.reference,
+            "summary": ticket.summary,
+            "attachment_id": attachment.id,
+            "filename": attachment.filename,
+            "reason": attachment.rejection_reason or "",
+        }
+        to = [uploader] if uploader is not None and active else []
+        kind = EventKind.ATTACHMENT_REJECTED
+        self._emit_to(work, kind, None, now, to, payload, ticket_id=ticket.id)
 
     def collect_orphan_blobs(self, older_than: timedelta) -> int:
         """Delete attachment blobs no attachment needs, stored more than ``older_than`` ago.

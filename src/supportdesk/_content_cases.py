@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import TypeVar
 
 import attrs
 
 from . import access
-from ._cursors import _decode_offset, _encode_cursor
 from ._desk_base import _DeskBase
 from ._errors import NotFound, ValidationError
 from ._models import Announcement, Article, ArticleKind, Audience, Contact, SearchKind
+from ._paging import _check_page_size, _decode_offset, _encode_cursor, _one_page
 from ._views import SearchPage
 from .search import query_terms
 from .storage.protocol import SearchQuery
+
+_Content = TypeVar("_Content", Announcement, Article)
 
 _CUSTOMER_AUDIENCES = frozenset({Audience.EVERYONE, Audience.CUSTOMERS})
 
@@ -33,12 +37,8 @@ class _ContentCases(_DeskBase):
         with self._store.unit_of_work() as work:
             staff = self._require_staff(work, actor, "publish announcements")
             stored = work.get_announcement(announcement.id)
-            saved = attrs.evolve(
-                announcement,
-                active_from=start or now,
-                author_id=stored.author_id if stored else staff.id,
-                created_at=stored.created_at if stored else now,
-                updated_at=now,
+            saved = _stamped(
+                attrs.evolve(announcement, active_from=start or now), stored, staff, now
             )
             work.put_announcement(saved)
             return saved
@@ -81,13 +81,8 @@ class _ContentCases(_DeskBase):
         with self._store.unit_of_work() as work:
             staff = self._require_staff(work, actor, "write articles")
             stored = work.get_article(article.id)
-            saved = attrs.evolve(
-                article,
-                tags=tuple(tag.strip() for tag in article.tags),
-                author_id=stored.author_id if stored else staff.id,
-                created_at=stored.created_at if stored else now,
-                updated_at=now,
-            )
+            tags = tuple(tag.strip() for tag in article.tags)
+            saved = _stamped(attrs.evolve(article, tags=tags), stored, staff, now)
             work.put_article(saved)
             return saved
 
@@ -136,8 +131,7 @@ class _ContentCases(_DeskBase):
         terms = query_terms(text)
         if not terms:
             raise ValidationError({"text": "Enter a word to search for."})
-        if not 1 <= limit <= 100:
-            raise ValidationError({"limit": f"ask for 1 to 100 results per page, not {limit}"})
+        _check_page_size(limit, 100, "results")
         offset = _decode_offset(cursor)
         with self._store.unit_of_work() as work:
             actor = self._refresh(work, actor)
@@ -154,11 +148,19 @@ class _ContentCases(_DeskBase):
                 offset=offset,
             )
             found = work.search(query)
-        hits = tuple(found[:limit])
-        more = len(found) > limit
+        hits, more = _one_page(found, limit)
         return SearchPage(
             hits=hits, next_cursor=_encode_cursor(str(offset + limit)) if more else None
         )
+
+
+def _stamped(saved: _Content, stored: _Content | None, author: Contact, now: datetime) -> _Content:
+    """``saved`` with who wrote it and when: kept from the stored version, else the saver now."""
+    if stored is None:
+        return attrs.evolve(saved, author_id=author.id, created_at=now, updated_at=now)
+    return attrs.evolve(
+        saved, author_id=stored.author_id, created_at=stored.created_at, updated_at=now
+    )
 
 
 def _content_errors(title: str, body: str) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -10,7 +10,17 @@ import attrs
 
 from . import access, notifications
 from ._errors import NotFound, PermissionDenied, ValidationError
-from ._models import Activity, ActivityKind, Contact, ContactState, Event, EventKind, Role, Ticket
+from ._models import (
+    Activity,
+    ActivityKind,
+    Contact,
+    ContactState,
+    Event,
+    EventKind,
+    Recipient,
+    Role,
+    Ticket,
+)
 from .accounts import PasswordHasher, SignupPolicy
 from .attachments import Scanner
 from .blobs import BlobStore
@@ -141,6 +151,28 @@ class _DeskBase:
             actor_id=None if actor is None else actor.id,
             payload=payload,
             recipients=recipients,
+        )
+        notifications.record(work, event)
+
+    def _emit_to(
+        self,
+        work: UnitOfWork,
+        kind: EventKind,
+        actor: Contact | None,
+        now: datetime,
+        to: Sequence[Contact],
+        payload: Mapping[str, str],
+        *,
+        ticket_id: str | None = None,
+    ) -> None:
+        """Write an event to exactly the contacts ``to``: an account event, or a ticket's."""
+        event = Event(
+            kind=kind,
+            at=now,
+            ticket_id=ticket_id,
+            actor_id=None if actor is None else actor.id,
+            payload=dict(payload),
+            recipients=tuple(Recipient.of(contact) for contact in to),
         )
         notifications.record(work, event)
 

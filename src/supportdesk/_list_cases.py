@@ -7,10 +7,9 @@ from collections.abc import Sequence
 import attrs
 
 from . import access
-from ._cursors import _decode_cursor, _ticket_cursor
 from ._desk_base import _DeskBase
-from ._errors import ValidationError
 from ._models import Contact
+from ._paging import _check_page_size, _decode_cursor, _one_page, _ticket_cursor
 from ._views import Page, TicketList
 from .storage.protocol import TicketQuery, TicketSort
 
@@ -36,8 +35,7 @@ class _ListCases(_DeskBase):
         ``open`` keeps open (True) or not-open (False: resolved, closed,
         canceled) tickets; ``cursor`` continues from a previous page.
         """
-        if not 1 <= limit <= 500:
-            raise ValidationError({"limit": f"ask for 1 to 500 tickets per page, not {limit}"})
+        _check_page_size(limit, 500, "tickets")
         with self._store.unit_of_work() as work:
             actor = self._refresh(work, actor)
             query = self._query(actor, which, open, statuses)
@@ -53,8 +51,7 @@ class _ListCases(_DeskBase):
             )
             found = list(work.find_tickets(query))
             total = work.count_tickets(query)
-        tickets = tuple(found[:limit])
-        more = len(found) > limit
+        tickets, more = _one_page(found, limit)
         return Page(
             tickets=tickets,
             total=total,

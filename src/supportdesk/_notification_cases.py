@@ -7,10 +7,10 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from . import notifications
-from ._cursors import _decode_cursor, _encode_cursor
 from ._desk_base import _DeskBase
 from ._errors import NotFound, ValidationError
 from ._models import Contact, DeliveryState, Event, OutboxEntry
+from ._paging import _check_page_size, _decode_cursor, _keyset_cursor, _one_page
 from ._views import Feed
 from .blobs import BlobStore, MemoryBlobStore
 from .notifications import DispatchReport, NotificationHandler
@@ -65,21 +65,18 @@ class _NotificationCases(_DeskBase):
         cursor: str | None = None,
     ) -> Feed:
         """A page of the actor's feed (the bell), newest first, with the unread count."""
-        if not 1 <= limit <= 500:
-            raise ValidationError({"limit": f"ask for 1 to 500 entries per page, not {limit}"})
+        _check_page_size(limit, 500, "entries")
         with self._store.unit_of_work() as work:
             actor = self._refresh(work, actor)
             found = work.list_notifications(
                 actor.id, unread_only=unread_only, limit=limit + 1, before=_decode_cursor(cursor)
             )
             unread = work.count_unread_notifications(actor.id)
-        entries = tuple(found[:limit])
-        more = len(found) > limit
-        last = entries[-1] if entries else None
+        entries, more = _one_page(found, limit)
         return Feed(
             notifications=entries,
             unread=unread,
-            next_cursor=_encode_cursor(last.at.isoformat(), last.id) if more and last else None,
+            next_cursor=_keyset_cursor(entries[-1].at, entries[-1].id) if more else None,
         )
 
     def unread_count(self, actor: Contact) -> int:

@@ -31,9 +31,13 @@ class _StatusMoves(_DeskBase):
     ) -> Ticket:
         target = self.workflow.fire(ctx.ticket.status, trigger, ctx.party)
         if target == ctx.ticket.status and not changes:
-            ctx.work.touch_ticket(ctx.ticket.id, now)
-            return _found(ctx.work.get_ticket(ctx.ticket.id), "ticket", ctx.ticket.reference)
+            return self._touched(ctx, now)
         return self._move(ctx, trigger, target, now, comment=comment, announce=announce, **changes)
+
+    def _touched(self, ctx: _Context, now: datetime) -> Ticket:
+        """Mark the ticket updated at ``now`` and return it as stored."""
+        ctx.work.touch_ticket(ctx.ticket.id, now)
+        return _found(ctx.work.get_ticket(ctx.ticket.id), "ticket", ctx.ticket.reference)
 
     def _move(
         self,
@@ -124,5 +128,10 @@ class _StatusMoves(_DeskBase):
 
     def _emit_update(self, ctx: _Context, ticket: Ticket, body: str, now: datetime) -> None:
         """The public update's event; it says so when the update moved the ticket."""
-        moved = {"from": ctx.ticket.status} if ticket.status != ctx.ticket.status else {}
+        moved = _moved_from(ctx.ticket, ticket)
         self._emit(ctx.work, ticket, EventKind.PUBLIC_UPDATE, ctx.actor, now, body=body, **moved)
+
+
+def _moved_from(before: Ticket, after: Ticket) -> dict[str, str]:
+    """The ``from`` an action's event carries when the action also moved the ticket."""
+    return {"from": before.status} if after.status != before.status else {}

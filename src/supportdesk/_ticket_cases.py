@@ -197,8 +197,7 @@ class _TicketCases(_AttachmentCases):
                 return self._update_closed(ctx, body, now)
             self._log(work, ctx.ticket, ActivityKind.PUBLIC_UPDATE, ctx.actor.id, now, body=body)
             if ctx.party is Party.AGENT:
-                work.touch_ticket(ctx.ticket.id, now)
-                ticket = _found(work.get_ticket(ctx.ticket.id), "ticket", reference)
+                ticket = self._touched(ctx, now)
             else:
                 ticket = self._fire(ctx, "share_update", now, announce=False)
             self._emit_update(ctx, ticket, body, now)

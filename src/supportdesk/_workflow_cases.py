@@ -6,7 +6,7 @@ from . import access
 from ._desk_base import _changed, _require_text
 from ._errors import Conflict, ValidationError
 from ._models import ActivityKind, Contact, EventKind, Priority, Ticket
-from ._status_moves import _StatusMoves
+from ._status_moves import _moved_from, _StatusMoves
 from .workflow import Party
 
 
@@ -103,7 +103,7 @@ class _WorkflowCases(_StatusMoves):
             data = {"assignee": assignee.full_name}
             self._log(work, ticket, ActivityKind.ASSIGNED, ctx.actor.id, now, data=data)
             # One notification per action: the assignment says if it moved the ticket.
-            moved = {"from": ctx.ticket.status} if ticket.status != ctx.ticket.status else {}
+            moved = _moved_from(ctx.ticket, ticket)
             self._emit(
                 work,
                 ticket,

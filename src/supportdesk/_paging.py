@@ -1,19 +1,38 @@
-"""Opaque page cursors: keyset positions for lists and offsets for search."""
+"""Paging: page sizes, the page in a fetch of one row more, and opaque cursors."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from ._errors import ValidationError
 from ._models import Ticket
 from .storage.protocol import TicketSort
 
+T = TypeVar("T")
+
+
+def _check_page_size(limit: int, most: int, things: str) -> None:
+    if not 1 <= limit <= most:
+        raise ValidationError({"limit": f"ask for 1 to {most} {things} per page, not {limit}"})
+
+
+def _one_page(found: Sequence[T], limit: int) -> tuple[tuple[T, ...], bool]:
+    """The page in ``found``, fetched with ``limit + 1``, and whether another page follows."""
+    return tuple(found[:limit]), len(found) > limit
+
 
 def _ticket_cursor(ticket: Ticket, sort: TicketSort) -> str:
     moment = ticket.updated_at if sort is TicketSort.RECENTLY_UPDATED else ticket.created_at
-    return _encode_cursor(moment.isoformat(), ticket.id)
+    return _keyset_cursor(moment, ticket.id)
+
+
+def _keyset_cursor(moment: datetime, key: str) -> str:
+    """The cursor of a list ordered by time and id, which :func:`_decode_cursor` reads."""
+    return _encode_cursor(moment.isoformat(), key)
 
 
 def _encode_cursor(*parts: str) -> str:
@@ -26,10 +45,10 @@ def _cursor_parts(cursor: str, count: int) -> list[str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (ValueError, binascii.Error, UnicodeDecodeError) as error:
-        raise ValidationError({"cursor": "not a cursor from a previous page"}) from error
+        raise _bad_cursor() from error
     parts = raw.split("|", count - 1)
     if len(parts) != count:
-        raise ValidationError({"cursor": "not a cursor from a previous page"})
+        raise _bad_cursor()
     return parts
 
 
@@ -41,7 +60,7 @@ def _decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
     try:
         return datetime.fromisoformat(moment), key
     except ValueError as error:
-        raise ValidationError({"cursor": "not a cursor from a previous page"}) from error
+        raise _bad_cursor() from error
 
 
 def _decode_offset(cursor: str | None) -> int:
@@ -50,5 +69,9 @@ def _decode_offset(cursor: str | None) -> int:
         return 0
     (offset,) = _cursor_parts(cursor, 1)
     if not offset.isdigit():
-        raise ValidationError({"cursor": "not a cursor from a previous page"})
+        raise _bad_cursor()
     return int(offset)
+
+
+def _bad_cursor() -> ValidationError:
+    return ValidationError({"cursor": "not a cursor from a previous page"})
