@@ -97,17 +97,23 @@ class _AccountCases(_DeskBase):
             if hashed is not None:
                 work.set_password_hash(contact.id, hashed)
             if review:
-                admins = work.list_contacts(roles={Role.ADMIN}, state=ContactState.ACTIVE)
-                payload = {
-                    "email": contact.email,
-                    "full_name": contact.full_name,
-                    "contact_id": contact.id,
-                    **{f"detail.{key}": value for key, value in submitted.details.items()},
-                }
-                self._emit_to(work, EventKind.APPROVAL_NEEDED, None, now, admins, payload)
+                self._ask_admins(work, contact, submitted, now)
             else:
                 self._welcome(work, contact, None, now)
             return contact
+
+    def _ask_admins(
+        self, work: UnitOfWork, contact: Contact, submitted: SignupDetails, now: datetime
+    ) -> None:
+        """Tell the active admins that a sign-up waits for them, with its details."""
+        admins = work.list_contacts(roles={Role.ADMIN}, state=ContactState.ACTIVE)
+        payload = {
+            "email": contact.email,
+            "full_name": contact.full_name,
+            "contact_id": contact.id,
+            **{f"detail.{key}": value for key, value in submitted.details.items()},
+        }
+        self._emit_to(work, EventKind.APPROVAL_NEEDED, None, now, admins, payload)
 
     def _use_token(self, work: UnitOfWork, token: str, now: datetime) -> Contact:
         """Use up a sign-up token and return the contact waiting for it, or :class:`InvalidToken`.

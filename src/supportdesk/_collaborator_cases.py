@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._desk_base import _changed, _DeskBase
+from ._desk_base import _changed, _Context, _DeskBase
 from ._errors import NotFound, PermissionDenied, ValidationError
 from ._models import ActivityKind, Collaborator, Contact, ContactState, EventKind, Ticket
 from .workflow import Party
@@ -20,11 +20,7 @@ class _CollaboratorCases(_DeskBase):
                 raise PermissionDenied(
                     "add a collaborator", "only the requester, a collaborator or an agent may"
                 )
-            contact = work.get_contact_by_email(email)
-            if contact is None or contact.state is not ContactState.ACTIVE:
-                raise ValidationError({"email": f"{email} is not an active contact of this portal"})
-            if contact.id == ctx.ticket.requester_id or contact.id in ctx.collaborator_ids:
-                raise ValidationError({"email": f"{email} already takes part in this ticket"})
+            contact = _newcomer(ctx, email)
             collaborator = Collaborator(
                 ticket_id=ctx.ticket.id, contact_id=contact.id, added_by=ctx.actor.id, added_at=now
             )
@@ -33,14 +29,8 @@ class _CollaboratorCases(_DeskBase):
             self._log(
                 work, ctx.ticket, ActivityKind.COLLABORATOR_ADDED, ctx.actor.id, now, data=data
             )
-            self._emit(
-                work,
-                ctx.ticket,
-                EventKind.COLLABORATOR_ADDED,
-                ctx.actor,
-                now,
-                contact_id=contact.id,
-            )
+            kind = EventKind.COLLABORATOR_ADDED
+            self._emit(work, ctx.ticket, kind, ctx.actor, now, contact_id=contact.id)
             work.touch_ticket(ctx.ticket.id, now)
             return collaborator
 
@@ -77,3 +67,13 @@ class _CollaboratorCases(_DeskBase):
             ticket = _changed(ctx.ticket, now, shared_with_organization=shared)
             work.update_ticket(ticket)
             return ticket
+
+
+def _newcomer(ctx: _Context, email: str) -> Contact:
+    """The active contact with that e-mail, who does not take part in the ticket yet."""
+    contact = ctx.work.get_contact_by_email(email)
+    if contact is None or contact.state is not ContactState.ACTIVE:
+        raise ValidationError({"email": f"{email} is not an active contact of this portal"})
+    if contact.id == ctx.ticket.requester_id or contact.id in ctx.collaborator_ids:
+        raise ValidationError({"email": f"{email} already takes part in this ticket"})
+    return contact

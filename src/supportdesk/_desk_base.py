@@ -126,17 +126,7 @@ class _DeskBase:
         **payload: str,
     ) -> None:
         """Write a ticket event with its recipients and payload as they are now (None: system)."""
-        assignee = work.get_contact(ticket.assignee_id) if ticket.assignee_id else None
-        recipients = notifications.ticket_recipients(
-            kind,
-            actor_id=None if actor is None else actor.id,
-            customers=[
-                work.get_contact(ticket.requester_id),
-                *(work.get_contact(c.contact_id) for c in work.list_collaborators(ticket.id)),
-            ],
-            staff=[assignee, *work.list_contacts(roles=_STAFF_ROLES, desk_id=ticket.desk_id)],
-            muted=work.muted_contacts(ticket.id),
-        )
+        recipients = _ticket_recipients(work, ticket, kind, actor)
         payload = {
             "reference": ticket.reference,
             "summary": ticket.summary,
@@ -175,6 +165,23 @@ class _DeskBase:
             recipients=tuple(Recipient.of(contact) for contact in to),
         )
         notifications.record(work, event)
+
+
+def _ticket_recipients(
+    work: UnitOfWork, ticket: Ticket, kind: EventKind, actor: Contact | None
+) -> tuple[Recipient, ...]:
+    """Who hears of a ticket's event now: its customers and its desk's staff, as the kind says."""
+    assignee = work.get_contact(ticket.assignee_id) if ticket.assignee_id else None
+    return notifications.ticket_recipients(
+        kind,
+        actor_id=None if actor is None else actor.id,
+        customers=[
+            work.get_contact(ticket.requester_id),
+            *(work.get_contact(c.contact_id) for c in work.list_collaborators(ticket.id)),
+        ],
+        staff=[assignee, *work.list_contacts(roles=_STAFF_ROLES, desk_id=ticket.desk_id)],
+        muted=work.muted_contacts(ticket.id),
+    )
 
 
 def _party(actor: Contact, ticket: Ticket, collaborator_ids: frozenset[str]) -> Party:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -70,19 +71,14 @@ class _StatusMoves(_DeskBase):
         resolution = self._resolution(ctx.work, ticket, category, comment)
         if resolution and category is StatusCategory.RESOLVED:
             data["resolution"] = resolution
-        kind = ActivityKind.STATUS_CHANGED
-        event = EventKind.STATUS_CHANGED
+        kind, event = ActivityKind.STATUS_CHANGED, EventKind.STATUS_CHANGED
         if ctx.party is Party.SYSTEM:
             kind = _TIMER_ACTIVITY.get(trigger, kind)
             event = _TIMER_EVENT.get(trigger, event)
         actor = None if ctx.party is Party.SYSTEM else ctx.actor
         self._log(ctx.work, moved, kind, None if actor is None else actor.id, now, data=data)
         if announce:
-            payload = {**data, "comment": comment} if comment else dict(data)
-            if category in (StatusCategory.RESOLVED, StatusCategory.CLOSED):
-                payload["resolution"] = resolution
-            if moved.resolved_at is not None:
-                payload["resolved_at"] = moved.resolved_at.isoformat()
+            payload = _status_payload(moved, data, comment, category, resolution)
             self._emit(ctx.work, moved, event, actor, now, **payload)
         return moved
 
@@ -135,3 +131,19 @@ class _StatusMoves(_DeskBase):
 def _moved_from(before: Ticket, after: Ticket) -> dict[str, str]:
     """The ``from`` an action's event carries when the action also moved the ticket."""
     return {"from": before.status} if after.status != before.status else {}
+
+
+def _status_payload(
+    moved: Ticket,
+    data: Mapping[str, str],
+    comment: str,
+    entered: StatusCategory,
+    resolution: str,
+) -> dict[str, str]:
+    """A status event's payload: the move, its comment, the resolution in force, when resolved."""
+    payload = {**data, "comment": comment} if comment else dict(data)
+    if entered in (StatusCategory.RESOLVED, StatusCategory.CLOSED):
+        payload["resolution"] = resolution
+    if moved.resolved_at is not None:
+        payload["resolved_at"] = moved.resolved_at.isoformat()
+    return payload

@@ -58,13 +58,9 @@ class _TicketCases(_AttachmentCases):
         ticket_id = new_id()
         files: list[tuple[str, ReceivedFile]] = []
         if attachments:
-            names = [filename for filename, _ in attachments]
-            with self._store.unit_of_work() as work:
-                checked = self._refresh(work, actor)
-                desk = self._intake(
-                    work, checked, request_type_id, submission, requester_id, names
-                )[1]
-            files = self._receive_all(ticket_id, attachments, desk.attachment_limits)
+            files = self._receive_new(
+                actor, ticket_id, request_type_id, submission, requester_id, attachments
+            )
         now = self._clock.now()
         with (
             self._blobs_discarded_on_failure(received.key for _, received in files),
@@ -100,6 +96,22 @@ class _TicketCases(_AttachmentCases):
             for attachment_id, received in files:
                 self._record_attachment(work, ticket, actor, attachment_id, received, now)
             return ticket
+
+    def _receive_new(
+        self,
+        actor: Contact,
+        ticket_id: str,
+        request_type_id: str,
+        submission: Submission,
+        requester_id: str | None,
+        uploads: Sequence[Upload],
+    ) -> list[tuple[str, ReceivedFile]]:
+        """Check the request, then store its files: refused input stores nothing."""
+        names = [filename for filename, _ in uploads]
+        with self._store.unit_of_work() as work:
+            checked = self._refresh(work, actor)
+            desk = self._intake(work, checked, request_type_id, submission, requester_id, names)[1]
+        return self._receive_all(ticket_id, uploads, desk.attachment_limits)
 
     def _intake(
         self,
@@ -244,18 +256,7 @@ class _TicketCases(_AttachmentCases):
             follow_up_of=original.id,
         )
         self._start(ctx.work, ctx.actor, follow_up, now)
-        for collaborator in ctx.work.list_collaborators(original.id):
-            if collaborator.contact_id != requester_id:
-                ctx.work.add_collaborator(attrs.evolve(collaborator, ticket_id=follow_up.id))
-        if original.requester_id != requester_id:
-            ctx.work.add_collaborator(
-                Collaborator(
-                    ticket_id=follow_up.id,
-                    contact_id=original.requester_id,
-                    added_by=ctx.actor.id,
-                    added_at=now,
-                )
-            )
+        _carry_collaborators(ctx, follow_up, now)
         data = {"follow_up_of": original.reference}
         self._log(ctx.work, follow_up, ActivityKind.FOLLOW_UP_CREATED, ctx.actor.id, now, data=data)
         self._emit(ctx.work, follow_up, EventKind.FOLLOW_UP_CREATED, ctx.actor, now, **data)
@@ -281,3 +282,23 @@ class _TicketCases(_AttachmentCases):
             self._emit(work, ctx.ticket, EventKind.INTERNAL_NOTE, ctx.actor, now, body=body)
             work.touch_ticket(ctx.ticket.id, now)
             return note
+
+
+def _carry_collaborators(ctx: _Context, follow_up: Ticket, now: datetime) -> None:
+    """Everyone who took part in the closed ticket takes part in its follow-up.
+
+    The original requester becomes a collaborator when someone else followed up.
+    """
+    original = ctx.ticket
+    for collaborator in ctx.work.list_collaborators(original.id):
+        if collaborator.contact_id != follow_up.requester_id:
+            ctx.work.add_collaborator(attrs.evolve(collaborator, ticket_id=follow_up.id))
+    if original.requester_id != follow_up.requester_id:
+        ctx.work.add_collaborator(
+            Collaborator(
+                ticket_id=follow_up.id,
+                contact_id=original.requester_id,
+                added_by=ctx.actor.id,
+                added_at=now,
+            )
+        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import access
-from ._desk_base import _changed, _require_text
+from ._desk_base import _changed, _Context, _require_text
 from ._errors import Conflict, ValidationError
 from ._models import ActivityKind, Contact, EventKind, Priority, Ticket
 from ._status_moves import _moved_from, _StatusMoves
@@ -83,14 +83,7 @@ class _WorkflowCases(_StatusMoves):
         now = self._clock.now()
         with self._store.unit_of_work() as work:
             ctx = self._load(work, actor, reference)
-            assignee = work.get_contact(assignee_id)
-            if assignee is None or access.ticket_scope(assignee).grant(ctx.ticket, ()) not in (
-                access.Grant.ADMIN,
-                access.Grant.DESK_AGENT,
-            ):
-                raise ValidationError(
-                    {"assignee_id": "assign to an active agent of the ticket's desk"}
-                )
+            assignee = _assignee(ctx, assignee_id)
             # An agent may hand an open ticket to a colleague in any status; the
             # workflow's "assign" move only applies where the table has it.
             status = ctx.ticket.status
@@ -104,16 +97,8 @@ class _WorkflowCases(_StatusMoves):
             self._log(work, ticket, ActivityKind.ASSIGNED, ctx.actor.id, now, data=data)
             # One notification per action: the assignment says if it moved the ticket.
             moved = _moved_from(ctx.ticket, ticket)
-            self._emit(
-                work,
-                ticket,
-                EventKind.ASSIGNED,
-                ctx.actor,
-                now,
-                assignee_id=assignee.id,
-                **data,
-                **moved,
-            )
+            kind = EventKind.ASSIGNED
+            self._emit(work, ticket, kind, ctx.actor, now, assignee_id=assignee.id, **data, **moved)
             return ticket
 
     def wait_for(self, actor: Contact, reference: str, whom: str, comment: str = "") -> Ticket:
@@ -128,3 +113,14 @@ class _WorkflowCases(_StatusMoves):
             if comment.strip():
                 self._log(work, ticket, ActivityKind.PUBLIC_UPDATE, ctx.actor.id, now, body=comment)
             return ticket
+
+
+def _assignee(ctx: _Context, assignee_id: str) -> Contact:
+    """The contact to assign the ticket to: an agent of its desk, or an admin."""
+    assignee = ctx.work.get_contact(assignee_id)
+    if assignee is None or access.ticket_scope(assignee).grant(ctx.ticket, ()) not in (
+        access.Grant.ADMIN,
+        access.Grant.DESK_AGENT,
+    ):
+        raise ValidationError({"assignee_id": "assign to an active agent of the ticket's desk"})
+    return assignee
