@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import BinaryIO
 
 from . import access
-from ._desk_base import _Context, _found
+from ._desk_base import _Context, _get_desk, _get_request_type
 from ._errors import AttachmentRejected, NotFound, PermissionDenied, StorageError
 from ._models import (
     ActivityKind,
@@ -112,13 +112,9 @@ class _AttachmentCases(_StatusMoves):
                 "attach a file to a closed ticket", "share an update to follow it up instead"
             )
         ticket = ctx.ticket
-        request_type = _found(
-            ctx.work.get_request_type(ticket.request_type_id),
-            "request type",
-            ticket.request_type_id,
-        )
+        request_type = _get_request_type(ctx.work, ticket.request_type_id)
         _check_rule(request_type, filename)
-        desk = _found(ctx.work.get_desk(ticket.desk_id), "desk", ticket.desk_id)
+        desk = _get_desk(ctx.work, ticket.desk_id)
         return desk.attachment_limits, ctx.work.attachment_usage(ticket.id)
 
     def _receive(

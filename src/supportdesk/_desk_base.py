@@ -15,9 +15,11 @@ from ._models import (
     ActivityKind,
     Contact,
     ContactState,
+    Desk,
     Event,
     EventKind,
     Recipient,
+    RequestType,
     Role,
     Ticket,
 )
@@ -182,6 +184,19 @@ def _ticket_recipients(
         staff=[assignee, *work.list_contacts(roles=_STAFF_ROLES, desk_id=ticket.desk_id)],
         muted=work.muted_contacts(ticket.id),
     )
+
+
+def _get_desk(work: UnitOfWork, desk_id: str) -> Desk:
+    return _found(work.get_desk(desk_id), "desk", desk_id)
+
+
+def _get_request_type(work: UnitOfWork, request_type_id: str) -> RequestType:
+    return _found(work.get_request_type(request_type_id), "request type", request_type_id)
+
+
+def _next_reference(work: UnitOfWork, desk: Desk) -> str:
+    """Take the desk's next ticket reference: ``HHA-42``."""
+    return f"{desk.key}-{work.allocate_reference(desk.id)}"
 
 
 def _party(actor: Contact, ticket: Ticket, collaborator_ids: frozenset[str]) -> Party:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ._desk_base import _DeskBase, _found, _require_text
+from ._desk_base import _DeskBase, _found, _get_desk, _require_text
 from ._errors import ValidationError
 from ._models import Contact, Desk, Organization, RequestType
 from .storage.protocol import UnitOfWork
@@ -69,7 +69,7 @@ class _DirectoryCases(_DeskBase):
         if len(set(keys)) != len(keys):
             raise ValidationError({"fields": "two fields share a key"})
         with self._store.unit_of_work() as work:
-            _found(work.get_desk(request_type.desk_id), "desk", request_type.desk_id)
+            _get_desk(work, request_type.desk_id)
             work.put_request_type(request_type)
         return request_type
 
@@ -83,5 +83,5 @@ class _DirectoryCases(_DeskBase):
         """A desk's request types, in the order they were added."""
         with self._store.unit_of_work() as work:
             self._refresh(work, actor)
-            _found(work.get_desk(desk_id), "desk", desk_id)
+            _get_desk(work, desk_id)
             return work.list_request_types(desk_id)

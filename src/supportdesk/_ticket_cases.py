@@ -9,7 +9,14 @@ import attrs
 
 from . import access
 from ._attachment_cases import _AttachmentCases, _check_rule
-from ._desk_base import _Context, _found, _require_text
+from ._desk_base import (
+    _Context,
+    _found,
+    _get_desk,
+    _get_request_type,
+    _next_reference,
+    _require_text,
+)
 from ._errors import InvalidTransition, PermissionDenied, ValidationError
 from ._models import (
     Activity,
@@ -77,7 +84,7 @@ class _TicketCases(_AttachmentCases):
             )
             ticket = Ticket(
                 id=ticket_id,
-                reference=f"{desk.key}-{work.allocate_reference(desk.id)}",
+                reference=_next_reference(work, desk),
                 desk_id=desk.id,
                 request_type_id=request_type.id,
                 summary=cleaned.summary,
@@ -123,12 +130,10 @@ class _TicketCases(_AttachmentCases):
         filenames: Sequence[str],
     ) -> tuple[RequestType, Desk, CleanedSubmission, Contact]:
         """Check a new request and the names of its files before anything is written."""
-        request_type = _found(
-            work.get_request_type(request_type_id), "request type", request_type_id
-        )
+        request_type = _get_request_type(work, request_type_id)
         cleaned = validate_submission(request_type, submission, staff=access.is_staff(actor))
         requester = self._requester(work, actor, requester_id)
-        desk = _found(work.get_desk(request_type.desk_id), "desk", request_type.desk_id)
+        desk = _get_desk(work, request_type.desk_id)
         if filenames:
             _check_rule(request_type, filenames[0])
         elif request_type.attachments is AttachmentRule.REQUIRED:
@@ -171,12 +176,8 @@ class _TicketCases(_AttachmentCases):
             )
             return TicketView(
                 ticket=ticket,
-                desk=_found(work.get_desk(ticket.desk_id), "desk", ticket.desk_id),
-                request_type=_found(
-                    work.get_request_type(ticket.request_type_id),
-                    "request type",
-                    ticket.request_type_id,
-                ),
+                desk=_get_desk(work, ticket.desk_id),
+                request_type=_get_request_type(work, ticket.request_type_id),
                 activities=tuple(
                     work.list_activities(ticket.id, include_internal=access.is_staff(ctx.actor))
                 ),
@@ -217,7 +218,7 @@ class _TicketCases(_AttachmentCases):
 
     def _update_closed(self, ctx: _Context, body: str, now: datetime) -> Ticket:
         ticket = ctx.ticket
-        desk = _found(ctx.work.get_desk(ticket.desk_id), "desk", ticket.desk_id)
+        desk = _get_desk(ctx.work, ticket.desk_id)
         closed_at = ticket.closed_at or ticket.updated_at
         window_over = desk.follow_up_window is not None and now - closed_at > desk.follow_up_window
         if desk.follow_up_policy is FollowUpPolicy.REFUSE or window_over:
@@ -237,10 +238,10 @@ class _TicketCases(_AttachmentCases):
 
     def _follow_up(self, ctx: _Context, body: str, now: datetime) -> Ticket:
         original = ctx.ticket
-        desk = _found(ctx.work.get_desk(original.desk_id), "desk", original.desk_id)
+        desk = _get_desk(ctx.work, original.desk_id)
         requester_id = ctx.actor.id if ctx.party is not Party.AGENT else original.requester_id
         follow_up = Ticket(
-            reference=f"{desk.key}-{ctx.work.allocate_reference(desk.id)}",
+            reference=_next_reference(ctx.work, desk),
             desk_id=original.desk_id,
             request_type_id=original.request_type_id,
             summary=original.summary,
