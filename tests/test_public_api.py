@@ -30,14 +30,23 @@ def test_exported_names_exist_and_are_documented(name: str) -> None:
 @pytest.mark.parametrize("name", [n for n in PUBLIC if inspect.isclass(getattr(supportdesk, n))])
 def test_public_methods_are_documented(name: str) -> None:
     cls = getattr(supportdesk, name)
+    # Methods a class inherits from supportdesk's own bases (the desk's mixins) count too.
+    own = [base for base in cls.__mro__ if base.__module__.startswith("supportdesk")]
     missing = [
-        attribute
-        for attribute, member in vars(cls).items()
+        f"{base.__name__}.{attribute}"
+        for base in own
+        for attribute, member in vars(base).items()
         if not attribute.startswith("_")
         and (inspect.isfunction(member) or isinstance(member, classmethod | property))
         and not documented(member.__func__ if isinstance(member, classmethod) else member)
     ]
     assert missing == [], f"{name}: undocumented {missing}"
+
+
+def test_the_desk_offers_every_use_case() -> None:
+    methods = [n for n, _ in inspect.getmembers(supportdesk.SupportDesk) if not n.startswith("_")]
+    assert len(methods) >= 60
+    assert {"open_ticket", "share_update", "run_due_timers", "attach", "search"} <= set(methods)
 
 
 def test_every_module_states_its_purpose() -> None:
