@@ -43,6 +43,8 @@ class _Context:
     ticket: Ticket
     collaborator_ids: frozenset[str]
     party: Party
+    desk_staff: dict[str, Sequence[Contact]] | None = attrs.field(default=None, eq=False)
+    """Each desk's staff as first read in this unit of work, when events come in a batch."""
 
 
 _STAFF_ROLES = frozenset({Role.AGENT, Role.ADMIN})
@@ -125,10 +127,15 @@ class _DeskBase:
         kind: EventKind,
         actor: Contact | None,
         now: datetime,
+        desk_staff: dict[str, Sequence[Contact]] | None = None,
+        /,
         **payload: str,
     ) -> None:
-        """Write a ticket event with its recipients and payload as they are now (None: system)."""
-        recipients = _ticket_recipients(work, ticket, kind, actor)
+        """Write a ticket event with its recipients and payload as they are now (None: system).
+
+        ``desk_staff`` keeps each desk's staff for the events of one batch.
+        """
+        recipients = _ticket_recipients(work, ticket, kind, actor, desk_staff=desk_staff)
         payload = {
             "reference": ticket.reference,
             "summary": ticket.summary,
@@ -170,10 +177,22 @@ class _DeskBase:
 
 
 def _ticket_recipients(
-    work: UnitOfWork, ticket: Ticket, kind: EventKind, actor: Contact | None
+    work: UnitOfWork,
+    ticket: Ticket,
+    kind: EventKind,
+    actor: Contact | None,
+    *,
+    desk_staff: dict[str, Sequence[Contact]] | None = None,
 ) -> tuple[Recipient, ...]:
-    """Who hears of a ticket's event now: its customers and its desk's staff, as the kind says."""
-    assignee = work.get_contact(ticket.assignee_id) if ticket.assignee_id else None
+    """Who hears of a ticket's event now: its customers and its desk's staff, as the kind says.
+
+    ``desk_staff`` keeps each desk's staff as first read, for a batch of
+    events in one unit of work (a timer sweep).
+    """
+    staff: list[Contact | None] = []
+    if kind not in notifications.CUSTOMERS_ONLY:
+        assignee = work.get_contact(ticket.assignee_id) if ticket.assignee_id else None
+        staff = [assignee, *_desk_staff(work, ticket.desk_id, desk_staff)]
     return notifications.ticket_recipients(
         kind,
         actor_id=None if actor is None else actor.id,
@@ -181,9 +200,21 @@ def _ticket_recipients(
             work.get_contact(ticket.requester_id),
             *(work.get_contact(c.contact_id) for c in work.list_collaborators(ticket.id)),
         ],
-        staff=[assignee, *work.list_contacts(roles=_STAFF_ROLES, desk_id=ticket.desk_id)],
+        staff=staff,
         muted=work.muted_contacts(ticket.id),
     )
+
+
+def _desk_staff(
+    work: UnitOfWork, desk_id: str, known: dict[str, Sequence[Contact]] | None
+) -> Sequence[Contact]:
+    """The desk's active agents and admins, from ``known`` when it holds them."""
+    if known is not None and desk_id in known:
+        return known[desk_id]
+    staff = work.list_contacts(roles=_STAFF_ROLES, state=ContactState.ACTIVE, desk_id=desk_id)
+    if known is not None:
+        known[desk_id] = staff
+    return staff
 
 
 def _get_desk(work: UnitOfWork, desk_id: str) -> Desk:

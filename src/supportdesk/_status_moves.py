@@ -79,7 +79,7 @@ class _StatusMoves(_DeskBase):
         self._log(ctx.work, moved, kind, None if actor is None else actor.id, now, data=data)
         if announce:
             payload = _status_payload(moved, data, comment, category, resolution)
-            self._emit(ctx.work, moved, event, actor, now, **payload)
+            self._emit(ctx.work, moved, event, actor, now, ctx.desk_staff, **payload)
         return moved
 
     def _resolution(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from ._desk_base import _Context
@@ -32,7 +33,9 @@ class _TimerCases(_StatusMoves):
                 due = work.claim_due_timers(now, batch_size)
                 if not due:
                     break
-                fired = sum(self._fire_timer(work, timer, now) for timer in due)
+                # Staff are looked up once per desk and batch.
+                staff: dict[str, Sequence[Contact]] = {}
+                fired = sum(self._fire_timer(work, timer, now, staff) for timer in due)
             report = SweepReport(
                 fired=report.fired + fired,
                 skipped=report.skipped + len(due) - fired,
@@ -45,7 +48,13 @@ class _TimerCases(_StatusMoves):
         with self._store.unit_of_work() as work:
             return work.next_timer_due()
 
-    def _fire_timer(self, work: UnitOfWork, timer: Timer, now: datetime) -> bool:
+    def _fire_timer(
+        self,
+        work: UnitOfWork,
+        timer: Timer,
+        now: datetime,
+        desk_staff: dict[str, Sequence[Contact]],
+    ) -> bool:
         ticket = work.get_ticket(timer.ticket_id)
         stale = timer.stale_at is not None and now >= timer.stale_at
         if (
@@ -58,12 +67,12 @@ class _TimerCases(_StatusMoves):
             return False
         work.finish_timer(timer.id, TimerState.FIRED, now)
         system = Contact(id="system", email="system@supportdesk.invalid", full_name="System")
-        ctx = _Context(work, system, ticket, frozenset(), Party.SYSTEM)
+        ctx = _Context(work, system, ticket, frozenset(), Party.SYSTEM, desk_staff)
         if timer.trigger is not None:
             self._fire(ctx, timer.trigger, now)
             return True
         closing = self.workflow.category(ticket.status) is StatusCategory.RESOLVED
         event = EventKind.CLOSING_SOON if closing else EventKind.REMINDER_DUE
         self._log(work, ticket, ActivityKind.REMINDER_SENT, None, now, data={"timer": timer.name})
-        self._emit(work, ticket, event, None, now, timer=timer.name)
+        self._emit(work, ticket, event, None, now, desk_staff, timer=timer.name)
         return True

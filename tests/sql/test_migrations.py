@@ -208,3 +208,42 @@ def test_0002_downgrades_to_0001_and_upgrades_again(empty_url: str) -> None:
     engine.dispose()
     upgrade(empty_url)
     assert differences(empty_url) == []
+
+
+def test_desk_members_from_0002_are_found_after_0003(empty_url: str) -> None:
+    _upgrade_to(empty_url, "0002")
+    engine = make_engine(empty_url)
+    with engine.begin() as connection:
+        # Contacts as 0002 stored them: the desks only in the JSON column.
+        for contact_id, role, desk_ids in (
+            ("agent", "agent", '["one", "two"]'),
+            ("admin", "admin", '["two"]'),
+            ("customer", "customer", "[]"),
+        ):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO contacts (id, email, full_name, role, state, "
+                    "organization_id, desk_ids) "
+                    "VALUES (:id, :email, :name, :role, 'active', NULL, :desk_ids)"
+                ),
+                {
+                    "id": contact_id,
+                    "email": f"{contact_id}@x.test",
+                    "name": contact_id,
+                    "role": role,
+                    "desk_ids": desk_ids,
+                },
+            )
+    engine.dispose()
+    assert upgrade(empty_url) == head_revision()
+    store = SqlStore.from_url(empty_url)
+    with store.unit_of_work() as work:
+        assert [c.id for c in work.list_contacts(desk_id="one")] == ["agent"]
+        assert [c.id for c in work.list_contacts(desk_id="two")] == ["admin", "agent"]
+        agent = work.get_contact("agent")
+        assert agent is not None
+        work.put_contact(attrs.evolve(agent, desk_ids=frozenset({"one"})))
+    with store.unit_of_work() as work:
+        assert [c.id for c in work.list_contacts(desk_id="two")] == ["admin"]
+    store.close()
+    assert differences(empty_url) == []

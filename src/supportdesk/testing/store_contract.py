@@ -751,6 +751,25 @@ class StoreContract:
             assert work.list_contacts(state=ContactState.PENDING_APPROVAL) == [pending]
             assert len(work.list_contacts()) == 6
 
+    def test_list_contacts_by_desk_follows_put_contact(self, store: Store, world: World) -> None:
+        moved = attrs.evolve(world.agent, desk_ids=frozenset({"other", "third"}))
+        with store.unit_of_work() as work:
+            work.put_contact(moved)
+            # This transaction's own writes are seen.
+            assert work.list_contacts(desk_id=world.desk.id) == []
+            assert work.list_contacts(desk_id="other") == [moved]
+        with pytest.raises(RuntimeError), store.unit_of_work() as work:
+            work.put_contact(attrs.evolve(moved, desk_ids=frozenset()))
+            raise RuntimeError("roll back")
+        with store.unit_of_work() as work:
+            assert work.list_contacts(desk_id="third") == [moved]
+            work.put_contact(attrs.evolve(moved, desk_ids=frozenset({world.desk.id})))
+        with store.unit_of_work() as work:
+            assert work.list_contacts(desk_id="other") == []
+            assert work.list_contacts(roles={Role.AGENT}, desk_id=world.desk.id) == [
+                attrs.evolve(moved, desk_ids=frozenset({world.desk.id}))
+            ]
+
     # Sign-up tokens and passwords.
 
     def test_signup_token_is_used_once(self, store: Store, world: World) -> None:

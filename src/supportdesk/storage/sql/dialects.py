@@ -66,27 +66,6 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
 _PREDICATE = cast("sa.types.TypeEngine[bool]", sa.types.NullType())
 
 
-class JsonArrayHolds(FunctionElement[bool]):
-    """``JsonArrayHolds(column, value)``: the JSON array in ``column`` holds string ``value``."""
-
-    type = _PREDICATE
-    inherit_cache = True
-    name = "json_array_holds"
-
-
-@compiles(JsonArrayHolds, "sqlite")
-def _sqlite_json_array_holds(element: JsonArrayHolds, compiler: SQLCompiler, **kw: Any) -> str:
-    array, value = (compiler.process(clause, **kw) for clause in element.clauses)
-    # Both fragments are compiled SQL with bound parameters, not input.
-    return f"EXISTS (SELECT 1 FROM json_each({array}) WHERE json_each.value = {value})"  # noqa: S608
-
-
-@compiles(JsonArrayHolds, "postgresql")
-def _postgres_json_array_holds(element: JsonArrayHolds, compiler: SQLCompiler, **kw: Any) -> str:
-    array, value = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"(CAST({array} AS JSONB) ? {value})"
-
-
 class InSubquery(FunctionElement[bool]):
     """``InSubquery(column, subquery)``: ``column`` is among the values ``subquery`` returns.
 

@@ -76,6 +76,16 @@ contacts = sa.Table(
     sa.Column("desk_ids", sa.JSON, nullable=False),
 )
 
+contact_desks = sa.Table(
+    "contact_desks",
+    metadata,
+    _id("contact_id", sa.ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True),
+    _id("desk_id", primary_key=True),
+    # A desk's members without reading every contact: whom a ticket event reaches.
+    sa.Index(None, "desk_id", "contact_id"),
+)
+"""The desks a contact works on: ``Contact.desk_ids`` as rows, kept in step by ``put_contact``."""
+
 signup_tokens = sa.Table(
     "signup_tokens",
     metadata,

@@ -25,6 +25,7 @@ from .schema import (
     articles,
     attachments,
     collaborators,
+    contact_desks,
     contacts,
     desk_sequences,
     desks,
@@ -50,6 +51,11 @@ def _by_id(table: sa.Table) -> sa.Select[Any]:
 GET_ORGANIZATION = _by_id(organizations)
 GET_CONTACT = _by_id(contacts)
 GET_CONTACT_BY_EMAIL = sa.select(contacts).where(contacts.c.email == sa.bindparam("email"))
+# The desks a contact no longer works on; an empty list of desks leaves none.
+LEAVE_DESKS = contact_desks.delete().where(
+    contact_desks.c.contact_id == sa.bindparam("match_contact_id"),
+    contact_desks.c.desk_id.not_in(sa.bindparam("desk_ids", expanding=True)),
+)
 GET_SIGNUP_TOKEN = sa.select(signup_tokens).where(
     signup_tokens.c.token_hash == sa.bindparam("token_hash")
 )
@@ -280,6 +286,7 @@ class Upserts:
         insert = dialects.insert_for(dialect_name)
         self.organization = self._replace(insert, organizations)
         self.contact = self._replace(insert, contacts)
+        self.contact_desk = insert(contact_desks).on_conflict_do_nothing()
         self.desk = self._replace(insert, desks)
         self.request_type = self._replace(insert, request_types)
         self.ticket = insert(tickets).on_conflict_do_nothing().returning(tickets.c.id)

@@ -47,7 +47,7 @@ from ...search import TAG_WEIGHT, TITLE_WEIGHT, snippet
 from ..protocol import AttachmentUsage, SearchQuery, TicketQuery
 from . import dialects, queries, rows, statements
 from .rows import M
-from .schema import announcements, articles, contacts, events
+from .schema import announcements, articles, contact_desks, contacts, events
 
 
 @contextmanager
@@ -118,6 +118,13 @@ class SqlUnitOfWork:
     def put_contact(self, contact: Contact) -> None:
         conflict = Conflict("contact", contact.email, "another contact has this e-mail")
         self._replace_guarded(self._upserts.contact, rows.CONTACTS.row(contact), conflict)
+        desk_ids = sorted(contact.desk_ids)
+        self._execute(
+            statements.LEAVE_DESKS, {"match_contact_id": contact.id, "desk_ids": desk_ids}
+        )
+        if desk_ids:
+            members = [{"contact_id": contact.id, "desk_id": desk_id} for desk_id in desk_ids]
+            self._execute(self._upserts.contact_desk, members)
 
     def get_contact(self, contact_id: str) -> Contact | None:
         return self._one(rows.CONTACTS, statements.GET_CONTACT, id=contact_id)
@@ -140,7 +147,11 @@ class SqlUnitOfWork:
         if state is not None:
             statement = statement.where(contacts.c.state == state.value)
         if desk_id is not None:
-            statement = statement.where(dialects.JsonArrayHolds(contacts.c.desk_ids, desk_id))
+            # From the desk's index of members, not a scan of every contact.
+            members = sa.select(contact_desks.c.contact_id).where(
+                contact_desks.c.desk_id == desk_id
+            )
+            statement = statement.where(contacts.c.id.in_(members))
         return self._all(rows.CONTACTS, statement)
 
     def add_signup_token(self, token: SignupToken) -> None:
