@@ -43,8 +43,23 @@ class _Context:
     ticket: Ticket
     collaborator_ids: frozenset[str]
     party: Party
+    audience: _Audience = attrs.field(factory=lambda: _Audience())
+    """Who takes part, as far as this unit of work has read it and nothing changed it since."""
+
+
+@attrs.frozen
+class _Audience:
+    """What a unit of work already knows of whom a ticket's event reaches; None: read it."""
+
+    collaborator_ids: tuple[str, ...] | None = None
+    """The ticket's collaborators in the order they were added."""
+    muted: frozenset[str] | None = None
     desk_staff: dict[str, Sequence[Contact]] | None = attrs.field(default=None, eq=False)
-    """Each desk's staff as first read in this unit of work, when events come in a batch."""
+    """Each desk's staff as first read, shared by the events of one batch (a timer sweep)."""
+
+
+_NEW_TICKET = _Audience(collaborator_ids=(), muted=frozenset())
+"""A ticket created in this unit of work: no one shares or muted it yet."""
 
 
 _STAFF_ROLES = frozenset({Role.AGENT, Role.ADMIN})
@@ -91,11 +106,13 @@ class _DeskBase:
     def _load(self, work: UnitOfWork, actor: Contact, reference: str) -> _Context:
         actor = self._refresh(work, actor)
         ticket = self._find(work, reference)
-        ids = frozenset(c.contact_id for c in work.list_collaborators(ticket.id))
+        ordered = tuple(c.contact_id for c in work.list_collaborators(ticket.id))
+        ids = frozenset(ordered)
         grant = access.ticket_scope(actor).grant(ticket, ids)
         if grant is None:
             raise NotFound("ticket", reference)
-        return _Context(work, actor, ticket, ids, _party(actor, ticket, ids))
+        audience = _Audience(collaborator_ids=ordered)
+        return _Context(work, actor, ticket, ids, _party(actor, ticket, ids), audience)
 
     def _log(
         self,
@@ -127,15 +144,15 @@ class _DeskBase:
         kind: EventKind,
         actor: Contact | None,
         now: datetime,
-        desk_staff: dict[str, Sequence[Contact]] | None = None,
+        known: _Audience | None = None,
         /,
         **payload: str,
     ) -> None:
         """Write a ticket event with its recipients and payload as they are now (None: system).
 
-        ``desk_staff`` keeps each desk's staff for the events of one batch.
+        ``known`` is what the unit of work has read already of who takes part.
         """
-        recipients = _ticket_recipients(work, ticket, kind, actor, desk_staff=desk_staff)
+        recipients = _ticket_recipients(work, ticket, kind, actor, known or _Audience())
         payload = {
             "reference": ticket.reference,
             "summary": ticket.summary,
@@ -177,31 +194,29 @@ class _DeskBase:
 
 
 def _ticket_recipients(
-    work: UnitOfWork,
-    ticket: Ticket,
-    kind: EventKind,
-    actor: Contact | None,
-    *,
-    desk_staff: dict[str, Sequence[Contact]] | None = None,
+    work: UnitOfWork, ticket: Ticket, kind: EventKind, actor: Contact | None, known: _Audience
 ) -> tuple[Recipient, ...]:
     """Who hears of a ticket's event now: its customers and its desk's staff, as the kind says.
 
-    ``desk_staff`` keeps each desk's staff as first read, for a batch of
-    events in one unit of work (a timer sweep).
+    The actor never hears of their own action, so the actor is not read again.
     """
+    actor_id = None if actor is None else actor.id
+
+    def other(contact_id: str | None) -> Contact | None:
+        return None if contact_id in (None, actor_id) else work.get_contact(contact_id)
+
+    collaborator_ids = known.collaborator_ids
+    if collaborator_ids is None:
+        collaborator_ids = tuple(c.contact_id for c in work.list_collaborators(ticket.id))
     staff: list[Contact | None] = []
     if kind not in notifications.CUSTOMERS_ONLY:
-        assignee = work.get_contact(ticket.assignee_id) if ticket.assignee_id else None
-        staff = [assignee, *_desk_staff(work, ticket.desk_id, desk_staff)]
+        staff = [other(ticket.assignee_id), *_desk_staff(work, ticket.desk_id, known.desk_staff)]
     return notifications.ticket_recipients(
         kind,
-        actor_id=None if actor is None else actor.id,
-        customers=[
-            work.get_contact(ticket.requester_id),
-            *(work.get_contact(c.contact_id) for c in work.list_collaborators(ticket.id)),
-        ],
+        actor_id=actor_id,
+        customers=[other(ticket.requester_id), *(other(c) for c in collaborator_ids)],
         staff=staff,
-        muted=work.muted_contacts(ticket.id),
+        muted=work.muted_contacts(ticket.id) if known.muted is None else known.muted,
     )
 
 

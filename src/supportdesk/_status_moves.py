@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from ._desk_base import _changed, _Context, _DeskBase, _found
+import attrs
+
+from ._desk_base import _changed, _Context, _DeskBase
 from ._models import ActivityKind, EventKind, Ticket
 from .storage.protocol import UnitOfWork
 from .workflow import Party, StatusCategory
@@ -36,9 +38,12 @@ class _StatusMoves(_DeskBase):
         return self._move(ctx, trigger, target, now, comment=comment, announce=announce, **changes)
 
     def _touched(self, ctx: _Context, now: datetime) -> Ticket:
-        """Mark the ticket updated at ``now`` and return it as stored."""
+        """Mark the ticket updated at ``now`` and return it as touched, without reading it again.
+
+        Like the store, a later ``updated_at`` is never moved back.
+        """
         ctx.work.touch_ticket(ctx.ticket.id, now)
-        return _found(ctx.work.get_ticket(ctx.ticket.id), "ticket", ctx.ticket.reference)
+        return attrs.evolve(ctx.ticket, updated_at=max(ctx.ticket.updated_at, now))
 
     def _move(
         self,
@@ -79,7 +84,7 @@ class _StatusMoves(_DeskBase):
         self._log(ctx.work, moved, kind, None if actor is None else actor.id, now, data=data)
         if announce:
             payload = _status_payload(moved, data, comment, category, resolution)
-            self._emit(ctx.work, moved, event, actor, now, ctx.desk_staff, **payload)
+            self._emit(ctx.work, moved, event, actor, now, ctx.audience, **payload)
         return moved
 
     def _resolution(
@@ -125,7 +130,8 @@ class _StatusMoves(_DeskBase):
     def _emit_update(self, ctx: _Context, ticket: Ticket, body: str, now: datetime) -> None:
         """The public update's event; it says so when the update moved the ticket."""
         moved = _moved_from(ctx.ticket, ticket)
-        self._emit(ctx.work, ticket, EventKind.PUBLIC_UPDATE, ctx.actor, now, body=body, **moved)
+        kind = EventKind.PUBLIC_UPDATE
+        self._emit(ctx.work, ticket, kind, ctx.actor, now, ctx.audience, body=body, **moved)
 
 
 def _moved_from(before: Ticket, after: Ticket) -> dict[str, str]:

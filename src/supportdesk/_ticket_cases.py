@@ -10,6 +10,7 @@ import attrs
 from . import access
 from ._attachment_cases import _AttachmentCases, _check_rule
 from ._desk_base import (
+    _NEW_TICKET,
     _Context,
     _found,
     _get_desk,
@@ -157,7 +158,7 @@ class _TicketCases(_AttachmentCases):
     ) -> None:
         work.insert_ticket(ticket)
         self._log(work, ticket, ActivityKind.CREATED, actor.id, now, body=ticket.description)
-        self._emit(work, ticket, EventKind.TICKET_CREATED, actor, now, **payload)
+        self._emit(work, ticket, EventKind.TICKET_CREATED, actor, now, _NEW_TICKET, **payload)
         work.add_timers(self.workflow.plan_timers(ticket, now, self._calendar))
 
     def get_ticket(self, actor: Contact, reference: str) -> Ticket:

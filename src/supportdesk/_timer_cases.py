@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from ._desk_base import _Context
+from ._desk_base import _Audience, _Context
 from ._models import ActivityKind, Contact, EventKind, Timer, TimerState
 from ._status_moves import _StatusMoves
 from ._views import SweepReport
@@ -67,12 +67,16 @@ class _TimerCases(_StatusMoves):
             return False
         work.finish_timer(timer.id, TimerState.FIRED, now)
         system = Contact(id="system", email="system@supportdesk.invalid", full_name="System")
-        ctx = _Context(work, system, ticket, frozenset(), Party.SYSTEM, desk_staff)
+        ctx = _Context(
+            work, system, ticket, frozenset(), Party.SYSTEM, _Audience(desk_staff=desk_staff)
+        )
         if timer.trigger is not None:
             self._fire(ctx, timer.trigger, now)
             return True
         closing = self.workflow.category(ticket.status) is StatusCategory.RESOLVED
         event = EventKind.CLOSING_SOON if closing else EventKind.REMINDER_DUE
         self._log(work, ticket, ActivityKind.REMINDER_SENT, None, now, data={"timer": timer.name})
-        self._emit(work, ticket, event, None, now, desk_staff, timer=timer.name)
+        self._emit(
+            work, ticket, event, None, now, _Audience(desk_staff=desk_staff), timer=timer.name
+        )
         return True

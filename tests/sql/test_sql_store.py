@@ -389,6 +389,8 @@ def test_each_call_sends_few_statements(sql_store: SqlStore) -> None:
             "insert_ticket": (2, lambda: work.insert_ticket(second)),
             # The ticket's lock, the entry, its search field.
             "append_activity": (3, lambda: work.append_activity(note(seeded.ticket))),
+            # A ticket this transaction wrote is locked already: the entry, its search field.
+            "append_activity after insert_ticket": (2, lambda: work.append_activity(note(second))),
             "add_attachment": (1, lambda: work.add_attachment(scanned)),
             "get_attachment": (1, lambda: work.get_attachment(scanned.id)),
             "list_attachments": (

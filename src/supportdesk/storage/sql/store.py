@@ -76,6 +76,9 @@ class SqlUnitOfWork:
     def __init__(self, connection: Connection, upserts: statements.Upserts) -> None:
         self._connection = connection
         self._upserts = upserts
+        # Tickets whose row this transaction has written or locked, and holds
+        # until it ends: appends to them need no lock of their own.
+        self._held: set[str] = set()
 
     def _execute(
         self,
@@ -218,12 +221,14 @@ class SqlUnitOfWork:
         inserted = self._execute(self._upserts.ticket, rows.TICKETS.row(ticket)).first()
         if inserted is None:
             raise Conflict("ticket", ticket.reference, "a ticket with this id or reference exists")
+        self._held.add(ticket.id)
         self._index(SearchKind.TICKET, ticket.id, *rows.ticket_fields(ticket))
 
     def update_ticket(self, ticket: Ticket) -> None:
         row = rows.TICKETS.row(ticket)
         row.update(match_id=row.pop("id"), match_version=ticket.version - 1)
         if self._execute(statements.UPDATE_TICKET, row).rowcount == 1:
+            self._held.add(ticket.id)
             self._index(SearchKind.TICKET, ticket.id, *rows.ticket_fields(ticket))
             return
         stored = self._execute(statements.TICKET_VERSION, {"id": ticket.id}).scalar_one_or_none()
@@ -260,8 +265,10 @@ class SqlUnitOfWork:
 
     def append_activity(self, activity: Activity) -> Activity:
         lock = {"log_ticket_id": activity.ticket_id}
-        if self._execute(statements.LOCK_TICKET, lock).first() is None:
-            raise NotFound("ticket", activity.ticket_id)
+        if activity.ticket_id not in self._held:
+            if self._execute(statements.LOCK_TICKET, lock).first() is None:
+                raise NotFound("ticket", activity.ticket_id)
+            self._held.add(activity.ticket_id)
         row = rows.ACTIVITIES.row(activity)
         del row["seq"]
         seq = self._execute(statements.APPEND_ACTIVITY, {**row, **lock}).scalar_one()
