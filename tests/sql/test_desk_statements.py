@@ -10,7 +10,7 @@ from .test_sql_store import statements
 # Without the BEGIN that SQLite sends and psycopg hides.
 OPEN_TICKET = 10
 PUBLIC_UPDATE = 11
-STATUS_CHANGE = 15
+STATUS_CHANGE = 14
 
 
 def test_ticket_use_cases_send_few_statements(sql_store: SqlStore) -> None:

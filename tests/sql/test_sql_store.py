@@ -372,6 +372,8 @@ def test_each_call_sends_few_statements(sql_store: SqlStore) -> None:
         ticket_id=seeded.ticket.id, contact_id="c", added_by=seeded.alice.id, added_at=T0
     )
     second = make_ticket(seeded.desk, 2, seeded.alice)
+    moved = attrs.evolve(seeded.ticket, status="assigned", version=seeded.ticket.version + 1)
+    renamed = attrs.evolve(moved, summary="Renamed", version=moved.version + 1)
     scanned = attachment(seeded.ticket, "scanned", scan_status=ScanStatus.SCANNING)
     keys = [f"tickets/{n}/x" for n in range(500)] + [scanned.blob_key]
     with sql_store.unit_of_work() as work:
@@ -391,6 +393,10 @@ def test_each_call_sends_few_statements(sql_store: SqlStore) -> None:
             "append_activity": (3, lambda: work.append_activity(note(seeded.ticket))),
             # A ticket this transaction wrote is locked already: the entry, its search field.
             "append_activity after insert_ticket": (2, lambda: work.append_activity(note(second))),
+            # Its searchable text as read: the index is left alone.
+            "update_ticket, same text": (1, lambda: work.update_ticket(moved)),
+            # The row, then its changed search fields.
+            "update_ticket, new summary": (2, lambda: work.update_ticket(renamed)),
             "add_attachment": (1, lambda: work.add_attachment(scanned)),
             "get_attachment": (1, lambda: work.get_attachment(scanned.id)),
             "list_attachments": (

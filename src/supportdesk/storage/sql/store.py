@@ -79,6 +79,9 @@ class SqlUnitOfWork:
         # Tickets whose row this transaction has written or locked, and holds
         # until it ends: appends to them need no lock of their own.
         self._held: set[str] = set()
+        # The searchable text of each ticket this transaction read or wrote, by
+        # version: an update that leaves it as it was leaves the index alone.
+        self._searched: dict[str, tuple[int, tuple[rows.Searchable, ...]]] = {}
 
     def _execute(
         self,
@@ -223,13 +226,18 @@ class SqlUnitOfWork:
             raise Conflict("ticket", ticket.reference, "a ticket with this id or reference exists")
         self._held.add(ticket.id)
         self._index(SearchKind.TICKET, ticket.id, *rows.ticket_fields(ticket))
+        self._seen(ticket)
 
     def update_ticket(self, ticket: Ticket) -> None:
         row = rows.TICKETS.row(ticket)
         row.update(match_id=row.pop("id"), match_version=ticket.version - 1)
         if self._execute(statements.UPDATE_TICKET, row).rowcount == 1:
             self._held.add(ticket.id)
-            self._index(SearchKind.TICKET, ticket.id, *rows.ticket_fields(ticket))
+            # Every update moves the version on: the stored text is the one read at it.
+            fields = rows.ticket_fields(ticket)
+            if self._searched.get(ticket.id) != (ticket.version - 1, fields):
+                self._index(SearchKind.TICKET, ticket.id, *fields)
+            self._searched[ticket.id] = (ticket.version, fields)
             return
         stored = self._execute(statements.TICKET_VERSION, {"id": ticket.id}).scalar_one_or_none()
         if stored is None:
@@ -243,12 +251,17 @@ class SqlUnitOfWork:
     def touch_ticket(self, ticket_id: str, at: datetime) -> None:
         self._execute(statements.TOUCH_TICKET, {"match_id": ticket_id, "at": at})
 
+    def _seen(self, ticket: Ticket | None) -> Ticket | None:
+        if ticket is not None:
+            self._searched[ticket.id] = (ticket.version, rows.ticket_fields(ticket))
+        return ticket
+
     def get_ticket(self, ticket_id: str) -> Ticket | None:
-        return self._one(rows.TICKETS, statements.GET_TICKET, id=ticket_id)
+        return self._seen(self._one(rows.TICKETS, statements.GET_TICKET, id=ticket_id))
 
     def get_ticket_by_reference(self, reference: str) -> Ticket | None:
-        return self._one(
-            rows.TICKETS, statements.GET_TICKET_BY_REFERENCE, reference=reference.upper()
+        return self._seen(
+            self._one(rows.TICKETS, statements.GET_TICKET_BY_REFERENCE, reference=reference.upper())
         )
 
     def find_tickets(self, query: TicketQuery) -> Sequence[Ticket]:
