@@ -56,6 +56,8 @@ class _Audience:
     muted: frozenset[str] | None = None
     desk_staff: dict[str, Sequence[Contact]] | None = attrs.field(default=None, eq=False)
     """Each desk's staff as first read, shared by the events of one batch (a timer sweep)."""
+    recipients: tuple[Recipient, ...] | None = None
+    """Whom the event reaches, resolved before the unit of work took a lock."""
 
 
 _NEW_TICKET = _Audience(collaborator_ids=(), muted=frozenset())
@@ -152,20 +154,22 @@ class _DeskBase:
 
         ``known`` is what the unit of work has read already of who takes part.
         """
-        recipients = _ticket_recipients(work, ticket, kind, actor, known or _Audience())
-        payload = {
-            "reference": ticket.reference,
-            "summary": ticket.summary,
-            "status": ticket.status,
-            "actor": "System" if actor is None else actor.full_name,
-            **payload,
-        }
+        known = known or _Audience()
+        recipients = known.recipients
+        if recipients is None:
+            recipients = _ticket_recipients(work, ticket, kind, actor, known)
         event = Event(
             kind=kind,
             at=now,
             ticket_id=ticket.id,
             actor_id=None if actor is None else actor.id,
-            payload=payload,
+            payload={
+                "reference": ticket.reference,
+                "summary": ticket.summary,
+                "status": ticket.status,
+                "actor": "System" if actor is None else actor.full_name,
+                **payload,
+            },
             recipients=recipients,
         )
         notifications.record(work, event)

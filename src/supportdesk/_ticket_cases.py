@@ -11,12 +11,14 @@ from . import access
 from ._attachment_cases import _AttachmentCases, _check_rule
 from ._desk_base import (
     _NEW_TICKET,
+    _Audience,
     _Context,
     _found,
     _get_desk,
     _get_request_type,
     _next_reference,
     _require_text,
+    _ticket_recipients,
 )
 from ._errors import InvalidTransition, PermissionDenied, ValidationError
 from ._models import (
@@ -83,9 +85,9 @@ class _TicketCases(_AttachmentCases):
                 requester_id,
                 [r.filename for _, r in files],
             )
-            ticket = Ticket(
+            draft = Ticket(
                 id=ticket_id,
-                reference=_next_reference(work, desk),
+                reference="",
                 desk_id=desk.id,
                 request_type_id=request_type.id,
                 summary=cleaned.summary,
@@ -100,7 +102,7 @@ class _TicketCases(_AttachmentCases):
                 updated_at=now,
             )
             listed = {"attachments": ", ".join(r.filename for _, r in files)} if files else {}
-            self._start(work, actor, ticket, now, **listed)
+            ticket = self._start(work, actor, draft, desk, now, **listed)
             for attachment_id, received in files:
                 self._record_attachment(work, ticket, actor, attachment_id, received, now)
             return ticket
@@ -154,12 +156,27 @@ class _TicketCases(_AttachmentCases):
         return requester
 
     def _start(
-        self, work: UnitOfWork, actor: Contact, ticket: Ticket, now: datetime, **payload: str
-    ) -> None:
+        self,
+        work: UnitOfWork,
+        actor: Contact,
+        draft: Ticket,
+        desk: Desk,
+        now: datetime,
+        **payload: str,
+    ) -> Ticket:
+        """Store a new ticket, its first entry, event and timers; returns it with its reference.
+
+        Whom the event reaches is read first: the desk's reference counter,
+        which concurrent creators take in turns until commit, is taken last.
+        """
+        kind = EventKind.TICKET_CREATED
+        resolved = _Audience(recipients=_ticket_recipients(work, draft, kind, actor, _NEW_TICKET))
+        ticket = attrs.evolve(draft, reference=_next_reference(work, desk))
         work.insert_ticket(ticket)
         self._log(work, ticket, ActivityKind.CREATED, actor.id, now, body=ticket.description)
-        self._emit(work, ticket, EventKind.TICKET_CREATED, actor, now, _NEW_TICKET, **payload)
+        self._emit(work, ticket, kind, actor, now, resolved, **payload)
         work.add_timers(self.workflow.plan_timers(ticket, now, self._calendar))
+        return ticket
 
     def get_ticket(self, actor: Contact, reference: str) -> Ticket:
         """The ticket with that reference (or id), if the actor may see it."""
@@ -241,8 +258,8 @@ class _TicketCases(_AttachmentCases):
         original = ctx.ticket
         desk = _get_desk(ctx.work, original.desk_id)
         requester_id = ctx.actor.id if ctx.party is not Party.AGENT else original.requester_id
-        follow_up = Ticket(
-            reference=_next_reference(ctx.work, desk),
+        draft = Ticket(
+            reference="",
             desk_id=original.desk_id,
             request_type_id=original.request_type_id,
             summary=original.summary,
@@ -257,7 +274,7 @@ class _TicketCases(_AttachmentCases):
             updated_at=now,
             follow_up_of=original.id,
         )
-        self._start(ctx.work, ctx.actor, follow_up, now)
+        follow_up = self._start(ctx.work, ctx.actor, draft, desk, now)
         _carry_collaborators(ctx, follow_up, now)
         data = {"follow_up_of": original.reference}
         self._log(ctx.work, follow_up, ActivityKind.FOLLOW_UP_CREATED, ctx.actor.id, now, data=data)
