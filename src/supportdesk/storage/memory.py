@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -55,10 +55,14 @@ class _State:
         self.references: dict[str, int] = {}
         self.tickets: dict[str, Ticket] = {}
         self.ticket_ids_by_reference: dict[str, str] = {}
+        self.ticket_ids_by_requester: dict[str, dict[str, None]] = {}
+        """Requester id -> ids of their tickets, as an ordered set."""
         self.activities: dict[str, list[Activity]] = {}
         self.collaborators: dict[str, dict[str, Collaborator]] = {}
         self.muted: set[tuple[str, str]] = set()
         self.timers: dict[str, Timer] = {}
+        self.pending_timers: dict[str, dict[str, Timer]] = {}
+        """Ticket id -> timer id -> timer, for the pending timers only."""
         self.events: list[Event] = []
         self.outbox: dict[str, OutboxEntry] = {}
         self.outbox_positions: dict[str, int] = {}
@@ -107,6 +111,20 @@ class MemoryUnitOfWork:
         if key in table:
             old = table.pop(key)
             self._undo.append(lambda: table.__setitem__(key, old))
+
+    def _file(self, table: dict[str, dict[str, Any]], key: str, member: str, value: Any) -> None:
+        """Put ``member`` in the group ``table[key]``, making the group when there is none."""
+        if key not in table:
+            self._set(table, key, {})
+        self._set(table[key], member, value)
+
+    def _unfile(self, table: dict[str, dict[str, Any]], key: str, member: str) -> None:
+        """Take ``member`` out of the group ``table[key]``; an emptied group goes too."""
+        group = table.get(key)
+        if group is not None:
+            self._delete(group, member)
+            if not group:
+                self._delete(table, key)
 
     def _index(self, key: tuple[str, ...], field: IndexedText | None) -> None:
         index = self._state.index
@@ -223,6 +241,7 @@ class MemoryUnitOfWork:
             raise Conflict("ticket", ticket.reference, "a ticket with this reference exists")
         self._set(self._state.tickets, ticket.id, ticket)
         self._set(self._state.ticket_ids_by_reference, ticket.reference, ticket.id)
+        self._file(self._state.ticket_ids_by_requester, ticket.requester_id, ticket.id, None)
         self._index_ticket(ticket)
 
     def _index_ticket(self, ticket: Ticket) -> None:
@@ -248,6 +267,9 @@ class MemoryUnitOfWork:
                 f"stored version is {stored.version}, the change was based on {ticket.version - 1}",
             )
         self._set(self._state.tickets, ticket.id, ticket)
+        if stored.requester_id != ticket.requester_id:
+            self._unfile(self._state.ticket_ids_by_requester, stored.requester_id, ticket.id)
+            self._file(self._state.ticket_ids_by_requester, ticket.requester_id, ticket.id, None)
         if (stored.summary, stored.description) != (ticket.summary, ticket.description):
             self._index_ticket(ticket)
 
@@ -264,7 +286,11 @@ class MemoryUnitOfWork:
         return None if ticket_id is None else self._state.tickets[ticket_id]
 
     def _matching(self, query: TicketQuery) -> Iterator[Ticket]:
-        for ticket in self._state.tickets.values():
+        tickets: Iterable[Ticket] = self._state.tickets.values()
+        if query.requester_id is not None:
+            mine = self._state.ticket_ids_by_requester.get(query.requester_id, {})
+            tickets = [self._state.tickets[ticket_id] for ticket_id in mine]
+        for ticket in tickets:
             collaborators = self._state.collaborators.get(ticket.id, {})
             if query.scope.grant(ticket, collaborators) is None:
                 continue
@@ -395,39 +421,42 @@ class MemoryUnitOfWork:
 
     def add_timers(self, timers: Collection[Timer]) -> None:
         for timer in timers:
-            self._set(self._state.timers, timer.id, timer)
+            self._put_timer(timer)
+
+    def _put_timer(self, timer: Timer) -> None:
+        """Store ``timer``, keeping the index of pending timers in step."""
+        previous = self._state.timers.get(timer.id)
+        if previous is not None and previous.state is TimerState.PENDING:
+            self._unfile(self._state.pending_timers, previous.ticket_id, timer.id)
+        if timer.state is TimerState.PENDING:
+            self._file(self._state.pending_timers, timer.ticket_id, timer.id, timer)
+        self._set(self._state.timers, timer.id, timer)
+
+    def _all_pending(self) -> Iterator[Timer]:
+        for pending in self._state.pending_timers.values():
+            yield from pending.values()
 
     def cancel_timers(self, ticket_id: str, now: datetime) -> int:
         pending = self.pending_timers(ticket_id)
         for timer in pending:
-            canceled = attrs.evolve(timer, state=TimerState.CANCELED, done_at=now)
-            self._set(self._state.timers, timer.id, canceled)
+            self._put_timer(attrs.evolve(timer, state=TimerState.CANCELED, done_at=now))
         return len(pending)
 
     def pending_timers(self, ticket_id: str) -> Sequence[Timer]:
-        return _soonest_first(
-            timer
-            for timer in self._state.timers.values()
-            if timer.ticket_id == ticket_id and timer.state is TimerState.PENDING
-        )
+        return _soonest_first(iter(self._state.pending_timers.get(ticket_id, {}).values()))
 
     def claim_due_timers(self, now: datetime, limit: int) -> Sequence[Timer]:
         # The store's lock is held for the whole unit of work, so nobody else
         # can claim these timers before this transaction finishes them.
-        due = _soonest_first(
-            timer
-            for timer in self._state.timers.values()
-            if timer.state is TimerState.PENDING and timer.due_at <= now
-        )
+        due = _soonest_first(timer for timer in self._all_pending() if timer.due_at <= now)
         return due[:limit]
 
     def finish_timer(self, timer_id: str, state: TimerState, now: datetime) -> None:
         timer = self._state.timers[timer_id]
-        self._set(self._state.timers, timer_id, attrs.evolve(timer, state=state, done_at=now))
+        self._put_timer(attrs.evolve(timer, state=state, done_at=now))
 
     def next_timer_due(self) -> datetime | None:
-        pending = [t.due_at for t in self._state.timers.values() if t.state is TimerState.PENDING]
-        return min(pending, default=None)
+        return min((timer.due_at for timer in self._all_pending()), default=None)
 
     # Announcements and the knowledge base.
 

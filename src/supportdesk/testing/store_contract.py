@@ -546,6 +546,22 @@ class StoreContract:
             assert list(work.pending_timers(one.id)) == []
             assert [t.ticket_id for t in work.claim_due_timers(T0, 10)] == [two.id]
 
+    def test_rolled_back_cancel_leaves_timers_pending(self, store: Store, world: World) -> None:
+        ticket = make_ticket(world.desk, 1, world.alice)
+        timers = [_timer(ticket, T0), _timer(ticket, T0 + timedelta(days=1))]
+        with store.unit_of_work() as work:
+            work.insert_ticket(ticket)
+            work.add_timers(timers)
+        with pytest.raises(RuntimeError), store.unit_of_work() as work:
+            assert work.cancel_timers(ticket.id, T0) == 2
+            work.add_timers([_timer(ticket, T0 - timedelta(days=1))])
+            raise RuntimeError("roll back")
+        with store.unit_of_work() as work:
+            assert [t.id for t in work.pending_timers(ticket.id)] == [t.id for t in timers]
+            assert work.next_timer_due() == T0
+            assert work.cancel_timers(ticket.id, T0) == 2
+            assert work.next_timer_due() is None
+
     # Outbox.
 
     def test_events_round_trip_in_order(self, store: Store, world: World) -> None:
