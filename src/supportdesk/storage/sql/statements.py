@@ -278,6 +278,26 @@ CURRENT_REFERENCE = sa.select(desk_sequences.c.last_number).where(
 )
 
 
+@functools.cache
+def list_contacts(*, by_role: bool, by_state: bool, by_desk: bool) -> sa.Select[Any]:
+    """Contacts by e-mail, filtered by the binds ``roles``, ``state`` and ``desk_id`` as asked.
+
+    Built once per combination of filters: whom an event reaches is asked on every one.
+    """
+    statement = sa.select(contacts).order_by(contacts.c.email, contacts.c.id)
+    if by_role:
+        statement = statement.where(contacts.c.role.in_(sa.bindparam("roles", expanding=True)))
+    if by_state:
+        statement = statement.where(contacts.c.state == sa.bindparam("state"))
+    if by_desk:
+        # From the desk's index of members, not a scan of every contact.
+        members = sa.select(contact_desks.c.contact_id).where(
+            contact_desks.c.desk_id == sa.bindparam("desk_id")
+        )
+        statement = statement.where(contacts.c.id.in_(members))
+    return statement
+
+
 class Upserts:
     """The statements that need a dialect's ``ON CONFLICT``, built once per dialect."""
 

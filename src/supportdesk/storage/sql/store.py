@@ -47,7 +47,7 @@ from ...search import TAG_WEIGHT, TITLE_WEIGHT, snippet
 from ..protocol import AttachmentUsage, SearchQuery, TicketQuery
 from . import dialects, queries, rows, statements
 from .rows import M
-from .schema import announcements, articles, contact_desks, contacts, events
+from .schema import announcements, articles, events
 
 
 @contextmanager
@@ -147,18 +147,15 @@ class SqlUnitOfWork:
         state: ContactState | None = None,
         desk_id: str | None = None,
     ) -> Sequence[Contact]:
-        statement = sa.select(contacts).order_by(contacts.c.email, contacts.c.id)
-        if roles is not None:
-            statement = statement.where(contacts.c.role.in_(sorted(role.value for role in roles)))
-        if state is not None:
-            statement = statement.where(contacts.c.state == state.value)
-        if desk_id is not None:
-            # From the desk's index of members, not a scan of every contact.
-            members = sa.select(contact_desks.c.contact_id).where(
-                contact_desks.c.desk_id == desk_id
-            )
-            statement = statement.where(contacts.c.id.in_(members))
-        return self._all(rows.CONTACTS, statement)
+        statement = statements.list_contacts(
+            by_role=roles is not None, by_state=state is not None, by_desk=desk_id is not None
+        )
+        parameters = {
+            "roles": sorted(role.value for role in roles or ()),
+            "state": None if state is None else state.value,
+            "desk_id": desk_id,
+        }
+        return self._all(rows.CONTACTS, statement, **parameters)
 
     def add_signup_token(self, token: SignupToken) -> None:
         row = rows.SIGNUP_TOKENS.row(token)
