@@ -9,7 +9,8 @@ from .test_sql_store import statements
 
 # Without the BEGIN that SQLite sends and psycopg hides.
 OPEN_TICKET = 10
-PUBLIC_UPDATE = 11
+PUBLIC_UPDATE = {"sqlite": 10, "postgresql": 11}
+"""On SQLite, one writer at a time: a ticket read needs no lock before its log grows."""
 STATUS_CHANGE = 14
 
 
@@ -35,7 +36,7 @@ def test_ticket_use_cases_send_few_statements(sql_store: SqlStore) -> None:
     assert not [statement for statement in sent[taken:] if statement.startswith("SELECT")]
     with statements(sql_store) as sent:
         desk.share_update(customer, ticket.reference, "more details")
-    assert len(_counted(sent)) == PUBLIC_UPDATE, sent
+    assert len(_counted(sent)) == PUBLIC_UPDATE[sql_store.engine.dialect.name], sent
     with statements(sql_store) as sent:
         desk.ask_customer(agent, ticket.reference, "which claims?")
     assert len(_counted(sent)) == STATUS_CHANGE, sent

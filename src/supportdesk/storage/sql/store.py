@@ -77,8 +77,10 @@ class SqlUnitOfWork:
         self._connection = connection
         self._upserts = upserts
         # Tickets whose row this transaction has written or locked, and holds
-        # until it ends: appends to them need no lock of their own.
+        # until it ends: appends to them need no lock of their own.  On SQLite
+        # (BEGIN IMMEDIATE: one writer at a time) a ticket read is held too.
         self._held: set[str] = set()
+        self._one_writer = upserts.dialect_name == "sqlite"
         # The searchable text of each ticket this transaction read or wrote, by
         # version: an update that leaves it as it was leaves the index alone.
         self._searched: dict[str, tuple[int, tuple[rows.Searchable, ...]]] = {}
@@ -251,6 +253,8 @@ class SqlUnitOfWork:
     def _seen(self, ticket: Ticket | None) -> Ticket | None:
         if ticket is not None:
             self._searched[ticket.id] = (ticket.version, rows.ticket_fields(ticket))
+            if self._one_writer:
+                self._held.add(ticket.id)
         return ticket
 
     def get_ticket(self, ticket_id: str) -> Ticket | None:
