@@ -50,6 +50,8 @@ class _State:
         self.organizations: dict[str, Organization] = {}
         self.contacts: dict[str, Contact] = {}
         self.contact_ids_by_email: dict[str, str] = {}
+        self.contact_ids_by_desk: dict[str, dict[str, None]] = {}
+        """Desk id -> ids of the contacts working on it, as an ordered set."""
         self.desks: dict[str, Desk] = {}
         self.request_types: dict[str, RequestType] = {}
         self.references: dict[str, int] = {}
@@ -152,6 +154,11 @@ class MemoryUnitOfWork:
         if previous is not None and previous.email != contact.email:
             self._delete(by_email, previous.email)
         self._set(by_email, contact.email, contact.id)
+        by_desk = self._state.contact_ids_by_desk
+        for desk_id in previous.desk_ids - contact.desk_ids if previous else ():
+            self._unfile(by_desk, desk_id, contact.id)
+        for desk_id in contact.desk_ids:
+            self._file(by_desk, desk_id, contact.id, None)
         self._set(self._state.contacts, contact.id, contact)
 
     def get_contact(self, contact_id: str) -> Contact | None:
@@ -168,12 +175,15 @@ class MemoryUnitOfWork:
         state: ContactState | None = None,
         desk_id: str | None = None,
     ) -> Sequence[Contact]:
+        contacts: Iterable[Contact] = self._state.contacts.values()
+        if desk_id is not None:
+            members = self._state.contact_ids_by_desk.get(desk_id, {})
+            contacts = [self._state.contacts[contact_id] for contact_id in members]
         found = [
             contact
-            for contact in self._state.contacts.values()
+            for contact in contacts
             if (roles is None or contact.role in roles)
             and (state is None or contact.state is state)
-            and (desk_id is None or desk_id in contact.desk_ids)
         ]
         return sorted(found, key=lambda contact: (contact.email, contact.id))
 
