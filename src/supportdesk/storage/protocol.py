@@ -223,8 +223,10 @@ class UnitOfWork(Protocol):
     def allocate_reference(self, desk_id: str) -> int:
         """The next number of the desk's reference sequence: 1, 2, ...
 
-        Never the same number twice, even across concurrent transactions; a
-        number taken by a transaction that rolls back may be lost, never reused.
+        No two committed tickets ever get the same number, even from
+        concurrent transactions.  A number taken by a transaction that rolls
+        back was never issued: an adapter may skip it (memory) or hand it out
+        again (SQL, where the counter row rolls back too).
         """
         ...
 
