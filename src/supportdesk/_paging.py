@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TypeVar
 
+from . import _base64
 from ._errors import ValidationError
 from ._models import Ticket
 from .storage.protocol import TicketSort
@@ -37,13 +37,12 @@ def _keyset_cursor(moment: datetime, key: str) -> str:
 
 def _encode_cursor(*parts: str) -> str:
     """An opaque page cursor holding ``parts``."""
-    raw = "|".join(parts).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return _base64.encode("|".join(parts).encode())
 
 
 def _cursor_parts(cursor: str, count: int) -> list[str]:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        raw = _base64.decode(cursor).decode()
     except (ValueError, binascii.Error, UnicodeDecodeError) as error:
         raise _bad_cursor() from error
     parts = raw.split("|", count - 1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
 import enum
 import hashlib
@@ -14,6 +13,7 @@ from typing import Protocol
 
 import attrs
 
+from . import _base64
 from ._models import SignupToken
 
 
@@ -54,7 +54,7 @@ class ScryptHasher:
         """A new hash of ``password`` with a fresh random salt."""
         salt = secrets.token_bytes(self.salt_bytes)
         key = _scrypt(password, salt, self.n, self.r, self.p, self.key_bytes)
-        return f"scrypt${self.n}${self.r}${self.p}${_b64(salt)}${_b64(key)}"
+        return f"scrypt${self.n}${self.r}${self.p}${_base64.encode(salt)}${_base64.encode(key)}"
 
     def verify(self, password: str, hashed: str) -> bool:
         """Recompute with the hash's own salt and cost; compare with :func:`hmac.compare_digest`."""
@@ -62,8 +62,8 @@ class ScryptHasher:
             scheme, n, r, p, salt, key = hashed.split("$")
             if scheme != "scrypt":
                 return False
-            expected = _unb64(key)
-            actual = _scrypt(password, _unb64(salt), int(n), int(r), int(p), len(expected))
+            expected = _base64.decode(key)
+            actual = _scrypt(password, _base64.decode(salt), int(n), int(r), int(p), len(expected))
         except (ValueError, binascii.Error):
             return False
         return hmac.compare_digest(actual, expected)
@@ -74,14 +74,6 @@ def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, size: int) -> by
     return hashlib.scrypt(
         password.encode(), salt=salt, n=n, r=r, p=p, dklen=size, maxmem=256 * n * r + 2**20
     )
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 @attrs.frozen(kw_only=True)
