@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import attrs as _attrs
+
 from ._errors import AttachmentRejected as AttachmentRejected
 from ._errors import Conflict as Conflict
 from ._errors import InvalidToken as InvalidToken
@@ -205,3 +207,25 @@ __all__ = [
     "to_data",
     "validate_submission",
 ]
+
+
+def _publish() -> None:
+    """Make each exported class and function report ``supportdesk`` as its module.
+
+    Tracebacks, reprs and the API reference then show the public path
+    (``supportdesk.Ticket``), not the private module it is defined in.
+    attrs classes resolve their string annotations first, while their own
+    module's names are still the ones those annotations mean.
+    """
+    for name in __all__:
+        exported = globals()[name]
+        if not isinstance(exported, type) and not callable(exported):
+            continue
+        if not getattr(exported, "__module__", "").startswith(f"{__name__}."):
+            continue
+        if isinstance(exported, type) and _attrs.has(exported):
+            _attrs.resolve_types(exported)
+        exported.__module__ = __name__
+
+
+_publish()

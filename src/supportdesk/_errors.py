@@ -9,8 +9,11 @@ class SupportDeskError(Exception):
     """Base class of every error supportdesk raises on purpose."""
 
 
-class ValidationError(SupportDeskError):
-    """Input that breaks the rules; ``errors`` maps each field to what is wrong with it."""
+class ValidationError(SupportDeskError, ValueError):
+    """Input that breaks the rules; ``errors`` maps each field to what is wrong with it.
+
+    Also a :class:`ValueError`, so code that catches bad values catches it.
+    """
 
     def __init__(self, errors: Mapping[str, str]) -> None:
         self.errors: dict[str, str] = dict(errors)
@@ -18,8 +21,11 @@ class ValidationError(SupportDeskError):
         super().__init__(f"invalid input: {listed}")
 
 
-class NotFound(SupportDeskError):
-    """No such object, or none the actor may see (the two are never told apart)."""
+class NotFound(SupportDeskError, LookupError):
+    """No such object, or none the actor may see (the two are never told apart).
+
+    Also a :class:`LookupError`, so code that catches failed look-ups catches it.
+    """
 
     def __init__(self, kind: str, key: str) -> None:
         self.kind = kind
