@@ -178,9 +178,9 @@ def build_portal(store: Store) -> Portal:
     )
     with store.unit_of_work() as work:
         for organization in organizations:
-            work.put_organization(organization)
+            work.directory.put_organization(organization)
         for contact in (*customers, agent):
-            work.put_contact(contact)
+            work.directory.put_contact(contact)
     return Portal(
         desk, clock, help_desk, request_type, customers[0], agent, organizations, customers
     )
@@ -254,11 +254,11 @@ def bulk_load(store: Store, portal: Portal, count: int, waiting: int) -> None:
     else:
         with store.unit_of_work() as work:
             for ticket in tickets:
-                work.insert_ticket(ticket)
-            work.add_timers(planned)
+                work.tickets.add(ticket)
+            work.timers.add(planned)
             for collaborator in shared:
-                work.add_collaborator(collaborator)
-            while work.allocate_reference(portal.help_desk.id) < count:
+                work.participants.add_collaborator(collaborator)
+            while work.desks.claim_reference(portal.help_desk.id) < count:
                 pass
 
 

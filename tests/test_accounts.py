@@ -45,7 +45,7 @@ def signup_portal(clock: FakeClock) -> Portal:
 
 def outbox(portal: Portal) -> list[Event]:
     with portal.desk._store.unit_of_work() as work:
-        return [e for e in work.list_events() if e.ticket_id is None]
+        return [e for e in work.outbox.list_events() if e.ticket_id is None]
 
 
 def request(portal: Portal, email: str) -> Event:
@@ -207,7 +207,7 @@ def test_only_the_token_hash_is_stored(signup_portal: Portal) -> None:
     token = link_token(signup_portal, "dana@x.test")
     contact = signup_portal.desk.find_contact("dana@x.test")
     with signup_portal.desk._store.unit_of_work() as work:
-        record = work.get_signup_token(hash_token(token))
+        record = work.accounts.get_signup_token(hash_token(token))
     assert record is not None
     assert record.contact_id == contact.id
     assert token not in repr(record)

@@ -38,6 +38,7 @@ from supportdesk import (
     to_data,
 )
 from supportdesk.blobs import MemoryBlobStore
+from supportdesk.storage.protocol import Attachments
 
 from .blobs import conftest as blob_fixtures
 from .conftest import Portal
@@ -459,14 +460,27 @@ class CommitFails:
 class _Recording:
     def __init__(self, work: UnitOfWork) -> None:
         self._work = work
-        self.added = False
+        self.attachments = _RecordingAttachments(work.attachments)
+
+    @property
+    def added(self) -> bool:
+        return self.attachments.added
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._work, name)
 
-    def add_attachment(self, attachment: Attachment) -> None:
+
+class _RecordingAttachments:
+    def __init__(self, attachments: Attachments) -> None:
+        self._attachments = attachments
+        self.added = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._attachments, name)
+
+    def add(self, attachment: Attachment) -> None:
         self.added = True
-        self._work.add_attachment(attachment)
+        self._attachments.add(attachment)
 
 
 def test_a_failed_transaction_deletes_its_blob(portal: Portal, store: Store) -> None:

@@ -232,7 +232,7 @@ def test_events_written_with_each_change(portal: Portal) -> None:
     portal.desk.add_note(portal.agent, ticket.reference, "note")
     portal.desk.resolve(portal.alice, ticket.reference)
     with portal.desk._store.unit_of_work() as work:
-        events = [event.kind for event in work.list_events(ticket.id)]
+        events = [event.kind for event in work.outbox.list_events(ticket.id)]
     assert events == [
         EventKind.TICKET_CREATED,
         EventKind.INTERNAL_NOTE,

@@ -162,7 +162,7 @@ def test_reminder_events_go_to_the_outbox(portal: Portal) -> None:
     for days in (1, 4, 6, 7):
         sweep_at(portal, days * DAY, start)
     with portal.desk._store.unit_of_work() as work:
-        events = [e.kind for e in work.list_events(ticket.id)]
+        events = [e.kind for e in work.outbox.list_events(ticket.id)]
     assert events[-4:] == [
         EventKind.REMINDER_DUE,
         EventKind.AUTO_RESOLVED,

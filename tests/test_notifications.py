@@ -38,7 +38,7 @@ DAY = timedelta(days=1)
 
 def events(portal: Portal, ticket: Ticket | None = None) -> list[Event]:
     with portal.desk._store.unit_of_work() as work:
-        return list(work.list_events(None if ticket is None else ticket.id))
+        return list(work.outbox.list_events(None if ticket is None else ticket.id))
 
 
 def last_event(portal: Portal, ticket: Ticket) -> Event:
@@ -308,17 +308,22 @@ class FailingStore:
 
 
 class _Failing:
-    def __init__(self, work: UnitOfWork, failing: str | None) -> None:
-        self._work = work
+    """A unit of work, or one of its areas, whose ``failing`` method (``"outbox.add"``) raises."""
+
+    def __init__(self, wrapped: Any, failing: str | None) -> None:
+        self._wrapped = wrapped
         self._failing = failing
 
     def __getattr__(self, name: str) -> Any:
+        area, _, method = (self._failing or "").partition(".")
+        if method and name == area:
+            return _Failing(getattr(self._wrapped, name), method)
         if name == self._failing:
             raise RuntimeError(f"{name} failed")
-        return getattr(self._work, name)
+        return getattr(self._wrapped, name)
 
 
-@pytest.mark.parametrize("failing", ["add_events", "add_notifications"])
+@pytest.mark.parametrize("failing", ["outbox.add", "feed.add"])
 def test_a_failing_use_case_leaves_neither_change_nor_events(portal: Portal, failing: str) -> None:
     store = FailingStore(failing)
     failing_portal = build_portal(store, portal.clock)

@@ -140,9 +140,9 @@ class TicketLife(RuleBasedStateMachine):
     def timers_belong_to_the_current_epoch(self) -> None:
         with self.portal.desk._store.unit_of_work() as work:
             for reference in self.references:
-                ticket = work.get_ticket_by_reference(reference)
+                ticket = work.tickets.get_by_reference(reference)
                 assert ticket is not None
-                for timer in work.pending_timers(ticket.id):
+                for timer in work.timers.list_pending(ticket.id):
                     assert timer.state is TimerState.PENDING
                     assert (timer.status, timer.status_epoch) == (
                         ticket.status,

@@ -36,16 +36,16 @@ class _AccountCases(_DeskBase):
             raise ValidationError({"email": f"{email!r} is not an e-mail address"})
         now = self._clock.now()
         with self._store.unit_of_work() as work:
-            contact = work.get_contact_by_email(email)
+            contact = work.directory.get_contact_by_email(email)
             if contact is None:
                 contact = Contact(
                     email=email, full_name="", state=ContactState.PENDING_VERIFICATION
                 )
-                work.put_contact(contact)
+                work.directory.put_contact(contact)
             payload = {"email": email, "template": "account_exists", "token": "", "expires_at": ""}
             if contact.state is ContactState.PENDING_VERIFICATION:
                 token, record = issue_token(contact.id, now, self.signup_policy.token_lifetime)
-                work.add_signup_token(record)
+                work.accounts.add_signup_token(record)
                 payload.update(
                     template="verify", token=token, expires_at=record.expires_at.isoformat()
                 )
@@ -78,7 +78,10 @@ class _AccountCases(_DeskBase):
         now = self._clock.now()
         with self._store.unit_of_work() as work:
             contact = self._use_token(work, token, now)
-            if organization_id is not None and work.get_organization(organization_id) is None:
+            if (
+                organization_id is not None
+                and work.directory.get_organization(organization_id) is None
+            ):
                 raise ValidationError({"organization_id": f"no organisation {organization_id!r}"})
             submitted = SignupDetails(
                 email=contact.email,
@@ -93,9 +96,9 @@ class _AccountCases(_DeskBase):
                 organization_id=organization_id,
                 state=ContactState.PENDING_APPROVAL if review else ContactState.ACTIVE,
             )
-            work.put_contact(contact)
+            work.directory.put_contact(contact)
             if hashed is not None:
-                work.set_password_hash(contact.id, hashed)
+                work.accounts.put_password_hash(contact.id, hashed)
             if review:
                 self._ask_admins(work, contact, submitted, now)
             else:
@@ -106,7 +109,7 @@ class _AccountCases(_DeskBase):
         self, work: UnitOfWork, contact: Contact, submitted: SignupDetails, now: datetime
     ) -> None:
         """Tell the active admins that a sign-up waits for them, with its details."""
-        admins = work.list_contacts(roles={Role.ADMIN}, state=ContactState.ACTIVE)
+        admins = work.directory.find_contacts(roles={Role.ADMIN}, state=ContactState.ACTIVE)
         payload = {
             "email": contact.email,
             "full_name": contact.full_name,
@@ -121,13 +124,17 @@ class _AccountCases(_DeskBase):
         A later error in the use case rolls the transaction back, and with it
         the use: the link still works once the input is fixed.
         """
-        record = work.get_signup_token(hash_token(token))
+        record = work.accounts.get_signup_token(hash_token(token))
         problem = token_problem(record, now)
         if problem is not None or record is None:
             raise InvalidToken(problem or "unknown")
-        contact = work.get_contact(record.contact_id)
+        contact = work.directory.get_contact(record.contact_id)
         waiting = contact is not None and contact.state is ContactState.PENDING_VERIFICATION
-        if contact is None or not waiting or not work.use_signup_token(record.token_hash, now):
+        if (
+            contact is None
+            or not waiting
+            or not work.accounts.mark_signup_token_used(record.token_hash, now)
+        ):
             raise InvalidToken("already used")
         return contact
 
@@ -141,7 +148,7 @@ class _AccountCases(_DeskBase):
         """The accounts waiting for approval, by e-mail (admins)."""
         with self._store.unit_of_work() as work:
             self._require_admin(work, actor, "review sign-ups")
-            return work.list_contacts(state=ContactState.PENDING_APPROVAL)
+            return work.directory.find_contacts(state=ContactState.PENDING_APPROVAL)
 
     def approve_signup(self, actor: Contact, contact_id: str) -> Contact:
         """Activate an account waiting for approval (admins); the contact is told."""
@@ -168,13 +175,13 @@ class _AccountCases(_DeskBase):
 
     def _decide(self, work: UnitOfWork, contact_id: str, state: ContactState) -> Contact:
         """Move an account waiting for approval to ``state``."""
-        contact = _found(work.get_contact(contact_id), "contact", contact_id)
+        contact = _found(work.directory.get_contact(contact_id), "contact", contact_id)
         if contact.state is not ContactState.PENDING_APPROVAL:
             raise ValidationError(
                 {"contact_id": f"{contact.email} is {contact.state.value}, not pending_approval"}
             )
         contact = attrs.evolve(contact, state=state)
-        work.put_contact(contact)
+        work.directory.put_contact(contact)
         return contact
 
     def _welcome(
@@ -190,8 +197,8 @@ class _AccountCases(_DeskBase):
         for a wrong password: no timing tells which addresses exist.
         """
         with self._store.unit_of_work() as work:
-            contact = work.get_contact_by_email(email)
-            hashed = None if contact is None else work.get_password_hash(contact.id)
+            contact = work.directory.get_contact_by_email(email)
+            hashed = None if contact is None else work.accounts.get_password_hash(contact.id)
         if contact is None or hashed is None:
             self._hasher.verify(password, self._decoy())
             return None
@@ -211,4 +218,7 @@ class _AccountCases(_DeskBase):
         hashed = None if password is None else self._hasher.hash(password)
         with self._store.unit_of_work() as work:
             actor = self._refresh(work, actor)
-            work.set_password_hash(actor.id, hashed)
+            if hashed is None:
+                work.accounts.remove_password_hash(actor.id)
+            else:
+                work.accounts.put_password_hash(actor.id, hashed)

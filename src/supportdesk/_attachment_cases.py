@@ -115,7 +115,7 @@ class _AttachmentCases(_StatusMoves):
         request_type = _get_request_type(ctx.work, ticket.request_type_id)
         _check_rule(request_type, filename)
         desk = _get_desk(ctx.work, ticket.desk_id)
-        return desk.attachment_limits, ctx.work.attachment_usage(ticket.id)
+        return desk.attachment_limits, ctx.work.attachments.count_usage(ticket.id)
 
     def _receive(
         self,
@@ -193,7 +193,7 @@ class _AttachmentCases(_StatusMoves):
             internal=internal,
             scan_status=ScanStatus.SCANNING if self._scan_later else ScanStatus.CLEAN,
         )
-        work.add_attachment(attachment)
+        work.attachments.add(attachment)
         return attachment
 
     def _announce_attachment(
@@ -210,7 +210,7 @@ class _AttachmentCases(_StatusMoves):
             "filename": attachment.filename,
         }
         if attachment.internal:
-            ctx.work.touch_ticket(ctx.ticket.id, now)
+            ctx.work.tickets.mark_updated(ctx.ticket.id, now)
             self._emit(ctx.work, ctx.ticket, EventKind.INTERNAL_NOTE, ctx.actor, now, **payload)
             return
         status = ctx.ticket.status
@@ -251,7 +251,9 @@ class _AttachmentCases(_StatusMoves):
     def _visible_attachments(self, ctx: _Context) -> tuple[Attachment, ...]:
         staff = access.is_staff(ctx.actor)
         return tuple(
-            ctx.work.list_attachments(ctx.ticket.id, include_internal=staff, include_rejected=staff)
+            ctx.work.attachments.list_for_ticket(
+                ctx.ticket.id, include_internal=staff, include_rejected=staff
+            )
         )
 
     def open_attachment(self, actor: Contact, attachment_id: str) -> tuple[Attachment, BinaryIO]:
@@ -288,7 +290,7 @@ class _AttachmentCases(_StatusMoves):
         )
 
     def _downloadable(self, work: UnitOfWork, actor: Contact, attachment_id: str) -> Attachment:
-        attachment = work.get_attachment(attachment_id)
+        attachment = work.attachments.get(attachment_id)
         if attachment is None:
             raise NotFound("attachment", attachment_id)
         try:

@@ -41,7 +41,7 @@ class _AttachmentUpkeep(_DeskBase):
         if self._scanner is None:
             return ScanReport()
         with self._store.unit_of_work() as work:
-            waiting = work.attachments_to_scan(limit)
+            waiting = work.attachments.list_scanning(limit)
         counts = {ScanStatus.CLEAN: 0, ScanStatus.REJECTED: 0}
         failed = 0
         for attachment in waiting:
@@ -76,7 +76,7 @@ class _AttachmentUpkeep(_DeskBase):
         reason = verdict.reason or "the malware scan refused it"
         now = self._clock.now()
         with self._store.unit_of_work() as work:
-            finished = work.finish_scan(attachment.id, status, reason=reason)
+            finished = work.attachments.mark_scanned(attachment.id, status, reason=reason)
             if finished is None:
                 return None
             if status is ScanStatus.REJECTED:
@@ -87,8 +87,8 @@ class _AttachmentUpkeep(_DeskBase):
         return status
 
     def _tell_uploader(self, work: UnitOfWork, attachment: Attachment, now: datetime) -> None:
-        ticket = _found(work.get_ticket(attachment.ticket_id), "ticket", attachment.ticket_id)
-        uploader = work.get_contact(attachment.uploader_id)
+        ticket = _found(work.tickets.get(attachment.ticket_id), "ticket", attachment.ticket_id)
+        uploader = work.directory.get_contact(attachment.uploader_id)
         active = uploader is not None and uploader.state is ContactState.ACTIVE
         payload = {
             "reference": ticket.reference,
@@ -124,13 +124,13 @@ class _AttachmentUpkeep(_DeskBase):
 
     def _collect(self, keys: Sequence[str], cutoff: datetime) -> int:
         with self._store.unit_of_work() as work:
-            known = work.known_blob_keys(keys)
+            known = work.attachments.find_kept_blob_keys(keys)
         old = [key for key in keys if key not in known and self._stored_before(key, cutoff)]
         if not old:
             return 0
         # Asked again: metadata may have committed while the blobs were dated.
         with self._store.unit_of_work() as work:
-            known = work.known_blob_keys(old)
+            known = work.attachments.find_kept_blob_keys(old)
         orphans = [key for key in old if key not in known]
         for key in orphans:
             self._blobs.delete(key)

@@ -24,14 +24,14 @@ class _CollaboratorCases(_DeskBase):
             collaborator = Collaborator(
                 ticket_id=ctx.ticket.id, contact_id=contact.id, added_by=ctx.actor.id, added_at=now
             )
-            work.add_collaborator(collaborator)
+            work.participants.add_collaborator(collaborator)
             data = {"contact": contact.full_name}
             self._log(
                 work, ctx.ticket, ActivityKind.COLLABORATOR_ADDED, ctx.actor.id, now, data=data
             )
             kind = EventKind.COLLABORATOR_ADDED
             self._emit(work, ctx.ticket, kind, ctx.actor, now, contact_id=contact.id)
-            work.touch_ticket(ctx.ticket.id, now)
+            work.tickets.mark_updated(ctx.ticket.id, now)
             return collaborator
 
     def remove_collaborator(self, actor: Contact, reference: str, contact_id: str) -> None:
@@ -43,8 +43,10 @@ class _CollaboratorCases(_DeskBase):
                 raise PermissionDenied(
                     "remove a collaborator", "only the requester or an agent may"
                 )
-            contact = work.get_contact(contact_id)
-            if contact is None or not work.remove_collaborator(ctx.ticket.id, contact_id):
+            contact = work.directory.get_contact(contact_id)
+            if contact is None or not work.participants.remove_collaborator(
+                ctx.ticket.id, contact_id
+            ):
                 raise NotFound("collaborator", contact_id)
             data = {"contact": contact.full_name}
             self._log(
@@ -55,7 +57,10 @@ class _CollaboratorCases(_DeskBase):
         """Switch the actor's notifications about this ticket on or off."""
         with self._store.unit_of_work() as work:
             ctx = self._load(work, actor, reference)
-            work.set_notifications(ctx.ticket.id, ctx.actor.id, enabled)
+            if enabled:
+                work.participants.remove_mute(ctx.ticket.id, ctx.actor.id)
+            else:
+                work.participants.add_mute(ctx.ticket.id, ctx.actor.id)
 
     def set_organization_sharing(self, actor: Contact, reference: str, shared: bool) -> Ticket:
         """Share the ticket with the requester's organisation, or stop (requester, agents)."""
@@ -65,13 +70,13 @@ class _CollaboratorCases(_DeskBase):
             if ctx.party not in (Party.REQUESTER, Party.AGENT):
                 raise PermissionDenied("change sharing", "only the requester or an agent may")
             ticket = _changed(ctx.ticket, now, shared_with_organization=shared)
-            work.update_ticket(ticket)
+            work.tickets.update(ticket)
             return ticket
 
 
 def _newcomer(ctx: _Context, email: str) -> Contact:
     """The active contact with that e-mail, who does not take part in the ticket yet."""
-    contact = ctx.work.get_contact_by_email(email)
+    contact = ctx.work.directory.get_contact_by_email(email)
     if contact is None or contact.state is not ContactState.ACTIVE:
         raise ValidationError({"email": f"{email} is not an active contact of this portal"})
     if contact.id == ctx.ticket.requester_id or contact.id in ctx.collaborator_ids:

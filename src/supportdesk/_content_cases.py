@@ -36,18 +36,18 @@ class _ContentCases(_DeskBase):
         now = self._clock.now()
         with self._store.unit_of_work() as work:
             staff = self._require_staff(work, actor, "publish announcements")
-            stored = work.get_announcement(announcement.id)
+            stored = work.content.get_announcement(announcement.id)
             saved = _stamped(
                 attrs.evolve(announcement, active_from=start or now), stored, staff, now
             )
-            work.put_announcement(saved)
+            work.content.put_announcement(saved)
             return saved
 
     def delete_announcement(self, actor: Contact, announcement_id: str) -> None:
         """Take an announcement down for good (agents and admins)."""
         with self._store.unit_of_work() as work:
             self._require_staff(work, actor, "delete announcements")
-            if not work.delete_announcement(announcement_id):
+            if not work.content.remove_announcement(announcement_id):
                 raise NotFound("announcement", announcement_id)
 
     def list_announcements(
@@ -61,7 +61,7 @@ class _ContentCases(_DeskBase):
         with self._store.unit_of_work() as work:
             actor = self._refresh(work, actor)
             staff = access.is_staff(actor)
-            return work.list_announcements(
+            return work.content.list_announcements(
                 active_at=None if staff and include_inactive else self._clock.now(),
                 audiences=None if staff else _CUSTOMER_AUDIENCES,
             )
@@ -80,24 +80,24 @@ class _ContentCases(_DeskBase):
         now = self._clock.now()
         with self._store.unit_of_work() as work:
             staff = self._require_staff(work, actor, "write articles")
-            stored = work.get_article(article.id)
+            stored = work.content.get_article(article.id)
             tags = tuple(tag.strip() for tag in article.tags)
             saved = _stamped(attrs.evolve(article, tags=tags), stored, staff, now)
-            work.put_article(saved)
+            work.content.put_article(saved)
             return saved
 
     def delete_article(self, actor: Contact, article_id: str) -> None:
         """Delete a knowledge-base article or FAQ (agents and admins)."""
         with self._store.unit_of_work() as work:
             self._require_staff(work, actor, "delete articles")
-            if not work.delete_article(article_id):
+            if not work.content.remove_article(article_id):
                 raise NotFound("article", article_id)
 
     def get_article(self, actor: Contact, article_id: str) -> Article:
         """An article or FAQ; a draft is :class:`~supportdesk.NotFound` for customers."""
         with self._store.unit_of_work() as work:
             actor = self._refresh(work, actor)
-            article = work.get_article(article_id)
+            article = work.content.get_article(article_id)
             if article is None or not (article.published or access.is_staff(actor)):
                 raise NotFound("article", article_id)
             return article
@@ -108,7 +108,9 @@ class _ContentCases(_DeskBase):
         """The knowledge base by title: published entries, and drafts too for staff."""
         with self._store.unit_of_work() as work:
             actor = self._refresh(work, actor)
-            return work.list_articles(published_only=not access.is_staff(actor), kind=kind, tag=tag)
+            return work.content.list_articles(
+                published_only=not access.is_staff(actor), kind=kind, tag=tag
+            )
 
     def search(
         self,
@@ -147,7 +149,7 @@ class _ContentCases(_DeskBase):
                 limit=limit + 1,
                 offset=offset,
             )
-            found = work.search(query)
+            found = work.search.find(query)
         hits, more = _one_page(found, limit)
         return SearchPage(
             hits=hits, next_cursor=_encode_cursor(str(offset + limit)) if more else None

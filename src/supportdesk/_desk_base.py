@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Self, TypedDict, TypeVar, Unpack
 
 import attrs
 
@@ -23,13 +23,13 @@ from ._models import (
     Role,
     Ticket,
 )
-from .accounts import PasswordHasher, SignupPolicy
+from .accounts import PasswordHasher, ScryptHasher, SignupPolicy
 from .attachments import Scanner
-from .blobs import BlobStore
-from .clock import Calendar, Clock
+from .blobs import BlobStore, MemoryBlobStore
+from .clock import ALWAYS_OPEN, Calendar, Clock, SystemClock
 from .notifications import RetryPolicy
 from .storage.protocol import Store, UnitOfWork
-from .workflow import Party, Workflow
+from .workflow import DEFAULT_WORKFLOW, Party, Workflow
 
 T = TypeVar("T")
 
@@ -67,20 +67,54 @@ _NEW_TICKET = _Audience(collaborator_ids=(), muted=frozenset())
 _STAFF_ROLES = frozenset({Role.AGENT, Role.ADMIN})
 
 
+class DeskOptions(TypedDict, total=False):
+    """The keyword options of :class:`SupportDesk` and its constructors, each optional."""
+
+    clock: Clock | None
+    """Where "now" comes from; a :class:`~supportdesk.SystemClock` by default."""
+    workflow: Workflow | None
+    """Statuses, transitions and timers; :data:`~supportdesk.DEFAULT_WORKFLOW` by default."""
+    calendar: Calendar
+    """What timer durations count in; 24x7 (:data:`~supportdesk.ALWAYS_OPEN`) by default."""
+    retry_policy: RetryPolicy | None
+    """How failed notification deliveries are retried."""
+    signup_policy: SignupPolicy | None
+    """Whether sign-ups are approved at once or reviewed."""
+    password_hasher: PasswordHasher | None
+    """How passwords are hashed; scrypt by default."""
+    blob_store: BlobStore | None
+    """Where attachment bytes go; memory on the desk's clock by default."""
+    scanner: Scanner | None
+    """A malware scan hook; without one every attachment is ``clean`` once stored."""
+    scan_later: bool
+    """Store attachments ``scanning`` and leave the scan to a worker; needs a ``scanner``."""
+
+
 class _DeskBase:
     """What every use case reads: the store, the clock, the policies; and the steps they share."""
 
-    workflow: Workflow
-    retry_policy: RetryPolicy
-    signup_policy: SignupPolicy
-    _store: Store
-    _clock: Clock
-    _blobs: BlobStore
-    _scanner: Scanner | None
-    _scan_later: bool
-    _calendar: Calendar
-    _hasher: PasswordHasher
-    _decoy_hash: str | None
+    def __init__(self, store: Store, **options: Unpack[DeskOptions]) -> None:
+        scanner = options.get("scanner")
+        if options.get("scan_later", False) and scanner is None:
+            raise ValueError("scan_later needs a scanner to scan with")
+        self._store = store
+        self._options = options
+        self._clock: Clock = options.get("clock") or SystemClock()
+        self._blobs: BlobStore = options.get("blob_store") or MemoryBlobStore(clock=self._clock)
+        self._scanner = scanner
+        self._scan_later = options.get("scan_later", False)
+        self.workflow = options.get("workflow") or Workflow(DEFAULT_WORKFLOW)
+        self._calendar = options.get("calendar", ALWAYS_OPEN)
+        self.workflow.check_calendar(self._calendar)
+        self.retry_policy = options.get("retry_policy") or RetryPolicy()
+        self.signup_policy = options.get("signup_policy") or SignupPolicy()
+        self._hasher: PasswordHasher = options.get("password_hasher") or ScryptHasher()
+        self._decoy_hash: str | None = None
+
+    def _on(self, store: Store, blob_store: BlobStore) -> Self:
+        """A desk of the same configuration on other stores (a preview's rehearsal)."""
+        options: DeskOptions = {**self._options, "blob_store": blob_store}
+        return type(self)(store, **options)
 
     def _require_staff(self, work: UnitOfWork, actor: Contact, action: str) -> Contact:
         actor = self._refresh(work, actor)
@@ -96,19 +130,19 @@ class _DeskBase:
 
     def _refresh(self, work: UnitOfWork, actor: Contact) -> Contact:
         """The actor as stored now: a disabled or deleted account loses access at once."""
-        current = work.get_contact(actor.id)
+        current = work.directory.get_contact(actor.id)
         if current is None or current.state is not ContactState.ACTIVE:
             raise PermissionDenied("act on this portal", f"{actor.email} is not an active contact")
         return current
 
     def _find(self, work: UnitOfWork, reference: str) -> Ticket:
-        ticket = work.get_ticket_by_reference(reference) or work.get_ticket(reference)
+        ticket = work.tickets.get_by_reference(reference) or work.tickets.get(reference)
         return _found(ticket, "ticket", reference)
 
     def _load(self, work: UnitOfWork, actor: Contact, reference: str) -> _Context:
         actor = self._refresh(work, actor)
         ticket = self._find(work, reference)
-        ordered = tuple(c.contact_id for c in work.list_collaborators(ticket.id))
+        ordered = tuple(c.contact_id for c in work.participants.list_collaborators(ticket.id))
         ids = frozenset(ordered)
         grant = access.ticket_scope(actor).grant(ticket, ids)
         if grant is None:
@@ -137,7 +171,7 @@ class _DeskBase:
             internal=internal,
             data=data or {},
         )
-        return work.append_activity(activity)
+        return work.activity.add(activity)
 
     def _emit(
         self,
@@ -207,11 +241,13 @@ def _ticket_recipients(
     actor_id = None if actor is None else actor.id
 
     def other(contact_id: str | None) -> Contact | None:
-        return None if contact_id in (None, actor_id) else work.get_contact(contact_id)
+        return None if contact_id in (None, actor_id) else work.directory.get_contact(contact_id)
 
     collaborator_ids = known.collaborator_ids
     if collaborator_ids is None:
-        collaborator_ids = tuple(c.contact_id for c in work.list_collaborators(ticket.id))
+        collaborator_ids = tuple(
+            c.contact_id for c in work.participants.list_collaborators(ticket.id)
+        )
     staff: list[Contact | None] = []
     if kind not in notifications.CUSTOMERS_ONLY:
         staff = [other(ticket.assignee_id), *_desk_staff(work, ticket.desk_id, known.desk_staff)]
@@ -220,7 +256,7 @@ def _ticket_recipients(
         actor_id=actor_id,
         customers=[other(ticket.requester_id), *(other(c) for c in collaborator_ids)],
         staff=staff,
-        muted=work.muted_contacts(ticket.id) if known.muted is None else known.muted,
+        muted=work.participants.list_muted(ticket.id) if known.muted is None else known.muted,
     )
 
 
@@ -230,23 +266,25 @@ def _desk_staff(
     """The desk's active agents and admins, from ``known`` when it holds them."""
     if known is not None and desk_id in known:
         return known[desk_id]
-    staff = work.list_contacts(roles=_STAFF_ROLES, state=ContactState.ACTIVE, desk_id=desk_id)
+    staff = work.directory.find_contacts(
+        roles=_STAFF_ROLES, state=ContactState.ACTIVE, desk_id=desk_id
+    )
     if known is not None:
         known[desk_id] = staff
     return staff
 
 
 def _get_desk(work: UnitOfWork, desk_id: str) -> Desk:
-    return _found(work.get_desk(desk_id), "desk", desk_id)
+    return _found(work.desks.get_desk(desk_id), "desk", desk_id)
 
 
 def _get_request_type(work: UnitOfWork, request_type_id: str) -> RequestType:
-    return _found(work.get_request_type(request_type_id), "request type", request_type_id)
+    return _found(work.desks.get_request_type(request_type_id), "request type", request_type_id)
 
 
 def _next_reference(work: UnitOfWork, desk: Desk) -> str:
     """Take the desk's next ticket reference: ``HHA-42``."""
-    return f"{desk.key}-{work.allocate_reference(desk.id)}"
+    return f"{desk.key}-{work.desks.claim_reference(desk.id)}"
 
 
 def _party(actor: Contact, ticket: Ticket, collaborator_ids: frozenset[str]) -> Party:

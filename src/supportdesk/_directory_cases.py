@@ -17,14 +17,14 @@ class _DirectoryCases(_DeskBase):
         """Store a customer organisation."""
         _require_text("name", organization.name)
         with self._store.unit_of_work() as work:
-            work.put_organization(organization)
+            work.directory.put_organization(organization)
         return organization
 
     def add_contact(self, contact: Contact) -> Contact:
         """Store a portal account; its e-mail must be unique (case-insensitive)."""
         with self._store.unit_of_work() as work:
             self._check_contact(work, contact)
-            work.put_contact(contact)
+            work.directory.put_contact(contact)
         return contact
 
     def _check_contact(self, work: UnitOfWork, contact: Contact) -> None:
@@ -33,9 +33,12 @@ class _DirectoryCases(_DeskBase):
             errors["email"] = f"{contact.email!r} is not an e-mail address"
         if not contact.full_name.strip():
             errors["full_name"] = "a contact needs a name"
-        if contact.organization_id and work.get_organization(contact.organization_id) is None:
+        if (
+            contact.organization_id
+            and work.directory.get_organization(contact.organization_id) is None
+        ):
             errors["organization_id"] = f"no organisation {contact.organization_id!r}"
-        unknown = sorted(d for d in contact.desk_ids if work.get_desk(d) is None)
+        unknown = sorted(d for d in contact.desk_ids if work.desks.get_desk(d) is None)
         if unknown:
             errors["desk_ids"] = f"no such desks: {', '.join(unknown)}"
         if errors:
@@ -44,12 +47,12 @@ class _DirectoryCases(_DeskBase):
     def get_contact(self, contact_id: str) -> Contact:
         """The contact with that id, for the host's own login code (unscoped)."""
         with self._store.unit_of_work() as work:
-            return _found(work.get_contact(contact_id), "contact", contact_id)
+            return _found(work.directory.get_contact(contact_id), "contact", contact_id)
 
     def find_contact(self, email: str) -> Contact:
         """The contact with that e-mail, for the host's own login code (unscoped)."""
         with self._store.unit_of_work() as work:
-            return _found(work.get_contact_by_email(email), "contact", email)
+            return _found(work.directory.get_contact_by_email(email), "contact", email)
 
     def add_desk(self, desk: Desk) -> Desk:
         """Store a service desk; its key (``HHA``) must be unique and upper-case."""
@@ -59,7 +62,7 @@ class _DirectoryCases(_DeskBase):
             )
         _require_text("name", desk.name)
         with self._store.unit_of_work() as work:
-            work.put_desk(desk)
+            work.desks.put_desk(desk)
         return desk
 
     def add_request_type(self, request_type: RequestType) -> RequestType:
@@ -70,18 +73,18 @@ class _DirectoryCases(_DeskBase):
             raise ValidationError({"fields": "two fields share a key"})
         with self._store.unit_of_work() as work:
             _get_desk(work, request_type.desk_id)
-            work.put_request_type(request_type)
+            work.desks.put_request_type(request_type)
         return request_type
 
     def list_desks(self, actor: Contact) -> Sequence[Desk]:
         """The desks the portal shows on its home page."""
         with self._store.unit_of_work() as work:
             self._refresh(work, actor)
-            return work.list_desks()
+            return work.desks.list_desks()
 
     def list_request_types(self, actor: Contact, desk_id: str) -> Sequence[RequestType]:
         """A desk's request types, in the order they were added."""
         with self._store.unit_of_work() as work:
             self._refresh(work, actor)
             _get_desk(work, desk_id)
-            return work.list_request_types(desk_id)
+            return work.desks.list_request_types(desk_id)

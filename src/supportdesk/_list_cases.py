@@ -49,8 +49,8 @@ class _ListCases(_DeskBase):
                 limit=limit + 1,
                 after=_decode_cursor(cursor),
             )
-            found = list(work.find_tickets(query))
-            total = work.count_tickets(query)
+            found = list(work.tickets.find(query))
+            total = work.tickets.count(query)
         tickets, more = _one_page(found, limit)
         return Page(
             tickets=tickets,
@@ -63,7 +63,7 @@ class _ListCases(_DeskBase):
         with self._store.unit_of_work() as work:
             actor = self._refresh(work, actor)
             query = self._query(actor, which, open, None)
-            return 0 if query is None else work.count_tickets(query)
+            return 0 if query is None else work.tickets.count(query)
 
     def _query(
         self, actor: Contact, which: TicketList, open: bool | None, statuses: Sequence[str] | None

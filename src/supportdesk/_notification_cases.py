@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Collection, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Self, cast
 
 from . import notifications
 from ._desk_base import _DeskBase
@@ -12,12 +12,9 @@ from ._errors import NotFound, ValidationError
 from ._models import Contact, DeliveryState, Event, OutboxEntry
 from ._paging import _check_page_size, _decode_cursor, _keyset_cursor, _one_page
 from ._views import Feed
-from .blobs import BlobStore, MemoryBlobStore
+from .blobs import MemoryBlobStore
 from .notifications import DispatchReport, NotificationHandler
-from .storage.protocol import Store, UnitOfWork
-
-if TYPE_CHECKING:
-    from .desk import SupportDesk
+from .storage.protocol import Desks, Outbox, UnitOfWork
 
 
 class _NotificationCases(_DeskBase):
@@ -47,13 +44,13 @@ class _NotificationCases(_DeskBase):
         """Outbox entries not delivered (parked by default, or still pending), for admins."""
         with self._store.unit_of_work() as work:
             self._require_admin(work, actor, "see the outbox")
-            return work.list_outbox(state=state, limit=limit)
+            return work.outbox.find(state=state, limit=limit)
 
     def retry_notification(self, actor: Contact, event_id: str) -> None:
         """Put a parked event back in the queue, due now, with its attempts reset (admins)."""
         with self._store.unit_of_work() as work:
             self._require_admin(work, actor, "retry a notification")
-            if not work.requeue_event(event_id, self._clock.now()):
+            if not work.outbox.mark_requeued(event_id, self._clock.now()):
                 raise NotFound("parked event", event_id)
 
     def notifications(
@@ -68,10 +65,10 @@ class _NotificationCases(_DeskBase):
         _check_page_size(limit, 500, "entries")
         with self._store.unit_of_work() as work:
             actor = self._refresh(work, actor)
-            found = work.list_notifications(
+            found = work.feed.find(
                 actor.id, unread_only=unread_only, limit=limit + 1, before=_decode_cursor(cursor)
             )
-            unread = work.count_unread_notifications(actor.id)
+            unread = work.feed.count_unread(actor.id)
         entries, more = _one_page(found, limit)
         return Feed(
             notifications=entries,
@@ -83,7 +80,7 @@ class _NotificationCases(_DeskBase):
         """How many of the actor's feed entries are unread: the number on the bell."""
         with self._store.unit_of_work() as work:
             actor = self._refresh(work, actor)
-            return work.count_unread_notifications(actor.id)
+            return work.feed.count_unread(actor.id)
 
     def mark_read(self, actor: Contact, notification_id: str | None = None) -> int:
         """Mark one of the actor's feed entries read, or all of them when no id is given.
@@ -94,13 +91,13 @@ class _NotificationCases(_DeskBase):
         with self._store.unit_of_work() as work:
             actor = self._refresh(work, actor)
             if notification_id is None:
-                return work.mark_notifications_read(actor.id, None, self._clock.now())
-            entry = work.get_notification(notification_id)
+                return work.feed.mark_read(actor.id, None, self._clock.now())
+            entry = work.feed.get(notification_id)
             if entry is None or entry.contact_id != actor.id:
                 raise NotFound("notification", notification_id)
-            return work.mark_notifications_read(actor.id, [notification_id], self._clock.now())
+            return work.feed.mark_read(actor.id, [notification_id], self._clock.now())
 
-    def preview_notifications(self, use_case: Callable[[SupportDesk], object]) -> tuple[Event, ...]:
+    def preview_notifications(self, use_case: Callable[[Self], object]) -> tuple[Event, ...]:
         """What a use case would notify, and to whom, without doing it.
 
         ``use_case`` gets a desk on the same store and clock and calls any
@@ -120,24 +117,6 @@ class _NotificationCases(_DeskBase):
             raise _Rollback
         return tuple(rehearsal.events)
 
-    def _on(self, store: Store, blob_store: BlobStore) -> SupportDesk:
-        """This desk's configuration on other stores."""
-        # Imported here because desk.py imports this module.
-        from .desk import SupportDesk
-
-        return SupportDesk(
-            store,
-            blob_store=blob_store,
-            scanner=self._scanner,
-            scan_later=self._scan_later,
-            clock=self._clock,
-            workflow=self.workflow,
-            calendar=self._calendar,
-            retry_policy=self.retry_policy,
-            signup_policy=self.signup_policy,
-            password_hasher=self._hasher,
-        )
-
 
 class _Rollback(Exception):
     """Raised to roll a preview's transaction back."""
@@ -151,21 +130,48 @@ class _Rehearsal:
 
     def __init__(self, work: UnitOfWork) -> None:
         self._work = work
-        self._taken: dict[str, int] = {}
-        self.events: list[Event] = []
+        self.desks = _PeekingDesks(work.desks)
+        self.outbox = _RecordingOutbox(work.outbox)
+
+    @property
+    def events(self) -> list[Event]:
+        """The events the rehearsed use case wrote, in order."""
+        return self.outbox.events
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._work, name)
 
-    def allocate_reference(self, desk_id: str) -> int:
+
+class _PeekingDesks:
+    """The desks area of a rehearsal: reference numbers are only peeked at."""
+
+    def __init__(self, desks: Desks) -> None:
+        self._desks = desks
+        self._taken: dict[str, int] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._desks, name)
+
+    def claim_reference(self, desk_id: str) -> int:
         # The counter survives rollbacks on purpose, so a preview only peeks.
-        number = self._work.next_reference(desk_id) + self._taken.get(desk_id, 0)
+        number = self._desks.get_next_reference(desk_id) + self._taken.get(desk_id, 0)
         self._taken[desk_id] = self._taken.get(desk_id, 0) + 1
         return number
 
-    def add_events(self, events: Collection[Event]) -> None:
+
+class _RecordingOutbox:
+    """The outbox of a rehearsal: it remembers what was added."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        self._outbox = outbox
+        self.events: list[Event] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._outbox, name)
+
+    def add(self, events: Collection[Event]) -> None:
         self.events.extend(events)
-        self._work.add_events(events)
+        self._outbox.add(events)
 
 
 class _RehearsalStore:

@@ -42,7 +42,7 @@ class _StatusMoves(_DeskBase):
 
         Like the store, a later ``updated_at`` is never moved back.
         """
-        ctx.work.touch_ticket(ctx.ticket.id, now)
+        ctx.work.tickets.mark_updated(ctx.ticket.id, now)
         return attrs.evolve(ctx.ticket, updated_at=max(ctx.ticket.updated_at, now))
 
     def _move(
@@ -65,12 +65,12 @@ class _StatusMoves(_DeskBase):
         ticket = ctx.ticket
         if target == ticket.status:
             moved = _changed(ticket, now, **changes)
-            ctx.work.update_ticket(moved)
+            ctx.work.tickets.update(moved)
             return moved
         moved = self._entered(ticket, target, now, **changes)
-        ctx.work.update_ticket(moved)
-        ctx.work.cancel_timers(ticket.id, now)
-        ctx.work.add_timers(self.workflow.plan_timers(moved, now, self._calendar))
+        ctx.work.tickets.update(moved)
+        ctx.work.timers.mark_canceled(ticket.id, now)
+        ctx.work.timers.add(self.workflow.plan_timers(moved, now, self._calendar))
         data = {"from": ticket.status, "to": target, "trigger": trigger}
         category = self.workflow.category(target)
         resolution = self._resolution(ctx.work, ticket, category, comment)
@@ -100,7 +100,7 @@ class _StatusMoves(_DeskBase):
             return ""
         if self.workflow.category(ticket.status) is not StatusCategory.RESOLVED:
             return comment
-        for entry in reversed(work.list_activities(ticket.id, include_internal=False)):
+        for entry in reversed(work.activity.list_entries(ticket.id, include_internal=False)):
             if "to" in entry.data:
                 return entry.data.get("resolution", "")
         return ""

@@ -150,7 +150,7 @@ class _TicketCases(_AttachmentCases):
             return actor
         if not access.is_staff(actor):
             raise PermissionDenied("raise a request for someone else", "only agents may")
-        requester = work.get_contact(requester_id)
+        requester = work.directory.get_contact(requester_id)
         if requester is None or requester.state is not ContactState.ACTIVE:
             raise ValidationError({"requester_id": f"no active contact {requester_id!r}"})
         return requester
@@ -172,10 +172,10 @@ class _TicketCases(_AttachmentCases):
         kind = EventKind.TICKET_CREATED
         resolved = _Audience(recipients=_ticket_recipients(work, draft, kind, actor, _NEW_TICKET))
         ticket = attrs.evolve(draft, reference=_next_reference(work, desk))
-        work.insert_ticket(ticket)
+        work.tickets.add(ticket)
         self._log(work, ticket, ActivityKind.CREATED, actor.id, now, body=ticket.description)
         self._emit(work, ticket, kind, actor, now, resolved, **payload)
-        work.add_timers(self.workflow.plan_timers(ticket, now, self._calendar))
+        work.timers.add(self.workflow.plan_timers(ticket, now, self._calendar))
         return ticket
 
     def get_ticket(self, actor: Contact, reference: str) -> Ticket:
@@ -189,28 +189,30 @@ class _TicketCases(_AttachmentCases):
             ctx = self._load(work, actor, reference)
             ticket = ctx.ticket
             shared_with = tuple(
-                _found(work.get_contact(c.contact_id), "contact", c.contact_id)
-                for c in work.list_collaborators(ticket.id)
+                _found(work.directory.get_contact(c.contact_id), "contact", c.contact_id)
+                for c in work.participants.list_collaborators(ticket.id)
             )
             return TicketView(
                 ticket=ticket,
                 desk=_get_desk(work, ticket.desk_id),
                 request_type=_get_request_type(work, ticket.request_type_id),
                 activities=tuple(
-                    work.list_activities(ticket.id, include_internal=access.is_staff(ctx.actor))
+                    work.activity.list_entries(
+                        ticket.id, include_internal=access.is_staff(ctx.actor)
+                    )
                 ),
                 shared_with=shared_with,
                 actions=self.workflow.allowed_triggers(ticket.status, ctx.party),
-                notifications_on=ctx.actor.id not in work.muted_contacts(ticket.id),
+                notifications_on=ctx.actor.id not in work.participants.list_muted(ticket.id),
                 attachments=self._visible_attachments(ctx),
             )
 
     def explain_access(self, contact_id: str, reference: str) -> access.Explanation:
         """Why a contact may or may not see a ticket, for support staff (unscoped)."""
         with self._store.unit_of_work() as work:
-            contact = _found(work.get_contact(contact_id), "contact", contact_id)
+            contact = _found(work.directory.get_contact(contact_id), "contact", contact_id)
             ticket = self._find(work, reference)
-            ids = frozenset(c.contact_id for c in work.list_collaborators(ticket.id))
+            ids = frozenset(c.contact_id for c in work.participants.list_collaborators(ticket.id))
             return access.explain(contact, ticket, ids)
 
     def share_update(self, actor: Contact, reference: str, body: str) -> Ticket:
@@ -299,7 +301,7 @@ class _TicketCases(_AttachmentCases):
                 internal=True,
             )
             self._emit(work, ctx.ticket, EventKind.INTERNAL_NOTE, ctx.actor, now, body=body)
-            work.touch_ticket(ctx.ticket.id, now)
+            work.tickets.mark_updated(ctx.ticket.id, now)
             return note
 
 
@@ -309,11 +311,13 @@ def _carry_collaborators(ctx: _Context, follow_up: Ticket, now: datetime) -> Non
     The original requester becomes a collaborator when someone else followed up.
     """
     original = ctx.ticket
-    for collaborator in ctx.work.list_collaborators(original.id):
+    for collaborator in ctx.work.participants.list_collaborators(original.id):
         if collaborator.contact_id != follow_up.requester_id:
-            ctx.work.add_collaborator(attrs.evolve(collaborator, ticket_id=follow_up.id))
+            ctx.work.participants.add_collaborator(
+                attrs.evolve(collaborator, ticket_id=follow_up.id)
+            )
     if original.requester_id != follow_up.requester_id:
-        ctx.work.add_collaborator(
+        ctx.work.participants.add_collaborator(
             Collaborator(
                 ticket_id=follow_up.id,
                 contact_id=original.requester_id,

@@ -30,7 +30,7 @@ class _TimerCases(_StatusMoves):
         report = SweepReport()
         while max_batches is None or report.batches < max_batches:
             with self._store.unit_of_work() as work:
-                due = work.claim_due_timers(now, batch_size)
+                due = work.timers.claim_due(now, batch_size)
                 if not due:
                     break
                 # Staff are looked up once per desk and batch.
@@ -46,7 +46,7 @@ class _TimerCases(_StatusMoves):
     def next_timer_due(self) -> datetime | None:
         """When the soonest timer is due: how long a worker may sleep."""
         with self._store.unit_of_work() as work:
-            return work.next_timer_due()
+            return work.timers.get_next_due()
 
     def _fire_timer(
         self,
@@ -55,7 +55,7 @@ class _TimerCases(_StatusMoves):
         now: datetime,
         desk_staff: dict[str, Sequence[Contact]],
     ) -> bool:
-        ticket = work.get_ticket(timer.ticket_id)
+        ticket = work.tickets.get(timer.ticket_id)
         stale = timer.stale_at is not None and now >= timer.stale_at
         if (
             ticket is None
@@ -63,9 +63,9 @@ class _TimerCases(_StatusMoves):
             or ticket.status_epoch != timer.status_epoch
             or stale
         ):
-            work.finish_timer(timer.id, TimerState.SKIPPED, now)
+            work.timers.mark_finished(timer.id, TimerState.SKIPPED, now)
             return False
-        work.finish_timer(timer.id, TimerState.FIRED, now)
+        work.timers.mark_finished(timer.id, TimerState.FIRED, now)
         system = Contact(id="system", email="system@supportdesk.invalid", full_name="System")
         ctx = _Context(
             work, system, ticket, frozenset(), Party.SYSTEM, _Audience(desk_staff=desk_staff)

@@ -70,7 +70,7 @@ class _WorkflowCases(_StatusMoves):
             ticket = ctx.ticket
             raised = Priority(min(ticket.priority + 1, Priority.HIGHEST))
             escalated = _changed(ticket, now, priority=raised, escalated=True)
-            work.update_ticket(escalated)
+            work.tickets.update(escalated)
             data = {"priority": raised.name.lower()}
             self._log(
                 work, escalated, ActivityKind.ESCALATED, ctx.actor.id, now, body=reason, data=data
@@ -90,7 +90,7 @@ class _WorkflowCases(_StatusMoves):
             reassign = ctx.party is Party.AGENT and self.workflow.is_open(status)
             if reassign and not self.workflow.can_fire(status, "assign", ctx.party):
                 ticket = _changed(ctx.ticket, now, assignee_id=assignee.id)
-                work.update_ticket(ticket)
+                work.tickets.update(ticket)
             else:
                 ticket = self._fire(ctx, "assign", now, announce=False, assignee_id=assignee.id)
             data = {"assignee": assignee.full_name}
@@ -117,7 +117,7 @@ class _WorkflowCases(_StatusMoves):
 
 def _assignee(ctx: _Context, assignee_id: str) -> Contact:
     """The contact to assign the ticket to: an agent of its desk, or an admin."""
-    assignee = ctx.work.get_contact(assignee_id)
+    assignee = ctx.work.directory.get_contact(assignee_id)
     if assignee is None or access.ticket_scope(assignee).grant(ctx.ticket, ()) not in (
         access.Grant.ADMIN,
         access.Grant.DESK_AGENT,

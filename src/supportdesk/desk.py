@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TypedDict, Unpack
+from typing import Unpack
 
 from ._account_cases import _AccountCases
 from ._attachment_cases import TICKET_BLOBS as TICKET_BLOBS
@@ -11,6 +11,7 @@ from ._attachment_cases import _AttachmentCases
 from ._attachment_upkeep import _AttachmentUpkeep
 from ._collaborator_cases import _CollaboratorCases
 from ._content_cases import _ContentCases
+from ._desk_base import DeskOptions as DeskOptions
 from ._directory_cases import _DirectoryCases
 from ._list_cases import _ListCases
 from ._notification_cases import _NotificationCases
@@ -25,13 +26,7 @@ from ._views import TicketList as TicketList
 from ._views import TicketView as TicketView
 from ._views import Upload as Upload
 from ._workflow_cases import _WorkflowCases
-from .accounts import PasswordHasher, ScryptHasher, SignupPolicy
-from .attachments import Scanner
 from .blobs import BlobStore, FilesystemBlobStore, MemoryBlobStore
-from .clock import ALWAYS_OPEN, Calendar, Clock, SystemClock
-from .notifications import RetryPolicy
-from .storage.protocol import Store
-from .workflow import DEFAULT_WORKFLOW, Workflow
 
 
 class SupportDesk(
@@ -55,44 +50,12 @@ class SupportDesk(
     bytes go to the blob store before that transaction, and are deleted
     again if it fails.)
 
-    :param blob_store: where attachment bytes go; by default a
-        :class:`~supportdesk.blobs.MemoryBlobStore` on the desk's clock.
-    :param scanner: a malware scan hook; without one every attachment is
-        ``clean`` once stored.
-    :param scan_later: store attachments ``scanning`` and leave the scan to
-        :meth:`scan_pending_attachments` (a worker) rather than scan during
-        the upload.
+    :param store: where everything but attachment bytes is kept.
+    :param options: the keyword options of :class:`DeskOptions` (clock,
+        workflow, calendar, policies, blob store, scanner), each optional.
     :raises ValueError: ``scan_later`` without a ``scanner``.
+    :raises WorkflowDefinitionError: a workflow timer the calendar cannot count.
     """
-
-    def __init__(
-        self,
-        store: Store,
-        *,
-        clock: Clock | None = None,
-        workflow: Workflow | None = None,
-        calendar: Calendar = ALWAYS_OPEN,
-        retry_policy: RetryPolicy | None = None,
-        signup_policy: SignupPolicy | None = None,
-        password_hasher: PasswordHasher | None = None,
-        blob_store: BlobStore | None = None,
-        scanner: Scanner | None = None,
-        scan_later: bool = False,
-    ) -> None:
-        if scan_later and scanner is None:
-            raise ValueError("scan_later needs a scanner to scan with")
-        self._store = store
-        self._clock: Clock = clock or SystemClock()
-        self._blobs: BlobStore = blob_store or MemoryBlobStore(clock=self._clock)
-        self._scanner = scanner
-        self._scan_later = scan_later
-        self.workflow = workflow or Workflow(DEFAULT_WORKFLOW)
-        self.workflow.check_calendar(calendar)
-        self._calendar = calendar
-        self.retry_policy = retry_policy or RetryPolicy()
-        self.signup_policy = signup_policy or SignupPolicy()
-        self._hasher: PasswordHasher = password_hasher or ScryptHasher()
-        self._decoy_hash: str | None = None
 
     @classmethod
     def in_memory(cls, **options: Unpack[DeskOptions]) -> SupportDesk:
@@ -144,20 +107,6 @@ class SupportDesk(
     def dispose(self) -> None:
         """Release the store's connections and files."""
         self._store.close()
-
-
-class DeskOptions(TypedDict, total=False):
-    """The keyword arguments of :class:`SupportDesk`, for its other constructors."""
-
-    clock: Clock | None
-    workflow: Workflow | None
-    calendar: Calendar
-    retry_policy: RetryPolicy | None
-    signup_policy: SignupPolicy | None
-    password_hasher: PasswordHasher | None
-    blob_store: BlobStore | None
-    scanner: Scanner | None
-    scan_later: bool
 
 
 def _default_blob_store(url: str) -> BlobStore:

@@ -76,10 +76,10 @@ def ticket_recipients(
 
 def record(work: UnitOfWork, event: Event) -> None:
     """Write ``event`` to the outbox and one feed entry per recipient, in ``work``."""
-    work.add_events([event])
+    work.outbox.add([event])
     if event.kind in NOT_IN_FEED:
         return
-    work.add_notifications(
+    work.feed.add(
         [
             Notification(
                 contact_id=recipient.contact_id,
@@ -145,7 +145,7 @@ def dispatch(
     while report.attempted < limit:
         now = clock.now()
         with store.unit_of_work() as work:
-            batch = work.claim_events(now, limit - report.attempted, lease_until=now + policy.lease)
+            batch = work.outbox.claim(now, limit - report.attempted, lease_until=now + policy.lease)
         if not batch:
             break
         for entry in batch:
@@ -167,7 +167,7 @@ def _deliver(
         now = clock.now()
         delay = policy.delay(entry.attempts + 1)
         with store.unit_of_work() as work:
-            failed = work.mark_event_failed(
+            failed = work.outbox.mark_failed(
                 entry.event.id,
                 error=f"{type(error).__name__}: {error}",
                 now=now,
@@ -177,5 +177,5 @@ def _deliver(
             return attrs.evolve(report, parked=(*report.parked, failed))
         return attrs.evolve(report, retrying=(*report.retrying, failed))
     with store.unit_of_work() as work:
-        work.mark_event_delivered(entry.event.id, clock.now())
+        work.outbox.mark_delivered(entry.event.id, clock.now())
     return attrs.evolve(report, delivered=(*report.delivered, entry.event.id))

@@ -41,6 +41,7 @@ from supportdesk import (
     TimerState,
     UnitOfWork,
 )
+from supportdesk.storage.protocol import Timers
 from supportdesk.storage.sql import SqlStore, rows
 from supportdesk.storage.sql.schema import activities, desk_sequences, events, timers
 
@@ -154,7 +155,7 @@ def seed_waiting_tickets(url: str, count: int) -> Seeded:
                 rows.ACTIVITIES.table.insert(), [rows.ACTIVITIES.row(a) for a in created]
             )
         with store.unit_of_work() as work:
-            work.add_timers(planned)
+            work.timers.add(planned)
         due = {timer.id for timer in planned if timer.due_at <= NOW}
         assert len(due) == count, "one reminder per ticket is due at NOW"
         return attrs.evolve(
@@ -195,22 +196,35 @@ class ObservedStore:
 class _ObservedWork:
     def __init__(self, work: UnitOfWork, store: ObservedStore) -> None:
         self._work = work
+        self.timers = _ObservedTimers(work.timers, store)
+
+    @property
+    def claimed(self) -> list[str]:
+        return self.timers.claimed
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._work, name)
+
+
+class _ObservedTimers:
+    def __init__(self, timers: Timers, store: ObservedStore) -> None:
+        self._timers = timers
         self._store = store
         self._finished = 0
         self.claimed: list[str] = []
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._work, name)
+        return getattr(self._timers, name)
 
-    def claim_due_timers(self, now: datetime, limit: int) -> Sequence[Timer]:
-        due = self._work.claim_due_timers(now, limit)
+    def claim_due(self, now: datetime, limit: int) -> Sequence[Timer]:
+        due = self._timers.claim_due(now, limit)
         if due:
             self._store.batches += 1
         self.claimed.extend(timer.id for timer in due)
         return due
 
-    def finish_timer(self, timer_id: str, state: TimerState, now: datetime) -> None:
-        self._work.finish_timer(timer_id, state, now)
+    def mark_finished(self, timer_id: str, state: TimerState, now: datetime) -> None:
+        self._timers.mark_finished(timer_id, state, now)
         self._finished += 1
         if self._store.on_finish is not None:
             self._store.on_finish(self._store.batches, self._finished)

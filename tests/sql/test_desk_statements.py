@@ -23,8 +23,8 @@ def test_ticket_use_cases_send_few_statements(sql_store: SqlStore) -> None:
         email="a@x.test", full_name="Agent", role=Role.AGENT, desk_ids=frozenset({help_desk.id})
     )
     with sql_store.unit_of_work() as work:
-        work.put_contact(customer)
-        work.put_contact(agent)
+        work.directory.put_contact(customer)
+        work.directory.put_contact(agent)
     submission = Submission(summary="Portal missing data", description="Claims are missing")
 
     with statements(sql_store) as sent:

@@ -102,10 +102,10 @@ def test_upgrade_twice_is_a_no_op(empty_url: str) -> None:
     desk = Desk(key="KEEP", name="Kept")
     store = SqlStore.from_url(empty_url)
     with store.unit_of_work() as work:
-        work.put_desk(desk)
+        work.desks.put_desk(desk)
     upgrade(store.engine)
     with store.unit_of_work() as work:
-        assert work.list_desks() == [desk]
+        assert work.desks.list_desks() == [desk]
     assert current_revision(store.engine) == head_revision()
     store.close()
 
@@ -116,7 +116,7 @@ def test_store_refuses_a_database_without_the_schema(tmp_path: Path) -> None:
         SqlStore.from_url(url)
     store = SqlStore.from_url(url, create=True)
     with store.unit_of_work() as work:
-        assert work.list_desks() == []
+        assert work.desks.list_desks() == []
     store.close()
     SqlStore.from_url(url).close()
 
@@ -183,16 +183,20 @@ def test_a_desk_from_0001_upgrades_with_the_default_attachment_limits(empty_url:
     assert upgrade(empty_url) == head_revision()
     store = SqlStore.from_url(empty_url)
     with store.unit_of_work() as work:
-        assert work.list_desks() == [Desk(id="old", key="OLD", name="Old desk")]
-        desk = work.get_desk("old")
+        assert work.desks.list_desks() == [Desk(id="old", key="OLD", name="Old desk")]
+        desk = work.desks.get_desk("old")
         assert desk is not None and desk.attachment_limits == AttachmentLimits()
-        assert [t.name for t in work.list_request_types("old")] == ["General"]
+        assert [t.name for t in work.desks.list_request_types("old")] == ["General"]
         # What 0002 adds works on the upgraded database.
-        work.put_desk(attrs.evolve(desk, attachment_limits=AttachmentLimits(max_ticket_files=2)))
+        limits = AttachmentLimits(max_ticket_files=2)
+        work.desks.put_desk(attrs.evolve(desk, attachment_limits=limits))
     with store.unit_of_work() as work:
-        stored = work.get_desk("old")
+        stored = work.desks.get_desk("old")
         assert stored is not None and stored.attachment_limits.max_ticket_files == 2
-        assert work.list_attachments("none", include_internal=True, include_rejected=True) == []
+        listed = work.attachments.list_for_ticket(
+            "none", include_internal=True, include_rejected=True
+        )
+        assert listed == []
     store.close()
     compare_defaults = empty_url.startswith("postgresql")
     assert differences(empty_url, compare_server_default=compare_defaults) == []
@@ -238,12 +242,12 @@ def test_desk_members_from_0002_are_found_after_0003(empty_url: str) -> None:
     assert upgrade(empty_url) == head_revision()
     store = SqlStore.from_url(empty_url)
     with store.unit_of_work() as work:
-        assert [c.id for c in work.list_contacts(desk_id="one")] == ["agent"]
-        assert [c.id for c in work.list_contacts(desk_id="two")] == ["admin", "agent"]
-        agent = work.get_contact("agent")
+        assert [c.id for c in work.directory.find_contacts(desk_id="one")] == ["agent"]
+        assert [c.id for c in work.directory.find_contacts(desk_id="two")] == ["admin", "agent"]
+        agent = work.directory.get_contact("agent")
         assert agent is not None
-        work.put_contact(attrs.evolve(agent, desk_ids=frozenset({"one"})))
+        work.directory.put_contact(attrs.evolve(agent, desk_ids=frozenset({"one"})))
     with store.unit_of_work() as work:
-        assert [c.id for c in work.list_contacts(desk_id="two")] == ["admin"]
+        assert [c.id for c in work.directory.find_contacts(desk_id="two")] == ["admin"]
     store.close()
     assert differences(empty_url) == []

@@ -13,17 +13,19 @@ import sqlalchemy as sa
 from supportdesk import SearchKind
 from supportdesk.access import TicketScope
 from supportdesk.storage.protocol import SearchQuery, TicketQuery
-from supportdesk.storage.sql import SqlStore, queries
-from supportdesk.storage.sql.statements import (
+from supportdesk.storage.sql import SqlStore
+from supportdesk.storage.sql.attachments import (
     ATTACHMENT_USAGE,
     ATTACHMENTS_TO_SCAN,
-    CLAIM_DUE_TIMERS,
-    CLAIM_EVENTS,
-    COUNT_UNREAD,
     KNOWN_BLOB_KEYS,
     LIST_ATTACHMENTS,
 )
-from supportdesk.testing.store_contract import T0
+from supportdesk.storage.sql.feed import COUNT_UNREAD
+from supportdesk.storage.sql.outbox import CLAIM_EVENTS
+from supportdesk.storage.sql.search import search_statement
+from supportdesk.storage.sql.tickets import count_statement, find_statement
+from supportdesk.storage.sql.timers import CLAIM_DUE_TIMERS
+from supportdesk.testing.contract.base import T0
 
 CUSTOMER = TicketScope(requester_id="alice", collaborator_id="alice", organization_id="acme")
 OPEN = frozenset({"new", "assigned", "pending_support"})
@@ -40,11 +42,11 @@ LISTS = {
 
 def _each_statement() -> Iterator[Any]:
     for name, query in LISTS.items():
-        yield pytest.param(queries.find_statement(query), id=f"{name}: page")
+        yield pytest.param(find_statement(query), id=f"{name}: page")
         yield pytest.param(
-            queries.find_statement(attrs.evolve(query, after=AFTER)), id=f"{name}: next page"
+            find_statement(attrs.evolve(query, after=AFTER)), id=f"{name}: next page"
         )
-        yield pytest.param(queries.count_statement(query), id=f"{name}: count")
+        yield pytest.param(count_statement(query), id=f"{name}: count")
 
 
 STATEMENTS = list(_each_statement())
@@ -72,7 +74,7 @@ def test_sqlite_lists_search_tickets_by_index(
 
 def test_sqlite_requester_list_reads_a_page_in_order(sqlite_store: SqlStore) -> None:
     for query in (LISTS["created by me"], LISTS["my organisation"]):
-        plan = sqlite_plan(sqlite_store, queries.find_statement(query))
+        plan = sqlite_plan(sqlite_store, find_statement(query))
         assert not any("TEMP B-TREE" in step for step in plan), plan
 
 
@@ -117,7 +119,7 @@ SEARCH = SearchQuery(
 
 
 def test_sqlite_search_reads_the_full_text_index(sqlite_store: SqlStore) -> None:
-    plan = sqlite_plan(sqlite_store, queries.search_statement(SEARCH, "sqlite"))
+    plan = sqlite_plan(sqlite_store, search_statement(SEARCH, "sqlite"))
     assert any("VIRTUAL TABLE INDEX" in step and "search_fts" in step for step in plan), plan
     assert not any(step.startswith("SCAN search_fields") for step in plan), plan
 
@@ -126,7 +128,7 @@ def test_sqlite_search_reads_the_full_text_index(sqlite_store: SqlStore) -> None
 def test_postgres_search_reads_the_gin_index(postgres_store: SqlStore) -> None:
     with postgres_store.engine.connect() as connection:
         connection.exec_driver_sql("SET enable_seqscan = off")
-        sql = _sql(queries.search_statement(SEARCH, "postgresql"), connection.dialect)
+        sql = _sql(search_statement(SEARCH, "postgresql"), connection.dialect)
         plan = [row[0] for row in connection.exec_driver_sql(f"EXPLAIN {sql}")]
         connection.rollback()
     assert any("ix_search_fields_tokens" in step for step in plan), plan

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from supportdesk.storage.sql import SqlStore
-from supportdesk.testing.store_contract import StoreContract
+from supportdesk.testing.contract import StoreContract
 
 
 class TestSQLiteStore(StoreContract):

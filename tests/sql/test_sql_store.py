@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -38,7 +37,7 @@ from supportdesk import (
 from supportdesk.access import TicketScope
 from supportdesk.storage.protocol import TicketQuery
 from supportdesk.storage.sql import SqlStore, SqlUnitOfWork, make_engine
-from supportdesk.testing.store_contract import T0, make_ticket
+from supportdesk.testing.contract.base import T0, make_ticket
 
 THREADS = 6
 
@@ -55,9 +54,9 @@ def seed(store: SqlStore) -> Seeded:
     alice = Contact(email="alice@acme.test", full_name="Alice")
     ticket = make_ticket(desk, 1, alice)
     with store.unit_of_work() as work:
-        work.put_desk(desk)
-        work.put_contact(alice)
-        work.insert_ticket(ticket)
+        work.desks.put_desk(desk)
+        work.directory.put_contact(alice)
+        work.tickets.add(ticket)
     return Seeded(desk=desk, alice=alice, ticket=ticket)
 
 
@@ -126,24 +125,10 @@ def statements(store: SqlStore) -> Iterator[list[str]]:
 # The protocol.
 
 
-def test_unit_of_work_has_every_method_of_the_protocol() -> None:
-    wanted = {
-        name
-        for name, _ in inspect.getmembers(UnitOfWork, inspect.isfunction)
-        if not name.startswith("_")
-    }
-    missing = {name for name in wanted if not callable(getattr(SqlUnitOfWork, name, None))}
-    assert not missing
-    for name in wanted:
-        expected = inspect.signature(getattr(UnitOfWork, name)).parameters
-        found = inspect.signature(getattr(SqlUnitOfWork, name)).parameters
-        assert list(found) == list(expected), name
-
-
 def test_is_a_store(sqlite_store: SqlStore) -> None:
     store: Store = sqlite_store
     with store.unit_of_work() as work:
-        assert work.list_desks() == []
+        assert work.desks.list_desks() == []
 
 
 # Errors.
@@ -152,7 +137,7 @@ def test_is_a_store(sqlite_store: SqlStore) -> None:
 def test_unreachable_database_is_a_storage_error_with_the_driver_cause() -> None:
     store = SqlStore(make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2"))
     with pytest.raises(StorageError) as raised, store.unit_of_work() as work:
-        work.list_desks()
+        work.desks.list_desks()
     assert isinstance(raised.value.__cause__, sa.exc.OperationalError)
     assert "OperationalError" in str(raised.value)
     store.close()
@@ -163,8 +148,8 @@ def test_broken_schema_is_a_storage_error_inside_the_unit_of_work(sqlite_store: 
         connection.exec_driver_sql("DROP TABLE desks")
     with pytest.raises(StorageError) as raised, sqlite_store.unit_of_work() as work:
         with pytest.raises(StorageError):
-            work.list_desks()
-        work.list_desks()
+            work.desks.list_desks()
+        work.desks.list_desks()
     assert isinstance(raised.value.__cause__, sa.exc.OperationalError)
 
 
@@ -173,16 +158,16 @@ def test_failure_halfway_leaves_nothing(sql_store: SqlStore) -> None:
     second = make_ticket(seeded.desk, 2, seeded.alice)
     orphan = attrs.evolve(timer(seeded.ticket, 1), ticket_id="no-such-ticket")
     with pytest.raises(StorageError) as raised, sql_store.unit_of_work() as work:
-        work.insert_ticket(second)
-        work.append_activity(note(second))
-        work.add_events([Event(kind=EventKind.TICKET_CREATED, at=T0, ticket_id=second.id)])
-        work.add_timers([timer(second, 1), orphan])
+        work.tickets.add(second)
+        work.activity.add(note(second))
+        work.outbox.add([Event(kind=EventKind.TICKET_CREATED, at=T0, ticket_id=second.id)])
+        work.timers.add([timer(second, 1), orphan])
     assert isinstance(raised.value.__cause__, sa.exc.IntegrityError)
     with sql_store.unit_of_work() as work:
-        assert work.get_ticket(second.id) is None
-        assert work.list_activities(second.id, include_internal=True) == []
-        assert work.list_events() == []
-        assert work.pending_timers(second.id) == []
+        assert work.tickets.get(second.id) is None
+        assert work.activity.list_entries(second.id, include_internal=True) == []
+        assert work.outbox.list_events() == []
+        assert work.timers.list_pending(second.id) == []
 
 
 def test_conflict_leaves_the_unit_of_work_usable(sql_store: SqlStore) -> None:
@@ -190,30 +175,30 @@ def test_conflict_leaves_the_unit_of_work_usable(sql_store: SqlStore) -> None:
     bob = Contact(email="bob@acme.test", full_name="Bob")
     with sql_store.unit_of_work() as work:
         with pytest.raises(Conflict) as raised:
-            work.put_contact(Contact(email="ALICE@acme.test", full_name="Not Alice"))
+            work.directory.put_contact(Contact(email="ALICE@acme.test", full_name="Not Alice"))
         assert isinstance(raised.value.__cause__, sa.exc.IntegrityError)
         with pytest.raises(Conflict):
-            work.put_desk(Desk(key="HHA", name="Another"))
+            work.desks.put_desk(Desk(key="HHA", name="Another"))
         with pytest.raises(Conflict):
-            work.insert_ticket(attrs.evolve(seeded.ticket, id="another"))
+            work.tickets.add(attrs.evolve(seeded.ticket, id="another"))
         kept = attachment(seeded.ticket, "kept")
-        work.add_attachment(kept)
+        work.attachments.add(kept)
         with pytest.raises(Conflict):
-            work.add_attachment(attrs.evolve(kept, blob_key="tickets/elsewhere"))
+            work.attachments.add(attrs.evolve(kept, blob_key="tickets/elsewhere"))
         with pytest.raises(Conflict):
-            work.add_attachment(attrs.evolve(kept, id="another"))
-        work.put_contact(bob)
+            work.attachments.add(attrs.evolve(kept, id="another"))
+        work.directory.put_contact(bob)
     with sql_store.unit_of_work() as work:
-        assert work.get_contact(bob.id) == bob
-        assert work.get_attachment(kept.id) == kept
-        assert work.get_contact_by_email("alice@acme.test") == seeded.alice
+        assert work.directory.get_contact(bob.id) == bob
+        assert work.attachments.get(kept.id) == kept
+        assert work.directory.get_contact_by_email("alice@acme.test") == seeded.alice
 
 
 def test_an_attachment_of_an_unknown_ticket_is_a_storage_error(sql_store: SqlStore) -> None:
     seeded = seed(sql_store)
     orphan = attachment(attrs.evolve(seeded.ticket, id="no-such-ticket"), "orphan")
     with pytest.raises(StorageError) as raised, sql_store.unit_of_work() as work:
-        work.add_attachment(orphan)
+        work.attachments.add(orphan)
     assert isinstance(raised.value.__cause__, sa.exc.IntegrityError)
 
 
@@ -227,17 +212,17 @@ def test_desk_attachment_limits_round_trip(sql_store: SqlStore) -> None:
     )
     changed = attrs.evolve(seeded.desk, attachment_limits=limits)
     with sql_store.unit_of_work() as work:
-        assert work.get_desk(seeded.desk.id) == seeded.desk
-        work.put_desk(changed)
+        assert work.desks.get_desk(seeded.desk.id) == seeded.desk
+        work.desks.put_desk(changed)
     with sql_store.unit_of_work() as work:
-        assert work.get_desk(seeded.desk.id) == changed
-        assert work.list_desks() == [changed]
+        assert work.desks.get_desk(seeded.desk.id) == changed
+        assert work.desks.list_desks() == [changed]
 
 
 def test_append_to_an_unknown_ticket_is_not_found(sql_store: SqlStore) -> None:
     seeded = seed(sql_store)
     with pytest.raises(NotFound), sql_store.unit_of_work() as work:
-        work.append_activity(attrs.evolve(note(seeded.ticket), ticket_id="nope"))
+        work.activity.add(attrs.evolve(note(seeded.ticket), ticket_id="nope"))
 
 
 # Time.
@@ -249,13 +234,13 @@ def test_times_in_any_zone_come_back_as_the_same_instant_in_utc(sql_store: SqlSt
     at = (T0 + timedelta(days=1)).astimezone(east)
     later = attrs.evolve(seeded.ticket, updated_at=at, resolved_at=at, version=2)
     with sql_store.unit_of_work() as work:
-        work.update_ticket(later)
-        stored = work.get_ticket(later.id)
+        work.tickets.update(later)
+        stored = work.tickets.get(later.id)
         assert stored == later
         assert stored is not None and stored.updated_at.utcoffset() == timedelta(0)
         # A keyset position in another zone compares by instant too.
         query = TicketQuery(scope=TicketScope(everything=True), after=(at, "~"))
-        assert [t.id for t in work.find_tickets(query)] == [later.id]
+        assert [t.id for t in work.tickets.find(query)] == [later.id]
 
 
 # Concurrency.
@@ -266,7 +251,7 @@ def test_concurrent_creators_never_share_a_reference(sql_store: SqlStore) -> Non
         numbers = []
         for _ in range(5):
             with sql_store.unit_of_work() as work:
-                numbers.append(work.allocate_reference("desk"))
+                numbers.append(work.desks.claim_reference("desk"))
         return numbers
 
     taken = [n for numbers in in_threads(THREADS, allocate) for n in numbers]
@@ -280,30 +265,32 @@ def test_concurrent_appends_to_one_ticket_never_conflict(sql_store: SqlStore) ->
         seqs = []
         for step in range(5):
             with sql_store.unit_of_work() as work:
-                work.touch_ticket(seeded.ticket.id, T0 + timedelta(minutes=number * 10 + step))
-                seqs.append(work.append_activity(note(seeded.ticket, f"{number}.{step}")).seq)
+                work.tickets.mark_updated(
+                    seeded.ticket.id, T0 + timedelta(minutes=number * 10 + step)
+                )
+                seqs.append(work.activity.add(note(seeded.ticket, f"{number}.{step}")).seq)
         return seqs
 
     seqs = [seq for found in in_threads(THREADS, append) for seq in found]
     assert sorted(seqs) == list(range(1, THREADS * 5 + 1))
     with sql_store.unit_of_work() as work:
-        log = work.list_activities(seeded.ticket.id, include_internal=True)
+        log = work.activity.list_entries(seeded.ticket.id, include_internal=True)
         assert [entry.seq for entry in log] == list(range(1, THREADS * 5 + 1))
 
 
 def test_concurrent_sweeps_fire_each_timer_once(sql_store: SqlStore) -> None:
     seeded = seed(sql_store)
     with sql_store.unit_of_work() as work:
-        work.add_timers([timer(seeded.ticket, minutes) for minutes in range(40)])
+        work.timers.add([timer(seeded.ticket, minutes) for minutes in range(40)])
     now = T0 + timedelta(days=1)
 
     def sweep(_: int) -> list[str]:
         fired: list[str] = []
         while True:
             with sql_store.unit_of_work() as work:
-                claimed = work.claim_due_timers(now, limit=3)
+                claimed = work.timers.claim_due(now, limit=3)
                 for due in claimed:
-                    work.finish_timer(due.id, TimerState.FIRED, now)
+                    work.timers.mark_finished(due.id, TimerState.FIRED, now)
             if not claimed:
                 return fired
             fired.extend(due.id for due in claimed)
@@ -316,8 +303,8 @@ def test_concurrent_sweeps_fire_each_timer_once(sql_store: SqlStore) -> None:
 def test_postgres_claims_skip_rows_claimed_in_flight(postgres_store: SqlStore) -> None:
     seeded = seed(postgres_store)
     with postgres_store.unit_of_work() as work:
-        work.add_timers([timer(seeded.ticket, minutes) for minutes in range(4)])
-        work.add_events(
+        work.timers.add([timer(seeded.ticket, minutes) for minutes in range(4)])
+        work.outbox.add(
             [
                 Event(kind=EventKind.PUBLIC_UPDATE, at=T0, ticket_id=seeded.ticket.id),
                 Event(kind=EventKind.PUBLIC_UPDATE, at=T0, ticket_id=seeded.ticket.id),
@@ -326,12 +313,12 @@ def test_postgres_claims_skip_rows_claimed_in_flight(postgres_store: SqlStore) -
         )
     now, lease = T0 + timedelta(days=1), T0 + timedelta(days=1, minutes=5)
     with postgres_store.unit_of_work() as first:
-        timers_one = first.claim_due_timers(now, limit=2)
-        events_one = first.claim_events(now, 1, lease_until=lease)
+        timers_one = first.timers.claim_due(now, limit=2)
+        events_one = first.outbox.claim(now, 1, lease_until=lease)
         with postgres_store.unit_of_work() as second:
-            timers_two = second.claim_due_timers(now, limit=10)
+            timers_two = second.timers.claim_due(now, limit=10)
             # The first claim holds the ticket's first event: its second waits.
-            events_two = second.claim_events(now, 10, lease_until=lease)
+            events_two = second.outbox.claim(now, 10, lease_until=lease)
     assert [t.due_at for t in timers_one] == [T0, T0 + timedelta(minutes=1)]
     assert [t.due_at for t in timers_two] == [T0 + timedelta(minutes=2), T0 + timedelta(minutes=3)]
     assert [e.event.kind for e in events_one] == [EventKind.PUBLIC_UPDATE]
@@ -345,21 +332,24 @@ def test_concurrent_scanners_record_one_verdict_each(sql_store: SqlStore) -> Non
     ]
     with sql_store.unit_of_work() as work:
         for made in waiting:
-            work.add_attachment(made)
+            work.attachments.add(made)
 
     def scan(number: int) -> list[str]:
         verdict = ScanStatus.CLEAN if number % 2 else ScanStatus.REJECTED
         recorded = []
         for made in waiting:
             with sql_store.unit_of_work() as work:
-                if work.finish_scan(made.id, verdict, reason=f"worker {number}") is not None:
+                if (
+                    work.attachments.mark_scanned(made.id, verdict, reason=f"worker {number}")
+                    is not None
+                ):
                     recorded.append(made.id)
         return recorded
 
     recorded = [found for ids in in_threads(THREADS, scan) for found in ids]
     assert sorted(recorded) == sorted(made.id for made in waiting)
     with sql_store.unit_of_work() as work:
-        assert work.attachments_to_scan(100) == []
+        assert work.attachments.list_scanning(100) == []
 
 
 # Statements per call.
@@ -377,38 +367,41 @@ def test_each_call_sends_few_statements(sql_store: SqlStore) -> None:
     scanned = attachment(seeded.ticket, "scanned", scan_status=ScanStatus.SCANNING)
     keys = [f"tickets/{n}/x" for n in range(500)] + [scanned.blob_key]
     with sql_store.unit_of_work() as work:
-        work.add_collaborator(collaborator)
-        work.add_collaborator(attrs.evolve(collaborator, contact_id="d"))
+        work.participants.add_collaborator(collaborator)
+        work.participants.add_collaborator(attrs.evolve(collaborator, contact_id="d"))
         calls: dict[str, tuple[int, Callable[[], object]]] = {
-            "list_collaborators": (1, lambda: work.list_collaborators(seeded.ticket.id)),
-            "find_tickets": (1, lambda: work.find_tickets(everything)),
-            "count_tickets": (1, lambda: work.count_tickets(everything)),
-            "allocate_reference": (1, lambda: work.allocate_reference(seeded.desk.id)),
-            "add_timers": (1, lambda: work.add_timers([timer(seeded.ticket, n) for n in range(5)])),
-            "claim_due_timers": (1, lambda: work.claim_due_timers(T0 + timedelta(days=1), 10)),
+            "list_collaborators": (
+                1,
+                lambda: work.participants.list_collaborators(seeded.ticket.id),
+            ),
+            "find_tickets": (1, lambda: work.tickets.find(everything)),
+            "count_tickets": (1, lambda: work.tickets.count(everything)),
+            "allocate_reference": (1, lambda: work.desks.claim_reference(seeded.desk.id)),
+            "add_timers": (1, lambda: work.timers.add([timer(seeded.ticket, n) for n in range(5)])),
+            "claim_due_timers": (1, lambda: work.timers.claim_due(T0 + timedelta(days=1), 10)),
             # The row, then its search fields.
-            "insert_ticket": (2, lambda: work.insert_ticket(second)),
+            "insert_ticket": (2, lambda: work.tickets.add(second)),
             # The ticket's lock, the entry, its search field.
-            "append_activity": (3, lambda: work.append_activity(note(seeded.ticket))),
+            "append_activity": (3, lambda: work.activity.add(note(seeded.ticket))),
             # A ticket this transaction wrote is locked already: the entry, its search field.
-            "append_activity after insert_ticket": (2, lambda: work.append_activity(note(second))),
-            "get_ticket": (1, lambda: work.get_ticket(seeded.ticket.id)),
+            "append_activity after insert_ticket": (2, lambda: work.activity.add(note(second))),
+            "get_ticket": (1, lambda: work.tickets.get(seeded.ticket.id)),
             # Its searchable text as read: the index is left alone.
-            "update_ticket, same text": (1, lambda: work.update_ticket(moved)),
+            "update_ticket, same text": (1, lambda: work.tickets.update(moved)),
             # The row, then its changed search fields.
-            "update_ticket, new summary": (2, lambda: work.update_ticket(renamed)),
-            "add_attachment": (1, lambda: work.add_attachment(scanned)),
-            "get_attachment": (1, lambda: work.get_attachment(scanned.id)),
+            "update_ticket, new summary": (2, lambda: work.tickets.update(renamed)),
+            "add_attachment": (1, lambda: work.attachments.add(scanned)),
+            "get_attachment": (1, lambda: work.attachments.get(scanned.id)),
             "list_attachments": (
                 1,
-                lambda: work.list_attachments(
+                lambda: work.attachments.list_for_ticket(
                     seeded.ticket.id, include_internal=False, include_rejected=False
                 ),
             ),
-            "attachment_usage": (1, lambda: work.attachment_usage(seeded.ticket.id)),
-            "attachments_to_scan": (1, lambda: work.attachments_to_scan(10)),
-            "finish_scan": (1, lambda: work.finish_scan(scanned.id, ScanStatus.CLEAN)),
-            "known_blob_keys": (1, lambda: work.known_blob_keys(keys)),
+            "attachment_usage": (1, lambda: work.attachments.count_usage(seeded.ticket.id)),
+            "attachments_to_scan": (1, lambda: work.attachments.list_scanning(10)),
+            "finish_scan": (1, lambda: work.attachments.mark_scanned(scanned.id, ScanStatus.CLEAN)),
+            "known_blob_keys": (1, lambda: work.attachments.find_kept_blob_keys(keys)),
         }
         for name, (expected, call) in calls.items():
             with statements(sql_store) as sent:
@@ -427,7 +420,7 @@ def test_in_memory_sqlite_works_across_threads() -> None:
         numbers = []
         for _ in range(5):
             with store.unit_of_work() as work:
-                numbers.append(work.allocate_reference("desk"))
+                numbers.append(work.desks.claim_reference("desk"))
         return numbers
 
     taken = [n for numbers in in_threads(THREADS, allocate) for n in numbers]
@@ -458,14 +451,14 @@ def test_sqlite_writers_queue_instead_of_failing(sqlite_store: SqlStore) -> None
 
     def first() -> None:
         with sqlite_store.unit_of_work() as work:
-            work.append_activity(note(seeded.ticket, "first"))
+            work.activity.add(note(seeded.ticket, "first"))
             first_has_written.set()
             threading.Event().wait(0.2)
 
     def second() -> int:
         first_has_written.wait()
         with sqlite_store.unit_of_work() as work:
-            return work.append_activity(note(seeded.ticket, "second")).seq
+            return work.activity.add(note(seeded.ticket, "second")).seq
 
     with ThreadPoolExecutor(2) as pool:
         pool.submit(first)
@@ -477,7 +470,7 @@ def test_store_takes_a_host_engine_and_configures_sqlite(tmp_path: Path, sqlite_
     store = SqlStore(engine)
     SqlStore(engine)  # configuring twice changes nothing
     with store.unit_of_work() as work:
-        work.put_desk(Desk(key="OWN", name="Own engine"))
+        work.desks.put_desk(Desk(key="OWN", name="Own engine"))
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     store.close()

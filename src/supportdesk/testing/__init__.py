@@ -3,7 +3,8 @@
 The fixtures ``fake_clock`` and ``support_desk`` come from
 :mod:`supportdesk.testing.plugin`, which pytest loads by itself once
 supportdesk is installed.  Adapter authors subclass
-:class:`~supportdesk.testing.store_contract.StoreContract`.
+:class:`~supportdesk.testing.contract.StoreContract`, or one area's contract
+at a time (:mod:`supportdesk.testing.contract`).
 """
 
 from __future__ import annotations

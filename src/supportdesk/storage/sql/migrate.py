@@ -15,8 +15,8 @@ from alembic.util import CommandError
 from sqlalchemy.engine import Connection, Engine
 
 from ..._errors import StorageError
+from ._transaction import translated_errors
 from .dialects import make_engine
-from .store import translated_errors
 
 SCRIPT_LOCATION = Path(__file__).with_name("migrations")
 """Where the Alembic environment and revisions live, inside the package."""

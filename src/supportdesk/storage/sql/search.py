@@ -1,89 +1,21 @@
-"""Queries compiled into SQL: ticket lists (scope, filters, order, keyset) and site search."""
+"""The SQL site search: the ranked query over the full-text index, scoped to one actor."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from ..._models import SearchKind
-from ...access import TicketScope
-from ..protocol import SearchQuery, TicketQuery, TicketSort
-from .dialects import HoldsToken, InSubquery, token_query
-from .schema import announcements, articles, collaborators, search_fields, tickets
-
-
-def _collaborating(contact_id: str) -> ColumnElement[bool]:
-    # An uncorrelated subquery rather than EXISTS: the planners look tickets up
-    # by id from the collaborators' contact index, also as one arm of an OR.
-    shared = sa.select(collaborators.c.ticket_id).where(collaborators.c.contact_id == contact_id)
-    return InSubquery(tickets.c.id, shared.scalar_subquery())
-
-
-def scope_clause(scope: TicketScope) -> ColumnElement[bool]:
-    """The tickets ``scope`` admits: its clauses OR'ed, as :meth:`TicketScope.grant` reads them."""
-    if scope.everything:
-        return sa.true()
-    admits: list[ColumnElement[bool]] = []
-    if scope.desk_ids:
-        admits.append(tickets.c.desk_id.in_(sorted(scope.desk_ids)))
-    if scope.requester_id is not None:
-        admits.append(tickets.c.requester_id == scope.requester_id)
-    if scope.collaborator_id is not None:
-        admits.append(_collaborating(scope.collaborator_id))
-    if scope.organization_id is not None:
-        admits.append(
-            sa.and_(
-                tickets.c.organization_id == scope.organization_id,
-                tickets.c.shared_with_organization == sa.true(),
-            )
-        )
-    return sa.or_(sa.false(), *admits)
-
-
-def filter_clauses(query: TicketQuery) -> list[ColumnElement[bool]]:
-    """The query's scope and every filter it sets, to be AND'ed."""
-    clauses = [scope_clause(query.scope)]
-    if query.requester_id is not None:
-        clauses.append(tickets.c.requester_id == query.requester_id)
-    if query.organization_id is not None:
-        clauses.append(tickets.c.organization_id == query.organization_id)
-    if query.collaborator_id is not None:
-        clauses.append(_collaborating(query.collaborator_id))
-    if query.statuses is not None:
-        clauses.append(tickets.c.status.in_(sorted(query.statuses)))
-    if query.desk_id is not None:
-        clauses.append(tickets.c.desk_id == query.desk_id)
-    if query.request_type_id is not None:
-        clauses.append(tickets.c.request_type_id == query.request_type_id)
-    return clauses
-
-
-def find_statement(query: TicketQuery) -> sa.Select[Any]:
-    """The page of tickets ``query`` asks for, in its order, after its keyset position."""
-    sort_column = tickets.c.created_at
-    if query.sort is TicketSort.RECENTLY_UPDATED:
-        sort_column = tickets.c.updated_at
-    key = sa.tuple_(sort_column, tickets.c.id)
-    descending = query.sort is not TicketSort.OLDEST
-    statement = sa.select(tickets).where(*filter_clauses(query))
-    if query.after is not None:
-        at, ticket_id = query.after
-        # Typed binds: the cursor's time must be stored-form UTC, like the column.
-        position = sa.tuple_(sa.literal(at, sort_column.type), sa.literal(ticket_id))
-        statement = statement.where(key < position if descending else key > position)
-    if descending:
-        statement = statement.order_by(sort_column.desc(), tickets.c.id.desc())
-    else:
-        statement = statement.order_by(sort_column, tickets.c.id)
-    return statement.limit(query.limit)
-
-
-def count_statement(query: TicketQuery) -> sa.Select[int]:
-    """How many tickets match ``query``, ignoring its order, position and limit."""
-    return sa.select(sa.func.count()).select_from(tickets).where(*filter_clauses(query))
+from ..._models import SearchHit, SearchKind
+from ...search import snippet
+from ..protocol import SearchQuery
+from ._transaction import Transaction
+from .content import active_clause
+from .dialects import HoldsToken, token_query
+from .schema import announcements, articles, search_fields, tickets
+from .tickets import scope_clause
 
 
 def search_statement(query: SearchQuery, dialect_name: str) -> sa.Select[Any]:
@@ -203,13 +135,28 @@ def _visible_announcement(query: SearchQuery, targets: sa.CTE) -> ColumnElement[
         targets.c.kind == SearchKind.ANNOUNCEMENT.value,
         announcements.c.id == targets.c.target_id,
         announcements.c.audience.in_(sorted(audience.value for audience in query.audiences)),
-        active_at(query.now),
+        active_clause(query.now),
     )
 
 
-def active_at(now: datetime) -> ColumnElement[bool]:
-    """The announcements shown at ``now``: started (or open-ended) and not yet over."""
-    return sa.and_(
-        sa.or_(announcements.c.active_from.is_(None), announcements.c.active_from <= now),
-        sa.or_(announcements.c.active_until.is_(None), announcements.c.active_until > now),
-    )
+class SqlSearch:
+    """Site search over the ``search_fields`` index, which the other areas write as they write."""
+
+    def __init__(self, transaction: Transaction) -> None:
+        self._tx = transaction
+
+    def find(self, query: SearchQuery) -> Sequence[SearchHit]:
+        if not query.terms or not query.kinds:
+            return []
+        statement = search_statement(query, self._tx.dialect_name)
+        return [
+            SearchHit(
+                kind=SearchKind(row.kind),
+                id=row.target_id,
+                title=row.title,
+                snippet=snippet(row.text, query.terms),
+                reference=row.reference,
+                score=float(row.score),
+            )
+            for row in self._tx.execute(statement)
+        ]

@@ -1,0 +1,98 @@
+"""The memory store itself: its tables, one lock, and units of work of one repository per area."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from ._changes import Changes
+from .accounts import AccountTables, MemoryAccounts
+from .activity import ActivityTables, MemoryActivityLog
+from .attachments import AttachmentTables, MemoryAttachments
+from .content import ContentTables, MemoryContent
+from .desks import DeskTables, MemoryDesks
+from .directory import DirectoryTables, MemoryDirectory
+from .feed import FeedTables, MemoryNotificationFeed
+from .outbox import MemoryOutbox, OutboxTables
+from .participants import MemoryParticipants, ParticipantTables
+from .search import MemorySearch, SearchTables
+from .tickets import MemoryTickets, TicketTables
+from .timers import MemoryTimers, TimerTables
+
+
+class Tables:
+    """Everything the store holds, by area; mutated only by a unit of work holding the lock."""
+
+    def __init__(self) -> None:
+        self.directory = DirectoryTables()
+        self.accounts = AccountTables()
+        self.desks = DeskTables()
+        self.tickets = TicketTables()
+        self.activity = ActivityTables()
+        self.participants = ParticipantTables()
+        self.attachments = AttachmentTables()
+        self.timers = TimerTables()
+        self.content = ContentTables()
+        self.search = SearchTables()
+        self.outbox = OutboxTables()
+        self.feed = FeedTables()
+
+
+class MemoryUnitOfWork:
+    """A transaction over :class:`MemoryStore`: writes are undone if it rolls back.
+
+    Each repository writes its own area's tables, through the one undo log,
+    and is handed the other areas' tables it reads or indexes into.
+    """
+
+    def __init__(self, tables: Tables) -> None:
+        self._changes = changes = Changes()
+        index = tables.search.index
+        self.directory = MemoryDirectory(tables.directory, changes)
+        self.accounts = MemoryAccounts(tables.accounts, changes)
+        self.desks = MemoryDesks(tables.desks, changes)
+        self.tickets = MemoryTickets(
+            tables.tickets, changes, participants=tables.participants, index=index
+        )
+        self.activity = MemoryActivityLog(
+            tables.activity, changes, tickets=tables.tickets, index=index
+        )
+        self.participants = MemoryParticipants(tables.participants, changes)
+        self.attachments = MemoryAttachments(tables.attachments, changes)
+        self.timers = MemoryTimers(tables.timers, changes)
+        self.content = MemoryContent(tables.content, changes, index=index)
+        self.search = MemorySearch(
+            tables.search,
+            tickets=tables.tickets,
+            participants=tables.participants,
+            content=tables.content,
+        )
+        self.outbox = MemoryOutbox(tables.outbox, changes)
+        self.feed = MemoryNotificationFeed(tables.feed, changes)
+
+    def rollback(self) -> None:
+        """Undo every write of this unit of work, newest first."""
+        self._changes.rollback()
+
+
+class MemoryStore:
+    """A store in this process's memory: one unit of work at a time, fully isolated."""
+
+    def __init__(self) -> None:
+        self._tables = Tables()
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[MemoryUnitOfWork]:
+        """A transaction: commits when the block ends, rolls back when it raises."""
+        with self._lock:
+            work = MemoryUnitOfWork(self._tables)
+            try:
+                yield work
+            except BaseException:
+                work.rollback()
+                raise
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,54 @@
+"""The directory area: organisations and contacts (the people a portal knows)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Protocol
+
+from ..._models import Contact, ContactState, Organization, Role
+
+
+class Directory(Protocol):
+    """Organisations and contacts.  E-mail addresses compare case-insensitively."""
+
+    def put_organization(self, organization: Organization) -> None:
+        """Insert or replace the organisation with ``organization.id``."""
+        ...
+
+    def get_organization(self, organization_id: str) -> Organization | None:
+        """The organisation with that id."""
+        ...
+
+    def put_contact(self, contact: Contact) -> None:
+        """Insert or replace the contact with ``contact.id``, and its desk memberships.
+
+        Raises :class:`~supportdesk.Conflict` when another contact has the
+        same e-mail (compared case-insensitively).  ``contact.desk_ids`` is
+        the whole set of desks it works on: desks it no longer names are left.
+        """
+        ...
+
+    def get_contact(self, contact_id: str) -> Contact | None:
+        """The contact with that id."""
+        ...
+
+    def get_contact_by_email(self, email: str) -> Contact | None:
+        """The contact with that e-mail, compared case-insensitively."""
+        ...
+
+    def find_contacts(
+        self,
+        *,
+        roles: Collection[Role] | None = None,
+        state: ContactState | None = None,
+        desk_id: str | None = None,
+    ) -> Sequence[Contact]:
+        """The contacts matching every given filter, by e-mail.
+
+        ``roles`` keeps contacts with one of those roles, ``state`` those in
+        that state, and ``desk_id`` those whose ``desk_ids`` hold that desk
+        (the desk's agents; SQL: through an indexed membership table, never
+        a scan of contacts).  Used to find whom to notify, so it must see
+        this transaction's own writes.
+        """
+        ...

@@ -1,0 +1,89 @@
+"""The tickets area: tickets, their optimistic versions, and scoped, keyset-paged lists."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+import attrs
+
+from ..._models import Ticket
+from ...access import TicketScope
+
+
+class TicketSort(enum.StrEnum):
+    """Orders of a ticket list; ties break on the ticket id in the same direction."""
+
+    NEWEST = "newest"
+    """Newest created first."""
+    OLDEST = "oldest"
+    """Oldest created first."""
+    RECENTLY_UPDATED = "recently_updated"
+    """Most recently updated first."""
+
+
+@attrs.frozen(kw_only=True)
+class TicketQuery:
+    """A filtered, sorted slice of the tickets in ``scope``.
+
+    Every non-None filter must hold.  ``after`` is the keyset position: the
+    sort value and id of the last ticket of the previous page; the slice
+    starts strictly after it.
+    """
+
+    scope: TicketScope
+    requester_id: str | None = None
+    organization_id: str | None = None
+    collaborator_id: str | None = None
+    statuses: frozenset[str] | None = None
+    desk_id: str | None = None
+    request_type_id: str | None = None
+    sort: TicketSort = TicketSort.NEWEST
+    limit: int = 25
+    after: tuple[datetime, str] | None = None
+
+
+class Tickets(Protocol):
+    """Tickets.  Access is the caller's job: these methods answer whoever asks.
+
+    Adding or updating a ticket keeps the search index in step with its
+    reference, summary and description.
+    """
+
+    def add(self, ticket: Ticket) -> None:
+        """Store a new ticket; ``Conflict`` if its id or reference is taken."""
+        ...
+
+    def update(self, ticket: Ticket) -> None:
+        """Replace a ticket whose stored version is ``ticket.version - 1``.
+
+        Raises ``Conflict`` when the stored version differs (a concurrent
+        change) and ``NotFound`` when there is no such ticket.
+        """
+        ...
+
+    def mark_updated(self, ticket_id: str, at: datetime) -> None:
+        """Move the ticket's ``updated_at`` forward to ``at`` without a version check.
+
+        Appends (updates, notes) use this so that they never conflict with each
+        other; a later ``updated_at`` is never moved back.
+        """
+        ...
+
+    def get(self, ticket_id: str) -> Ticket | None:
+        """The ticket with that id."""
+        ...
+
+    def get_by_reference(self, reference: str) -> Ticket | None:
+        """The ticket with that reference (``HHA-13782``), compared case-insensitively."""
+        ...
+
+    def find(self, query: TicketQuery) -> Sequence[Ticket]:
+        """Up to ``query.limit`` tickets matching ``query``, in its order."""
+        ...
+
+    def count(self, query: TicketQuery) -> int:
+        """How many tickets match ``query``, ignoring its limit and position."""
+        ...

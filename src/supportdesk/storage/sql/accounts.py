@@ -1,0 +1,80 @@
+"""The SQL accounts: sign-up tokens and password hashes, each in a table of its own."""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..._errors import Conflict
+from ..._models import SignupToken
+from . import dialects, rows
+from ._transaction import Transaction
+from .schema import password_hashes, signup_tokens
+
+GET_SIGNUP_TOKEN = sa.select(signup_tokens).where(
+    signup_tokens.c.token_hash == sa.bindparam("token_hash")
+)
+USE_SIGNUP_TOKEN = (
+    signup_tokens.update()
+    .where(
+        signup_tokens.c.token_hash == sa.bindparam("match_hash"), signup_tokens.c.used_at.is_(None)
+    )
+    .values(used_at=sa.bindparam("now"))
+)
+GET_PASSWORD_HASH = sa.select(password_hashes.c.password_hash).where(
+    password_hashes.c.contact_id == sa.bindparam("contact_id")
+)
+REMOVE_PASSWORD_HASH = password_hashes.delete().where(
+    password_hashes.c.contact_id == sa.bindparam("contact_id")
+)
+
+
+@functools.cache
+def _add_signup_token(dialect_name: str) -> Any:
+    insert = dialects.insert_for(dialect_name)
+    return insert(signup_tokens).on_conflict_do_nothing().returning(signup_tokens.c.token_hash)
+
+
+@functools.cache
+def _put_password_hash(dialect_name: str) -> Any:
+    password = dialects.insert_for(dialect_name)(password_hashes)
+    return password.on_conflict_do_update(
+        index_elements=[password_hashes.c.contact_id],
+        set_={"password_hash": password.excluded.password_hash},
+    )
+
+
+class SqlAccounts:
+    """Sign-up tokens and password hashes in SQL."""
+
+    def __init__(self, transaction: Transaction) -> None:
+        self._tx = transaction
+
+    def add_signup_token(self, token: SignupToken) -> None:
+        row = rows.SIGNUP_TOKENS.row(token)
+        if self._tx.execute(_add_signup_token(self._tx.dialect_name), row).first() is None:
+            raise Conflict("sign-up token", token.token_hash[:8], "this token hash exists")
+
+    def get_signup_token(self, token_hash: str) -> SignupToken | None:
+        return self._tx.one(rows.SIGNUP_TOKENS, GET_SIGNUP_TOKEN, token_hash=token_hash)
+
+    def mark_signup_token_used(self, token_hash: str, now: datetime) -> bool:
+        # One UPDATE both checks and marks: of two racing users, one gets no row.
+        used = self._tx.execute(USE_SIGNUP_TOKEN, {"match_hash": token_hash, "now": now})
+        return used.rowcount == 1
+
+    def put_password_hash(self, contact_id: str, password_hash: str) -> None:
+        row = {"contact_id": contact_id, "password_hash": password_hash}
+        self._tx.execute(_put_password_hash(self._tx.dialect_name), row)
+
+    def remove_password_hash(self, contact_id: str) -> bool:
+        removed = self._tx.execute(REMOVE_PASSWORD_HASH, {"contact_id": contact_id})
+        return removed.rowcount == 1
+
+    def get_password_hash(self, contact_id: str) -> str | None:
+        found = self._tx.execute(GET_PASSWORD_HASH, {"contact_id": contact_id})
+        password_hash: str | None = found.scalar_one_or_none()
+        return password_hash

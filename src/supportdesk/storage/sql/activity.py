@@ -1,0 +1,66 @@
+"""The SQL activity log: entries appended under their ticket's row lock, numbered in the insert."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+import sqlalchemy as sa
+
+from ..._errors import NotFound
+from ..._models import Activity, ActivityKind, SearchKind
+from . import rows
+from ._transaction import Transaction
+from .schema import activities, tickets
+
+# Appends to one ticket queue on its row; FOR NO KEY UPDATE, unlike FOR
+# UPDATE, leaves the row free for the key-share locks foreign keys take.
+# SQLite renders no lock: BEGIN IMMEDIATE already admits one writer.
+LOCK_TICKET = (
+    sa.select(tickets.c.id)
+    .where(tickets.c.id == sa.bindparam("log_ticket_id"))
+    .with_for_update(key_share=True)
+)
+APPEND_ACTIVITY = (
+    activities.insert()
+    .values(
+        seq=sa.select(sa.func.coalesce(sa.func.max(activities.c.seq), 0) + 1)
+        .where(activities.c.ticket_id == sa.bindparam("log_ticket_id"))
+        .scalar_subquery()
+    )
+    .returning(activities.c.seq)
+)
+LIST_ACTIVITIES = (
+    sa.select(activities)
+    .where(activities.c.ticket_id == sa.bindparam("ticket_id"))
+    .order_by(activities.c.seq)
+)
+LIST_PUBLIC_ACTIVITIES = LIST_ACTIVITIES.where(activities.c.internal == sa.false())
+
+
+class SqlActivityLog:
+    """The activity log in SQL; bodies of updates and notes indexed for search."""
+
+    def __init__(self, transaction: Transaction) -> None:
+        self._tx = transaction
+
+    def add(self, activity: Activity) -> Activity:
+        lock = {"log_ticket_id": activity.ticket_id}
+        if activity.ticket_id not in self._tx.held:
+            if self._tx.execute(LOCK_TICKET, lock).first() is None:
+                raise NotFound("ticket", activity.ticket_id)
+            self._tx.held.add(activity.ticket_id)
+        row = rows.ACTIVITIES.row(activity)
+        del row["seq"]
+        seq = self._tx.execute(APPEND_ACTIVITY, {**row, **lock}).scalar_one()
+        if activity.body and activity.kind is not ActivityKind.CREATED:
+            # The creation entry repeats the description, which is indexed already.
+            field = rows.Searchable(
+                f"activity:{activity.id}", activity.body, internal=activity.internal
+            )
+            self._tx.index(SearchKind.TICKET, activity.ticket_id, field)
+        return attrs.evolve(activity, seq=seq)
+
+    def list_entries(self, ticket_id: str, *, include_internal: bool) -> Sequence[Activity]:
+        statement = LIST_ACTIVITIES if include_internal else LIST_PUBLIC_ACTIVITIES
+        return self._tx.all(rows.ACTIVITIES, statement, ticket_id=ticket_id)

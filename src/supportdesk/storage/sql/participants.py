@@ -1,0 +1,69 @@
+"""The SQL participants: a ticket's collaborators and the contacts who muted it."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..._models import Collaborator
+from . import dialects, rows
+from ._transaction import Transaction
+from .schema import collaborators, muted
+
+REMOVE_COLLABORATOR = collaborators.delete().where(
+    collaborators.c.ticket_id == sa.bindparam("ticket_id"),
+    collaborators.c.contact_id == sa.bindparam("contact_id"),
+)
+LIST_COLLABORATORS = (
+    sa.select(collaborators)
+    .where(collaborators.c.ticket_id == sa.bindparam("ticket_id"))
+    .order_by(collaborators.c.position)
+)
+UNMUTE = muted.delete().where(
+    muted.c.ticket_id == sa.bindparam("ticket_id"), muted.c.contact_id == sa.bindparam("contact_id")
+)
+MUTED_CONTACTS = sa.select(muted.c.contact_id).where(muted.c.ticket_id == sa.bindparam("ticket_id"))
+
+
+@functools.cache
+def _add_collaborator(dialect_name: str) -> Any:
+    return dialects.insert_for(dialect_name)(collaborators).on_conflict_do_nothing(
+        index_elements=[collaborators.c.ticket_id, collaborators.c.contact_id]
+    )
+
+
+@functools.cache
+def _add_mute(dialect_name: str) -> Any:
+    return dialects.insert_for(dialect_name)(muted).on_conflict_do_nothing()
+
+
+class SqlParticipants:
+    """Collaborators and mutes in SQL, one row per ticket and contact."""
+
+    def __init__(self, transaction: Transaction) -> None:
+        self._tx = transaction
+
+    def add_collaborator(self, collaborator: Collaborator) -> None:
+        statement = _add_collaborator(self._tx.dialect_name)
+        self._tx.execute(statement, rows.COLLABORATORS.row(collaborator))
+
+    def remove_collaborator(self, ticket_id: str, contact_id: str) -> bool:
+        key = {"ticket_id": ticket_id, "contact_id": contact_id}
+        return bool(self._tx.execute(REMOVE_COLLABORATOR, key).rowcount)
+
+    def list_collaborators(self, ticket_id: str) -> Sequence[Collaborator]:
+        return self._tx.all(rows.COLLABORATORS, LIST_COLLABORATORS, ticket_id=ticket_id)
+
+    def add_mute(self, ticket_id: str, contact_id: str) -> None:
+        key = {"ticket_id": ticket_id, "contact_id": contact_id}
+        self._tx.execute(_add_mute(self._tx.dialect_name), key)
+
+    def remove_mute(self, ticket_id: str, contact_id: str) -> bool:
+        key = {"ticket_id": ticket_id, "contact_id": contact_id}
+        return bool(self._tx.execute(UNMUTE, key).rowcount)
+
+    def list_muted(self, ticket_id: str) -> frozenset[str]:
+        return frozenset(self._tx.execute(MUTED_CONTACTS, {"ticket_id": ticket_id}).scalars())

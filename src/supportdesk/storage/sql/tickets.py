@@ -1,0 +1,175 @@
+"""The SQL tickets: versioned ticket rows, and ticket lists (scope, filters, order, keyset)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from ..._errors import Conflict, NotFound
+from ..._models import SearchKind, Ticket
+from ...access import TicketScope
+from ..protocol import TicketQuery, TicketSort
+from . import dialects, rows
+from ._transaction import Transaction, by_id
+from .dialects import InSubquery
+from .schema import collaborators, tickets
+
+GET_TICKET = by_id(tickets)
+GET_TICKET_BY_REFERENCE = sa.select(tickets).where(tickets.c.reference == sa.bindparam("reference"))
+TICKET_VERSION = sa.select(tickets.c.version).where(tickets.c.id == sa.bindparam("id"))
+# In UPDATEs, binds named like a column would clash with the SET values.
+UPDATE_TICKET = tickets.update().where(
+    tickets.c.id == sa.bindparam("match_id"), tickets.c.version == sa.bindparam("match_version")
+)
+TOUCH_TICKET = (
+    tickets.update()
+    .where(tickets.c.id == sa.bindparam("match_id"), tickets.c.updated_at < sa.bindparam("at"))
+    .values(updated_at=sa.bindparam("at"))
+)
+
+
+@functools.cache
+def _add_ticket(dialect_name: str) -> Any:
+    insert = dialects.insert_for(dialect_name)
+    return insert(tickets).on_conflict_do_nothing().returning(tickets.c.id)
+
+
+def _collaborating(contact_id: str) -> ColumnElement[bool]:
+    # An uncorrelated subquery rather than EXISTS: the planners look tickets up
+    # by id from the collaborators' contact index, also as one arm of an OR.
+    shared = sa.select(collaborators.c.ticket_id).where(collaborators.c.contact_id == contact_id)
+    return InSubquery(tickets.c.id, shared.scalar_subquery())
+
+
+def scope_clause(scope: TicketScope) -> ColumnElement[bool]:
+    """The tickets ``scope`` admits: its clauses OR'ed, as :meth:`TicketScope.grant` reads them."""
+    if scope.everything:
+        return sa.true()
+    admits: list[ColumnElement[bool]] = []
+    if scope.desk_ids:
+        admits.append(tickets.c.desk_id.in_(sorted(scope.desk_ids)))
+    if scope.requester_id is not None:
+        admits.append(tickets.c.requester_id == scope.requester_id)
+    if scope.collaborator_id is not None:
+        admits.append(_collaborating(scope.collaborator_id))
+    if scope.organization_id is not None:
+        admits.append(
+            sa.and_(
+                tickets.c.organization_id == scope.organization_id,
+                tickets.c.shared_with_organization == sa.true(),
+            )
+        )
+    return sa.or_(sa.false(), *admits)
+
+
+def filter_clauses(query: TicketQuery) -> list[ColumnElement[bool]]:
+    """The query's scope and every filter it sets, to be AND'ed."""
+    clauses = [scope_clause(query.scope)]
+    if query.requester_id is not None:
+        clauses.append(tickets.c.requester_id == query.requester_id)
+    if query.organization_id is not None:
+        clauses.append(tickets.c.organization_id == query.organization_id)
+    if query.collaborator_id is not None:
+        clauses.append(_collaborating(query.collaborator_id))
+    if query.statuses is not None:
+        clauses.append(tickets.c.status.in_(sorted(query.statuses)))
+    if query.desk_id is not None:
+        clauses.append(tickets.c.desk_id == query.desk_id)
+    if query.request_type_id is not None:
+        clauses.append(tickets.c.request_type_id == query.request_type_id)
+    return clauses
+
+
+def find_statement(query: TicketQuery) -> sa.Select[Any]:
+    """The page of tickets ``query`` asks for, in its order, after its keyset position."""
+    sort_column = tickets.c.created_at
+    if query.sort is TicketSort.RECENTLY_UPDATED:
+        sort_column = tickets.c.updated_at
+    key = sa.tuple_(sort_column, tickets.c.id)
+    descending = query.sort is not TicketSort.OLDEST
+    statement = sa.select(tickets).where(*filter_clauses(query))
+    if query.after is not None:
+        at, ticket_id = query.after
+        # Typed binds: the cursor's time must be stored-form UTC, like the column.
+        position = sa.tuple_(sa.literal(at, sort_column.type), sa.literal(ticket_id))
+        statement = statement.where(key < position if descending else key > position)
+    if descending:
+        statement = statement.order_by(sort_column.desc(), tickets.c.id.desc())
+    else:
+        statement = statement.order_by(sort_column, tickets.c.id)
+    return statement.limit(query.limit)
+
+
+def count_statement(query: TicketQuery) -> sa.Select[int]:
+    """How many tickets match ``query``, ignoring its order, position and limit."""
+    return sa.select(sa.func.count()).select_from(tickets).where(*filter_clauses(query))
+
+
+class SqlTickets:
+    """Tickets in SQL, each indexed for search with its reference, summary and description."""
+
+    def __init__(self, transaction: Transaction) -> None:
+        self._tx = transaction
+
+    def add(self, ticket: Ticket) -> None:
+        # ON CONFLICT DO NOTHING reports a taken id or reference without
+        # aborting the transaction.
+        added = self._tx.execute(_add_ticket(self._tx.dialect_name), rows.TICKETS.row(ticket))
+        if added.first() is None:
+            raise Conflict("ticket", ticket.reference, "a ticket with this id or reference exists")
+        self._tx.held.add(ticket.id)
+        self._tx.index(SearchKind.TICKET, ticket.id, *rows.ticket_fields(ticket))
+        self._seen(ticket)
+
+    def update(self, ticket: Ticket) -> None:
+        row = rows.TICKETS.row(ticket)
+        row.update(match_id=row.pop("id"), match_version=ticket.version - 1)
+        if self._tx.execute(UPDATE_TICKET, row).rowcount == 1:
+            self._tx.held.add(ticket.id)
+            # Every update moves the version on: the stored text is the one read at it.
+            fields = rows.ticket_fields(ticket)
+            if self._tx.searched.get(ticket.id) != (ticket.version - 1, fields):
+                self._tx.index(SearchKind.TICKET, ticket.id, *fields)
+            self._tx.searched[ticket.id] = (ticket.version, fields)
+            return
+        stored = self._tx.execute(TICKET_VERSION, {"id": ticket.id}).scalar_one_or_none()
+        if stored is None:
+            raise NotFound("ticket", ticket.id)
+        raise Conflict(
+            "ticket",
+            ticket.reference,
+            f"stored version is {stored}, the change was based on {ticket.version - 1}",
+        )
+
+    def mark_updated(self, ticket_id: str, at: datetime) -> None:
+        self._tx.execute(TOUCH_TICKET, {"match_id": ticket_id, "at": at})
+
+    def _seen(self, ticket: Ticket | None) -> Ticket | None:
+        if ticket is not None:
+            self._tx.searched[ticket.id] = (ticket.version, rows.ticket_fields(ticket))
+            if self._tx.one_writer:
+                self._tx.held.add(ticket.id)
+        return ticket
+
+    def get(self, ticket_id: str) -> Ticket | None:
+        return self._seen(self._tx.one(rows.TICKETS, GET_TICKET, id=ticket_id))
+
+    def get_by_reference(self, reference: str) -> Ticket | None:
+        return self._seen(
+            self._tx.one(rows.TICKETS, GET_TICKET_BY_REFERENCE, reference=reference.upper())
+        )
+
+    def find(self, query: TicketQuery) -> Sequence[Ticket]:
+        if query.scope.is_empty:
+            return []
+        return self._tx.all(rows.TICKETS, find_statement(query))
+
+    def count(self, query: TicketQuery) -> int:
+        if query.scope.is_empty:
+            return 0
+        return int(self._tx.execute(count_statement(query)).scalar_one())
