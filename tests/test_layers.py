@@ -44,7 +44,12 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("supportdesk.storage", "supportdesk.blobs"),
     ("supportdesk.workflow", "supportdesk.forms", "supportdesk.access", "supportdesk.search"),
     ("supportdesk.clock",),
-    ("supportdesk._models", "supportdesk._errors", "supportdesk._serialization"),
+    (
+        "supportdesk._models",
+        "supportdesk._errors",
+        "supportdesk._serialization",
+        "supportdesk._input",
+    ),
     ("supportdesk._base64",),
 )
 """The package's layers; the first tuples also hold the desk's private use-case modules."""
