@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from ._desk_base import _DeskBase, _found, _get_desk, _require_text
 from ._errors import ValidationError
+from ._input import check_type
 from ._models import Contact, Desk, Organization, RequestType
 from .storage.protocol import UnitOfWork
 
@@ -64,6 +65,31 @@ class _DirectoryCases(_DeskBase):
         with self._store.unit_of_work() as work:
             work.desks.put_desk(desk)
         return desk
+
+    def set_next_reference(self, desk_id: str, number: int) -> None:
+        """Continue the desk's references at ``number``: a portal moving in keeps ``HHA-13783``.
+
+        Trusted host code, as :meth:`add_desk`.
+
+        :raises ValidationError: on ``number`` when it is below 1, or when the
+            desk has issued that reference or a later one: references are
+            never reused.
+        :raises NotFound: when there is no such desk.
+        """
+        check_type("number", number, int)
+        if number < 1:
+            raise ValidationError({"number": "Use a number of 1 or more."})
+        with self._store.unit_of_work() as work:
+            desk = _get_desk(work, desk_id)
+            following = work.desks.get_next_reference(desk.id)
+            if number < following:
+                raise ValidationError(
+                    {
+                        "number": f"{desk.key}-{following - 1} is issued already; "
+                        f"continue at {desk.key}-{following} or later."
+                    }
+                )
+            work.desks.put_next_reference(desk.id, number)
 
     def add_request_type(self, request_type: RequestType) -> RequestType:
         """Store a request type and its form on an existing desk."""

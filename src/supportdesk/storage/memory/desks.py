@@ -55,3 +55,9 @@ class MemoryDesks:
 
     def get_next_reference(self, desk_id: str) -> int:
         return self._tables.references.get(desk_id, 0) + 1
+
+    def put_next_reference(self, desk_id: str, number: int) -> None:
+        last = self._tables.references.get(desk_id, 0)
+        if last >= number:
+            raise Conflict("desk", desk_id, f"references up to {last} are issued already")
+        self._changes.set(self._tables.references, desk_id, number - 1)

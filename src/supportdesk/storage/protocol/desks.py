@@ -52,3 +52,12 @@ class Desks(Protocol):
         transaction may take that number first.
         """
         ...
+
+    def put_next_reference(self, desk_id: str, number: int) -> None:
+        """Make :meth:`claim_reference` return ``number`` next (a desk moved from another system).
+
+        Raises ``Conflict`` when the desk has already issued ``number`` or a
+        later one: numbers are never reused, so a sequence only moves forward.
+        Setting the number it would return anyway changes nothing.
+        """
+        ...

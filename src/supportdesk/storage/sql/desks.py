@@ -37,6 +37,20 @@ def _claim_reference(dialect_name: str) -> Any:
     ).returning(desk_sequences.c.last_number)
 
 
+@functools.cache
+def _put_next_reference(dialect_name: str) -> Any:
+    insert = dialects.insert_for(dialect_name)
+    counter = insert(desk_sequences).values(
+        desk_id=sa.bindparam("desk_id"), last_number=sa.bindparam("last_number")
+    )
+    # Only forward: a sequence never moves back over numbers it issued.
+    return counter.on_conflict_do_update(
+        index_elements=[desk_sequences.c.desk_id],
+        set_={"last_number": counter.excluded.last_number},
+        where=desk_sequences.c.last_number < counter.excluded.last_number,
+    )
+
+
 class SqlDesks:
     """Desks and request types in SQL; each desk's last reference number in ``desk_sequences``."""
 
@@ -73,3 +87,14 @@ class SqlDesks:
     def get_next_reference(self, desk_id: str) -> int:
         last = self._tx.execute(CURRENT_REFERENCE, {"desk_id": desk_id}).scalar_one_or_none()
         return (last or 0) + 1
+
+    def put_next_reference(self, desk_id: str, number: int) -> None:
+        moved = self._tx.execute(
+            _put_next_reference(self._tx.dialect_name),
+            {"desk_id": desk_id, "last_number": number - 1},
+        )
+        if moved.rowcount == 1:
+            return
+        last = self._tx.execute(CURRENT_REFERENCE, {"desk_id": desk_id}).scalar_one()
+        if last >= number:
+            raise Conflict("desk", desk_id, f"references up to {last} are issued already")

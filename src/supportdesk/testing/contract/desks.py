@@ -39,3 +39,19 @@ class DesksContract(ContractBase):
             assert work.desks.get_next_reference("a") == 1
             assert work.desks.claim_reference("a") == 1
             assert work.desks.get_next_reference("a") == 2
+
+    def test_a_sequence_can_start_later_and_never_moves_back(self, store: Store) -> None:
+        with store.unit_of_work() as work:
+            work.desks.put_next_reference("a", 13783)
+            work.desks.put_next_reference("a", 13783)
+            assert work.desks.get_next_reference("a") == 13783
+            assert work.desks.claim_reference("a") == 13783
+        with pytest.raises(Conflict), store.unit_of_work() as work:
+            work.desks.put_next_reference("a", 13783)
+        with pytest.raises(RuntimeError), store.unit_of_work() as work:
+            work.desks.put_next_reference("a", 20000)
+            raise RuntimeError("roll back")
+        with store.unit_of_work() as work:
+            assert work.desks.claim_reference("a") == 13784
+            work.desks.put_next_reference("b", 500)
+            assert work.desks.claim_reference("b") == 500
