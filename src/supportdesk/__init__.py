@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
 import attrs as _attrs
 
 from ._errors import AttachmentRejected as AttachmentRejected
@@ -95,7 +98,6 @@ from .storage.protocol import Store as Store
 from .storage.protocol import TicketQuery as TicketQuery
 from .storage.protocol import TicketSort as TicketSort
 from .storage.protocol import UnitOfWork as UnitOfWork
-from .storage.sql import SqlStore as SqlStore
 from .workflow import DEFAULT_WORKFLOW as DEFAULT_WORKFLOW
 from .workflow import Party as Party
 from .workflow import StatusCategory as StatusCategory
@@ -104,6 +106,12 @@ from .workflow import TimerSpec as TimerSpec
 from .workflow import TransitionSpec as TransitionSpec
 from .workflow import Workflow as Workflow
 from .workflow import WorkflowDefinition as WorkflowDefinition
+
+if TYPE_CHECKING:
+    from .storage.sql import SqlStore as SqlStore
+
+_LAZY = {"SqlStore": "supportdesk.storage.sql"}
+"""Exports whose module imports SQLAlchemy: loaded on first use, so an in-memory desk never does."""
 
 __all__ = [
     "ALWAYS_OPEN",
@@ -209,6 +217,15 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    exported: type = getattr(importlib.import_module(_LAZY[name]), name)
+    exported.__module__ = __name__
+    globals()[name] = exported
+    return exported
+
+
 def _publish() -> None:
     """Make each exported class and function report ``supportdesk`` as its module.
 
@@ -218,8 +235,8 @@ def _publish() -> None:
     module's names are still the ones those annotations mean.
     """
     for name in __all__:
-        exported = globals()[name]
-        if not isinstance(exported, type) and not callable(exported):
+        exported = globals().get(name)
+        if exported is None or (not isinstance(exported, type) and not callable(exported)):
             continue
         if not getattr(exported, "__module__", "").startswith(f"{__name__}."):
             continue

@@ -7,14 +7,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy.engine import Connection, Engine
 
 from ..._errors import StorageError
+from ._alembic import (
+    CommandError,
+    Config,
+    MigrationContext,
+    ScriptDirectory,
+    command,
+    quiet_alembic,
+)
 from ._transaction import translated_errors
 from .dialects import make_engine
 
@@ -69,7 +72,12 @@ def upgrade(target: str | sa.URL | Engine) -> str:
     :returns: the head revision.
     :raises StorageError: when the database fails or holds an unknown revision.
     """
-    with _engine_for(target) as engine, translated_errors(), engine.begin() as connection:
+    with (
+        quiet_alembic(),
+        _engine_for(target) as engine,
+        translated_errors(),
+        engine.begin() as connection,
+    ):
         try:
             command.upgrade(alembic_config(connection), "head")
         except CommandError as error:
