@@ -53,6 +53,7 @@ from ._models import Timer as Timer
 from ._models import TimerState as TimerState
 from ._serialization import from_data as from_data
 from ._serialization import to_data as to_data
+from ._version import __version__ as __version__
 from .access import Explanation as Explanation
 from .access import Grant as Grant
 from .access import TicketScope as TicketScope

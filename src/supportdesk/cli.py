@@ -9,12 +9,14 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from ._errors import StorageError
+from ._version import __version__
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="supportdesk", description="Administer a supportdesk installation."
     )
+    parser.add_argument("--version", action="version", version=f"supportdesk {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     db = commands.add_parser("db", help="manage the database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
