@@ -21,6 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # may import the other.  A name covers the module and everything below it.
     ("supportdesk.__main__",),
     ("supportdesk.cli", "supportdesk.testing"),
+    ("supportdesk.worker",),
     ("supportdesk.desk",),
     (
         "supportdesk._desk_base",
@@ -50,11 +51,15 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "supportdesk._serialization",
         "supportdesk._input",
     ),
-    ("supportdesk._base64",),
+    ("supportdesk._base64", "supportdesk._version"),
 )
 """The package's layers; the first tuples also hold the desk's private use-case modules."""
 
-DEPENDENT_SIBLINGS = frozenset({3, 8})
+DEPENDENT_SIBLINGS = frozenset(
+    i
+    for i, layer in enumerate(LAYERS)
+    if {"supportdesk._desk_base", "supportdesk._models"} & set(layer)
+)
 """Layers whose modules may import each other (the use-case mixins; the models and errors)."""
 
 STORAGE_LAYERS: tuple[tuple[str, ...], ...] = (

@@ -99,6 +99,8 @@ from .storage.protocol import Store as Store
 from .storage.protocol import TicketQuery as TicketQuery
 from .storage.protocol import TicketSort as TicketSort
 from .storage.protocol import UnitOfWork as UnitOfWork
+from .worker import PassReport as PassReport
+from .worker import Worker as Worker
 from .workflow import DEFAULT_WORKFLOW as DEFAULT_WORKFLOW
 from .workflow import Party as Party
 from .workflow import StatusCategory as StatusCategory
@@ -162,6 +164,7 @@ __all__ = [
     "OutboxEntry",
     "Page",
     "Party",
+    "PassReport",
     "PasswordHasher",
     "PermissionDenied",
     "Priority",
@@ -206,6 +209,7 @@ __all__ = [
     "UnitOfWork",
     "Upload",
     "ValidationError",
+    "Worker",
     "Workflow",
     "WorkflowDefinition",
     "WorkflowDefinitionError",

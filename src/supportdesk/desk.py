@@ -27,6 +27,7 @@ from ._views import TicketView as TicketView
 from ._views import Upload as Upload
 from ._workflow_cases import _WorkflowCases
 from .blobs import BlobStore, FilesystemBlobStore, MemoryBlobStore
+from .clock import Clock
 
 
 class SupportDesk(
@@ -98,6 +99,11 @@ class SupportDesk(
         except BaseException:
             store.close()
             raise
+
+    @property
+    def clock(self) -> Clock:
+        """Where this desk's "now" comes from."""
+        return self._clock
 
     @property
     def blob_store(self) -> BlobStore:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from ..._errors import StorageError
 from . import dialects
 from ._transaction import Transaction, translated_errors
 from .accounts import SqlAccounts
@@ -86,6 +88,8 @@ class SqlStore:
         :raises StorageError: when the database is unreachable or its schema
             is not at the head revision (and ``create`` is false).
         """
+        if not create:
+            _require_sqlite_file(url)
         engine = dialects.make_engine(url, synchronous=synchronous, echo=echo)
         try:
             store = cls(engine)
@@ -115,3 +119,17 @@ class SqlStore:
     def close(self) -> None:
         """Close every pooled connection."""
         self._engine.dispose()
+
+
+def _require_sqlite_file(url: str | sa.URL) -> None:
+    """Refuse a SQLite path with no file: connecting would create an empty database there."""
+    parsed = sa.make_url(url)
+    path = parsed.database
+    if parsed.get_backend_name() != "sqlite" or path in (None, "", ":memory:"):
+        return
+    if not Path(path).exists():
+        shown = parsed.render_as_string(hide_password=True)
+        raise StorageError(
+            f"no SQLite database at {path}: run `supportdesk db upgrade {shown}`, "
+            "or open the store with create=True"
+        )
