@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     upgrade.add_argument(
         "url", help="SQLAlchemy database URL: sqlite:///path or postgresql+psycopg://..."
     )
+    upgrade.add_argument(
+        "--schema",
+        help="Postgres: keep the library's tables in this schema (created if missing)",
+    )
     upgrade.set_defaults(run=_db_upgrade)
     timers = commands.add_parser("timers", help="run the workflow's due timers")
     timer_commands = timers.add_subparsers(dest="timers_command", required=True, metavar="COMMAND")
@@ -81,7 +85,10 @@ def _db_upgrade(arguments: argparse.Namespace) -> None:
     # Imported here so that commands without a database need no SQL driver.
     from .storage.sql import upgrade
 
-    revision = upgrade(arguments.url)
+    try:
+        revision = upgrade(arguments.url, schema=arguments.schema)
+    except ValueError as error:
+        raise _UsageError(str(error)) from error
     shown = sa.make_url(arguments.url).render_as_string(hide_password=True)
     print(f"{shown}: schema at revision {revision}")
 

@@ -75,6 +75,7 @@ class SupportDesk(
         *,
         create: bool = False,
         synchronous: str = "NORMAL",
+        schema: str | None = None,
         **options: Unpack[DeskOptions],
     ) -> SupportDesk:
         """A desk on the database at ``url``: ``sqlite:///portal.db`` or ``postgresql+psycopg://...``.
@@ -86,6 +87,8 @@ class SupportDesk(
         :param create: migrate the database to the latest schema first;
             otherwise a database that is not up to date is refused.
         :param synchronous: SQLite's ``PRAGMA synchronous`` (NORMAL or FULL).
+        :param schema: Postgres: keep the library's tables in this schema of
+            the host's database (see ``docs/storage.md``).
         :raises StorageError: when the database is unreachable or not migrated.
         :raises ValueError: for a server database without a ``blob_store``.
         """
@@ -93,7 +96,7 @@ class SupportDesk(
 
         if "blob_store" not in options:
             options["blob_store"] = _default_blob_store(url)
-        store = SqlStore.from_url(url, create=create, synchronous=synchronous)
+        store = SqlStore.from_url(url, create=create, synchronous=synchronous, schema=schema)
         try:
             return cls(store, **options)
         except BaseException:

@@ -25,6 +25,7 @@ from supportdesk.storage.sql import (
     metadata,
     upgrade,
 )
+from supportdesk.storage.sql._alembic import VERSION_TABLE
 from supportdesk.storage.sql.dialects import is_search_machinery
 from supportdesk.storage.sql.migrate import alembic_config
 
@@ -58,7 +59,12 @@ def differences(url: str, **options: Any) -> list[Any]:
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
-            opts = {"compare_type": True, "include_name": _compared, **options}
+            opts = {
+                "compare_type": True,
+                "include_name": _compared,
+                "version_table": VERSION_TABLE,
+                **options,
+            }
             context = MigrationContext.configure(connection, opts=opts)
             return list(compare_metadata(context, metadata))
     finally:

@@ -26,6 +26,14 @@ def quiet_alembic() -> Iterator[None]:
         logger.setLevel(logging.NOTSET)
 
 
+VERSION_TABLE = "supportdesk_alembic_version"
+"""Where the library records its schema revision: never Alembic's default table, which a host's
+own migrations use."""
+
+LEGACY_VERSION_TABLE = "alembic_version"
+"""Where supportdesk 0.1 recorded it; :func:`~.migrate.upgrade` moves it out."""
+
+
 with quiet_alembic():
     from alembic import command
     from alembic.config import Config
@@ -34,6 +42,8 @@ with quiet_alembic():
     from alembic.util import CommandError
 
 __all__ = [
+    "LEGACY_VERSION_TABLE",
+    "VERSION_TABLE",
     "CommandError",
     "Config",
     "MigrationContext",

@@ -6,6 +6,7 @@ SQLAlchemy Core.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -178,7 +179,9 @@ def is_unique_violation(error: IntegrityError) -> bool:
     return name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
 
 
-def make_engine(url: str | URL, *, synchronous: str = "NORMAL", echo: bool = False) -> Engine:
+def make_engine(
+    url: str | URL, *, synchronous: str = "NORMAL", echo: bool = False, schema: str | None = None
+) -> Engine:
     """An engine set up the way :class:`~supportdesk.storage.sql.SqlStore` needs it.
 
     SQLite: WAL, a busy timeout, foreign keys, ``PRAGMA synchronous`` as given
@@ -186,10 +189,17 @@ def make_engine(url: str | URL, *, synchronous: str = "NORMAL", echo: bool = Fal
     shares one connection across threads.  Postgres: a pool whose connections
     are checked before use.
 
+    :param schema: Postgres only: every connection's ``search_path``, so the
+        library's tables live in that schema, apart from a host's tables in
+        the same database.  (SQLite has no schemas: give the library a file
+        of its own.)
     :raises StorageError: when the URL is malformed or names a missing driver.
+    :raises ValueError: for a ``schema`` that is no plain identifier, or on SQLite.
     """
     try:
         parsed = sa.make_url(url)
+        if schema is not None:
+            parsed = _in_schema(parsed, schema)
         if parsed.get_backend_name() != "sqlite":
             return sa.create_engine(parsed, echo=echo, pool_pre_ping=True)
         options: dict[str, Any] = {}
@@ -200,6 +210,28 @@ def make_engine(url: str | URL, *, synchronous: str = "NORMAL", echo: bool = Fal
         raise StorageError(f"cannot use database URL: {error}") from error
     configure_sqlite(engine, synchronous=synchronous)
     return engine
+
+
+_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def check_schema_name(schema: str) -> str:
+    """``schema`` once it is a plain lower-case identifier, safe to quote into DDL."""
+    if not _SCHEMA_NAME.fullmatch(schema):
+        raise ValueError(f"schema must be a lower-case identifier (a-z, 0-9, _): {schema!r}")
+    return schema
+
+
+def _in_schema(url: URL, schema: str) -> URL:
+    check_schema_name(schema)
+    if url.get_backend_name() != "postgresql":
+        raise ValueError(
+            f"schema= is for Postgres; on {url.get_backend_name()} "
+            "give the library a database of its own"
+        )
+    given = url.query.get("options", "")
+    options = f"{given} -csearch_path={schema}".strip() if isinstance(given, str) else given
+    return url.update_query_dict({"options": options})
 
 
 def shares_one_connection(engine: Engine) -> bool:

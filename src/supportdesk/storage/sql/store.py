@@ -77,6 +77,7 @@ class SqlStore:
         synchronous: str = "NORMAL",
         echo: bool = False,
         create: bool = False,
+        schema: str | None = None,
     ) -> SqlStore:
         """A store on the database at ``url`` (``sqlite:///path``, ``postgresql+psycopg://...``).
 
@@ -85,16 +86,18 @@ class SqlStore:
         :param echo: log every statement (SQLAlchemy's ``echo``).
         :param create: bring the schema to the head revision first, instead of
             requiring it to be there already.
+        :param schema: Postgres only: keep the library's tables in this
+            schema, apart from the host's (see :func:`make_engine`).
         :raises StorageError: when the database is unreachable or its schema
             is not at the head revision (and ``create`` is false).
         """
         if not create:
             _require_sqlite_file(url)
-        engine = dialects.make_engine(url, synchronous=synchronous, echo=echo)
+        engine = dialects.make_engine(url, synchronous=synchronous, echo=echo, schema=schema)
         try:
             store = cls(engine)
             if create:
-                upgrade(engine)
+                upgrade(engine, schema=schema)
             else:
                 require_head(engine)
         except BaseException:

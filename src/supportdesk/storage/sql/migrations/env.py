@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from supportdesk.storage.sql._alembic import VERSION_TABLE
 from supportdesk.storage.sql.dialects import is_search_machinery, make_engine
 from supportdesk.storage.sql.schema import metadata
 
@@ -22,6 +23,7 @@ def _run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         include_name=_outside_search_machinery,
+        version_table=VERSION_TABLE,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -32,6 +34,7 @@ def _run_offline() -> None:
         url=context.config.get_main_option("sqlalchemy.url"),
         target_metadata=metadata,
         literal_binds=True,
+        version_table=VERSION_TABLE,
     )
     with context.begin_transaction():
         context.run_migrations()
