@@ -1,4 +1,4 @@
-"""Developer tasks: ``nox -s tests`` (lint, types, tests), ``nox -s demo``, ``nox -s bench``."""
+"""Developer tasks: ``nox -s tests`` (lint, types, tests), ``demo``, ``docs``, ``bench``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import nox
 
 nox.options.default_venv_backend = "venv"
 nox.options.sessions = ["tests"]
+
+DOCS_DEPS = ["mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26"]
 
 TEST_DEPS = [
     "pytest>=8",
@@ -15,6 +17,7 @@ TEST_DEPS = [
     "mypy>=1.10",
     "ruff>=0.6",
     "boto3-stubs[s3]>=1.34",
+    *DOCS_DEPS,
 ]
 
 
@@ -40,3 +43,10 @@ def bench(session: nox.Session) -> None:
     """Measure the use cases; prints a table and writes bench-results/*.json."""
     session.install("-e", ".[postgres]")
     session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site into ``site/``, warnings as errors."""
+    session.install("-e", ".", *DOCS_DEPS)
+    session.run("mkdocs", "build", "--strict", env={"NO_MKDOCS_2_WARNING": "1"})

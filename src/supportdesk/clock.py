@@ -149,27 +149,25 @@ class BusinessCalendar:
     working day keeps the start's ``fold``, so it is never before the start.
     The result is timezone-aware UTC.
 
-    :param timezone: a :class:`zoneinfo.ZoneInfo`, or an IANA name such as
-        ``"Europe/London"``.
-    :param workdays: weekday numbers as :meth:`datetime.date.weekday` gives
-        them (0 = Monday); Monday to Friday by default.
-    :param opens: the naive local time working hours start; 09:00 by default.
-    :param closes: the naive local time working hours end, after ``opens``;
-        17:00 by default.
-    :param holidays: local dates that are not working days, whatever their weekday.
     :raises ValueError: for an unknown time zone, no or invalid workdays,
         ``opens`` not before ``closes``, or holidays that are not dates.
     """
 
     timezone: ZoneInfo = attrs.field(converter=_zone)
+    """A :class:`zoneinfo.ZoneInfo`, or an IANA name such as ``"Europe/London"``."""
     workdays: frozenset[int] = attrs.field(
         default=frozenset(range(5)), converter=_weekdays, validator=_check_workdays
     )
+    """Weekday numbers as :meth:`datetime.date.weekday` gives them (0 = Monday); Monday to Friday
+    by default."""
     opens: time = attrs.field(default=time(9, 0), validator=_check_naive_time)
+    """The naive local time working hours start; 09:00 by default."""
     closes: time = attrs.field(default=time(17, 0), validator=_check_naive_time)
+    """The naive local time working hours end, after ``opens``; 17:00 by default."""
     holidays: frozenset[date] = attrs.field(
         default=frozenset(), converter=_dates, validator=_check_holidays
     )
+    """Local dates that are not working days, whatever their weekday."""
 
     def __attrs_post_init__(self) -> None:
         if self.opens >= self.closes:

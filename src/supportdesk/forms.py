@@ -55,18 +55,15 @@ def _read_only(fields: Mapping[str, object]) -> Mapping[str, object]:
 
 @attrs.frozen(kw_only=True)
 class Submission:
-    """What a customer typed into a request type's form.
-
-    :param summary: the one-line summary of the request.
-    :param description: the free-text description; may be empty.
-    :param fields: custom field values by field key, raw as a web form or JSON
-        gives them: ``str``, ``int``, ``float``, ``bool``, a list of ``str``,
-        :class:`datetime.date` or ``None``.
-    """
+    """What a customer typed into a request type's form."""
 
     summary: str
+    """The one-line summary of the request."""
     description: str = ""
+    """The free-text description; may be empty."""
     fields: Mapping[str, object] = attrs.field(factory=dict, converter=_read_only)
+    """Custom field values by field key, raw as a web form or JSON gives them: ``str``, ``int``,
+    ``float``, ``bool``, a list of ``str``, :class:`datetime.date` or ``None``."""
 
 
 @attrs.frozen(kw_only=True)
