@@ -18,6 +18,12 @@ TEST_DEPS = [
     "ruff>=0.6",
     "boto3-stubs[s3]>=1.34",
     *DOCS_DEPS,
+    # The host recipes in examples/recipes and their test clients.
+    "flask>=3.0",
+    "fastapi>=0.110",
+    "httpx>=0.27",
+    "httpx2>=2.0",
+    "django>=5.0",
 ]
 
 

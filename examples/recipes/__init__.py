@@ -1,0 +1,1 @@
+"""Host recipes: supportdesk behind Flask, FastAPI and Django, each a small runnable app."""

@@ -1,0 +1,1 @@
+"""supportdesk behind Django: settings, an app config holding the desk per process, views."""
