@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any, cast
 
 import attrs
 import pytest
@@ -11,12 +13,14 @@ import pytest
 from supportdesk import (
     Contact,
     ContactState,
+    DeliveryState,
     Event,
     EventKind,
     FakeClock,
     InvalidToken,
     MemoryStore,
     PermissionDenied,
+    RetryPolicy,
     Role,
     ScryptHasher,
     SignupDetails,
@@ -27,7 +31,7 @@ from supportdesk import (
     from_data,
     to_data,
 )
-from supportdesk.accounts import hash_token
+from supportdesk.accounts import MAX_PASSWORD_LENGTH, hash_token
 
 from .conftest import Portal, build_portal
 
@@ -215,8 +219,87 @@ def test_only_the_token_hash_is_stored(signup_portal: Portal) -> None:
 
 
 def test_bad_email_is_refused(signup_portal: Portal) -> None:
-    with pytest.raises(ValidationError, match="not an e-mail address"):
+    with pytest.raises(ValidationError, match="valid e-mail address"):
         signup_portal.desk.request_signup("not-an-address")
+
+
+INJECTED = "v@y.test\r\nBcc: evil@x.test"
+"""An address that would add a header to the e-mail sent to it."""
+
+
+@pytest.mark.parametrize("address", [INJECTED, "v@y.test\nBcc: evil@x.test", "v@y.test\rX"])
+def test_line_breaks_in_addresses_are_refused_wherever_they_enter(
+    signup_portal: Portal, address: str
+) -> None:
+    portal, desk = signup_portal, signup_portal.desk
+    before = outbox(portal)
+    ticket = portal.open()
+    calls: list[Callable[[], object]] = [
+        lambda: desk.request_signup(address),
+        lambda: desk.add_contact(Contact(email=address, full_name="Vee")),
+        lambda: desk.find_contact(address),
+        lambda: desk.verify_password(address, "a long enough secret"),
+        lambda: desk.add_collaborator(portal.alice, ticket.reference, address),
+    ]
+    for call in calls:
+        with pytest.raises(ValidationError) as caught:
+            call()
+        assert set(caught.value.errors) == {"email"}
+    assert outbox(portal) == before
+    with desk._store.unit_of_work() as work:
+        assert work.directory.get_contact_by_email("v@y.test") is None
+        assert [c.email for c in work.directory.find_contacts() if "\n" in c.email] == []
+
+
+# Input that no store keeps: refused alike everywhere, naming the field.
+
+
+SURROGATE = "\ud800"
+
+
+def test_broken_text_in_a_signup_is_a_validation_error(signup_portal: Portal) -> None:
+    desk = signup_portal.desk
+    token = link_token(signup_portal, "dana@x.test")
+    refused: list[tuple[dict[str, Any], set[str]]] = [
+        ({"full_name": f"Dana{SURROGATE}"}, {"full_name"}),
+        ({"full_name": "Dana\x00"}, {"full_name"}),
+        ({"full_name": "Dana\nScully"}, {"full_name"}),
+        ({"full_name": "D" * 256}, {"full_name"}),
+        ({"password": f"long enough {SURROGATE}"}, {"password"}),
+        ({"password": "x" * (MAX_PASSWORD_LENGTH + 1)}, {"password"}),
+        ({"details": {"customer_id": SURROGATE}}, {"details"}),
+        ({"details": {SURROGATE: "C-1"}}, {"details"}),
+        ({"details": {"customer_id": "C" * 256}}, {"details"}),
+        ({"full_name": SURROGATE, "password": SURROGATE}, {"full_name", "password"}),
+    ]
+    for changes, fields in refused:
+        arguments: dict[str, Any] = {"full_name": "Dana", **changes}
+        with pytest.raises(ValidationError) as caught:
+            desk.complete_signup(token, **arguments)
+        assert set(caught.value.errors) == fields, changes
+    with pytest.raises(ValidationError) as caught:
+        desk.complete_signup(f"{token}{SURROGATE}", "Dana")
+    assert set(caught.value.errors) == {"token"}
+    with pytest.raises(TypeError, match="full_name"):
+        desk.complete_signup(token, cast(str, None))
+    # The link still works, with a password of the longest length taken.
+    longest = "p" * MAX_PASSWORD_LENGTH
+    dana = desk.complete_signup(token, "Dana", longest, details={"customer_id": "C-1"})
+    assert desk.verify_password("dana@x.test", longest) == dana
+
+
+def test_broken_passwords_are_a_validation_error(signup_portal: Portal) -> None:
+    desk, agent = signup_portal.desk, signup_portal.agent
+    for password in (f"long enough {SURROGATE}", "long enough\x00", "x" * 1025):
+        with pytest.raises(ValidationError) as caught:
+            desk.set_password(agent, password)
+        assert set(caught.value.errors) == {"password"}
+        with pytest.raises(ValidationError) as caught:
+            desk.verify_password(agent.email, password)
+        assert set(caught.value.errors) == {"password"}
+    with pytest.raises(ValidationError) as caught:
+        desk.add_contact(Contact(email="new@x.test", full_name=f"New{SURROGATE}"))
+    assert set(caught.value.errors) == {"full_name"}
 
 
 # No leak of which addresses exist.
@@ -295,8 +378,10 @@ def test_verification_is_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
 class CountingHasher:
     def __init__(self) -> None:
         self.verified = 0
+        self.hashed = 0
 
     def hash(self, password: str) -> str:
+        self.hashed += 1
         return FAST.hash(password)
 
     def verify(self, password: str, hashed: str) -> bool:
@@ -332,3 +417,123 @@ def test_policies() -> None:
     assert vouched.needs_review(SignupDetails(email="b@x.test", full_name="B"))
     short = SignupPolicy.approve_at_once(token_lifetime=timedelta(minutes=30))
     assert short.token_lifetime == timedelta(minutes=30)
+
+
+def test_a_decoy_costs_both_paths_the_same_from_the_first_call(clock: FakeClock) -> None:
+    """No hashing at construction; the first look-up makes the decoy, whatever the address."""
+    costs = {}
+    for address in ("nobody@x.test", "known@x.test"):
+        hasher = CountingHasher()
+        desk = SupportDesk(MemoryStore(), clock=clock, password_hasher=hasher)
+        known = desk.add_contact(Contact(email="known@x.test", full_name="Known"))
+        desk.set_password(known, "a long enough secret")
+        assert hasher.hashed == 1  # the password only: building a desk hashes nothing
+        hasher.hashed = 0
+        assert desk.verify_password(address, "a wrong guess, that") is None
+        first = (hasher.hashed, hasher.verified)
+        assert desk.verify_password(address, "a wrong guess, that") is None
+        costs[address] = (first, (hasher.hashed, hasher.verified))
+    assert costs["nobody@x.test"] == costs["known@x.test"] == ((1, 1), (1, 2))
+
+
+def test_an_equal_hasher_shares_its_decoy(clock: FakeClock) -> None:
+    hasher = ScryptHasher(n=2**4)
+    first = SupportDesk(MemoryStore(), clock=clock, password_hasher=hasher)
+    second = SupportDesk(MemoryStore(), clock=clock, password_hasher=ScryptHasher(n=2**4))
+    assert first.verify_password("nobody@x.test", "guess") is None
+    assert second._decoy() == first._decoy()
+
+
+def test_a_wrong_token_costs_no_password_hash(signup_portal: Portal) -> None:
+    hasher = CountingHasher()
+    portal = signup_portal
+    desk = SupportDesk(portal.desk._store, clock=portal.clock, password_hasher=hasher)
+    used = link_token(portal, "used@x.test")
+    desk.complete_signup(used, "Used")
+    expired = link_token(portal, "late@x.test")
+    portal.clock.advance(timedelta(hours=24))
+    for token, reason in (("made-up", "unknown"), (used, "already used"), (expired, "expired")):
+        with pytest.raises(InvalidToken) as caught:
+            desk.complete_signup(token, "Dana", "a long enough secret")
+        assert caught.value.reason == reason
+    assert hasher.hashed == 0
+    desk.complete_signup(link_token(portal, "dana@x.test"), "Dana", "a long enough secret")
+    assert hasher.hashed == 1
+
+
+def test_a_known_address_writes_a_token_that_completes_nothing(signup_portal: Portal) -> None:
+    """Both paths store a token; a known address's is stored used and sent to nobody."""
+    portal, desk = signup_portal, signup_portal.desk
+    store = desk._store
+    assert isinstance(store, MemoryStore)
+    tokens = store._tables.accounts.signup_tokens
+    assert request(portal, portal.alice.email).payload["token"] == ""
+    (record,) = tokens.values()
+    assert (record.contact_id, record.used_at) == (portal.alice.id, portal.clock.now())
+    assert desk.find_contact(portal.alice.email) == portal.alice
+    request(portal, "new@x.test")
+    assert len(tokens) == 2
+
+
+# The link's token: the handler's only.
+
+
+def test_admins_never_read_a_signup_token(signup_portal: Portal) -> None:
+    portal, desk = signup_portal, signup_portal.desk
+    token = link_token(portal, "dana@x.test")
+    pending = desk.list_undelivered(portal.admin, state=DeliveryState.PENDING)
+    (signup,) = [e for e in pending if e.event.kind is EventKind.SIGNUP_REQUESTED]
+    assert signup.event.payload["token"] == ""
+    assert signup.event.payload["email"] == "dana@x.test"
+    assert token not in repr(pending)
+    # A handler that fails until the event is parked: the report and the list redact it too.
+    desk.retry_policy = RetryPolicy(max_attempts=1)
+
+    def failing(event: Event) -> None:
+        assert event.kind is not EventKind.SIGNUP_REQUESTED or event.payload["token"] == token
+        raise ConnectionError("SMTP down")
+
+    report = desk.dispatch_notifications(failing)
+    assert token not in repr(report)
+    assert token not in repr(desk.list_undelivered(portal.admin))
+    assert desk.complete_signup(token, "Dana").state is ContactState.ACTIVE
+
+
+def stored_tokens(portal: Portal) -> list[str]:
+    with portal.desk._store.unit_of_work() as work:
+        logged = [e.payload.get("token", "") for e in work.outbox.list_events()]
+        entries = [e.event.payload.get("token", "") for e in work.outbox.find(limit=1000)]
+    return [token for token in (*logged, *entries) if token]
+
+
+def test_a_delivered_signup_token_is_gone_from_the_store(signup_portal: Portal) -> None:
+    portal, desk = signup_portal, signup_portal.desk
+    token = link_token(portal, "dana@x.test")
+    assert stored_tokens(portal) == [token, token]
+    mailed: list[Event] = []
+    desk.dispatch_notifications(mailed.append)
+    (signup,) = [e for e in mailed if e.kind is EventKind.SIGNUP_REQUESTED]
+    assert signup.payload["token"] == token
+    assert stored_tokens(portal) == []
+    assert desk.complete_signup(token, "Dana").state is ContactState.ACTIVE
+
+
+@pytest.mark.parametrize("parked", [False, True])
+def test_an_expired_signup_token_is_gone_after_the_next_dispatch(
+    signup_portal: Portal, parked: bool
+) -> None:
+    portal, desk = signup_portal, signup_portal.desk
+    token = link_token(portal, "dana@x.test")
+    if parked:
+        desk.retry_policy = RetryPolicy(max_attempts=1)
+        desk.dispatch_notifications(lambda event: 1 / 0)
+    portal.clock.advance(timedelta(hours=24) - timedelta(minutes=2))
+    desk.dispatch_notifications(lambda event: 1 / 0)  # retried a minute later
+    assert token in stored_tokens(portal)  # not yet expired: kept for a retry
+    portal.clock.advance(timedelta(minutes=2))
+    mailed: list[Event] = []
+    desk.dispatch_notifications(mailed.append)
+    assert stored_tokens(portal) == []
+    # An event still pending goes out without its dead link; a parked one stays parked.
+    signups = [e for e in mailed if e.kind is EventKind.SIGNUP_REQUESTED]
+    assert [e.payload["token"] for e in signups] == ([] if parked else [""])

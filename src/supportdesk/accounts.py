@@ -7,6 +7,7 @@ import enum
 import hashlib
 import hmac
 import secrets
+import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -15,6 +16,9 @@ import attrs
 
 from . import _base64
 from ._models import SignupToken
+
+MAX_PASSWORD_LENGTH = 1024
+"""The longest password taken, in characters: longer ones are a ValidationError, not work."""
 
 
 class PasswordHasher(Protocol):
@@ -67,6 +71,32 @@ class ScryptHasher:
         except (ValueError, binascii.Error):
             return False
         return hmac.compare_digest(actual, expected)
+
+
+_DECOYS: dict[object, str] = {}
+"""Each hasher's decoy hash, by the hasher (its parameters, for a frozen one)."""
+_DECOYS_LOCK = threading.Lock()
+
+
+def decoy_hash(hasher: PasswordHasher) -> str | None:
+    """A hash of a random password, made by ``hasher`` once per process; None if it is unhashable.
+
+    Verifying against it costs what verifying a real password costs, so a
+    look-up of an unknown address or of one without a password spends the
+    same time as a wrong password.  Made on first use and then shared by every
+    desk with an equal hasher (:class:`ScryptHasher` instances with the same
+    parameters are equal), so a desk costs no hashing to build.
+    """
+    try:
+        made = _DECOYS.get(hasher)
+    except TypeError:
+        return None
+    if made is None:
+        with _DECOYS_LOCK:
+            made = _DECOYS.get(hasher)
+            if made is None:
+                made = _DECOYS[hasher] = hasher.hash(secrets.token_urlsafe(16))
+    return made
 
 
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, size: int) -> bytes:

@@ -9,9 +9,12 @@ on Postgres: timers and events are claimed, so each is handled once.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+import uuid
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
@@ -84,6 +87,8 @@ class Worker:
         self.orphan_grace = orphan_grace
         self.orphan_every = orphan_every
         self._orphans_due = desk.clock.now()
+        self.dispatcher = f"worker-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        """Whose leases this worker's notification claims are: one name for its whole life."""
 
     def run(self, stop: threading.Event) -> None:
         """Work in passes until ``stop`` is set; a pass in progress ends after its current batch."""
@@ -137,7 +142,9 @@ class Worker:
     def _dispatch(self) -> DispatchReport:
         if self.handler is None:
             return DispatchReport()
-        return self.desk.dispatch_notifications(self.handler, limit=self.batch_size)
+        return self.desk.dispatch_notifications(
+            self.handler, limit=self.batch_size, dispatcher=self.dispatcher
+        )
 
     def _collect_orphans(self) -> int:
         now = self.desk.clock.now()
@@ -154,9 +161,12 @@ Report = TypeVar("Report", SweepReport, DispatchReport, ScanReport)
 
 
 def _combined(total: Report, more: Report) -> Report:
-    """Two reports of one kind as one: counts added, id lists joined."""
-    fields = attrs.fields(type(total))
-    return type(total)(**{f.name: getattr(total, f.name) + getattr(more, f.name) for f in fields})
+    """Two reports of one kind as one: counts added, id lists joined, names as the later says."""
+    merged: dict[str, Any] = {}
+    for field in attrs.fields(type(total)):
+        earlier, later = getattr(total, field.name), getattr(more, field.name)
+        merged[field.name] = later if isinstance(later, str) else earlier + later
+    return type(total)(**merged)
 
 
 def _log_batches(swept: SweepReport, dispatched: DispatchReport, scanned: ScanReport) -> None:
@@ -164,10 +174,11 @@ def _log_batches(swept: SweepReport, dispatched: DispatchReport, scanned: ScanRe
         log.info("timers: %d fired, %d skipped", swept.fired, swept.skipped)
     if dispatched.attempted:
         log.info(
-            "notifications: %d delivered, %d to retry, %d parked",
+            "notifications: %d delivered, %d to retry, %d parked, %d taken over",
             len(dispatched.delivered),
             len(dispatched.retrying),
             len(dispatched.parked),
+            len(dispatched.stale),
         )
     if scanned.clean or scanned.rejected or scanned.failed:
         log.info(

@@ -49,6 +49,15 @@ class MemoryDirectory:
             self._changes.file(by_desk, desk_id, contact.id, None)
         self._changes.set(self._tables.contacts, contact.id, contact)
 
+    def add_contact(self, contact: Contact) -> Contact:
+        if contact.desk_ids:
+            raise ValueError("add_contact takes a contact without desks; use put_contact")
+        known = self.get_contact_by_email(contact.email)
+        if known is not None:
+            return known
+        self.put_contact(contact)
+        return contact
+
     def get_contact(self, contact_id: str) -> Contact | None:
         return self._tables.contacts.get(contact_id)
 

@@ -30,6 +30,9 @@ Every repository uses the same verbs in the same sense:
 ``claim``
     Take rows for this transaction (or a lease) so that no concurrent
     transaction takes the same ones.
+``extend``
+    Push back the end of a lease its owner still holds (``extend_lease``);
+    returns whether it did.
 ``mark``
     Record a change of state on stored rows (``mark_delivered``,
     ``mark_read``) and say what changed.

@@ -28,6 +28,18 @@ class Directory(Protocol):
         """
         ...
 
+    def add_contact(self, contact: Contact) -> Contact:
+        """Insert ``contact`` unless a contact has its e-mail; return the one that has it now.
+
+        The same work whether the address is new or known (SQL: one
+        statement either way, which takes the existing row's lock on
+        Postgres), so that a sign-up request tells nobody, not even by its
+        cost, which addresses have an account.  A known contact is returned
+        as stored, unchanged.  ``contact.desk_ids`` must be empty: desk
+        memberships go through :meth:`put_contact`.
+        """
+        ...
+
     def get_contact(self, contact_id: str) -> Contact | None:
         """The contact with that id."""
         ...

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import cast
 
 import attrs
 import sqlalchemy as sa
 
 from ..._errors import NotFound
 from ..._models import DeliveryState, Event, OutboxEntry
+from ..protocol.outbox import holds_secrets, without_secrets
 from . import rows
 from ._transaction import Transaction
 from .schema import PENDING, events
@@ -43,20 +46,42 @@ CLAIM_EVENTS = (
 LEASE_EVENTS = (
     events.update()
     .where(events.c.position.in_(sa.bindparam("positions", expanding=True)))
-    .values(claimed_until=sa.bindparam("lease_until"))
+    .values(claimed_until=sa.bindparam("lease_until"), claimed_by=sa.bindparam("owner"))
 )
 EVENT_BY_ID = events.c.id == sa.bindparam("match_id")
+EVENT_EXISTS = sa.select(events.c.id).where(EVENT_BY_ID)
+# An entry is its owner's while it is pending and nobody claimed it since:
+# every acknowledgement and extension matches on both, in the one UPDATE, so
+# of an old owner and a new one racing, only the new one's changes a row.
+HELD_BY_OWNER = sa.and_(
+    EVENT_BY_ID, events.c.state == PENDING, events.c.claimed_by == sa.bindparam("owner")
+)
+EXTEND_LEASE = events.update().where(HELD_BY_OWNER).values(claimed_until=sa.bindparam("until"))
 DELIVER_EVENT = (
     events.update()
-    .where(EVENT_BY_ID)
+    .where(HELD_BY_OWNER)
     .values(
-        state=DeliveryState.DELIVERED.value, claimed_until=None, finished_at=sa.bindparam("now")
+        state=DeliveryState.DELIVERED.value,
+        claimed_until=None,
+        claimed_by=None,
+        finished_at=sa.bindparam("now"),
     )
+    .returning(events.c.payload, events.c.secret_until)
+)
+FORGET_SECRETS = (
+    events.update()
+    .where(EVENT_BY_ID)
+    .values(payload=sa.bindparam("scrubbed", type_=events.c.payload.type), secret_until=None)
 )
 FAIL_EVENT = (
     events.update()
-    .where(EVENT_BY_ID)
-    .values(attempts=events.c.attempts + 1, last_error=sa.bindparam("error"), claimed_until=None)
+    .where(HELD_BY_OWNER)
+    .values(
+        attempts=events.c.attempts + 1,
+        last_error=sa.bindparam("error"),
+        claimed_until=None,
+        claimed_by=None,
+    )
     .returning(*events.c)
 )
 RETRY_EVENT = FAIL_EVENT.values(
@@ -73,6 +98,13 @@ REQUEUE_EVENT = (
         finished_at=None,
     )
 )
+# The partial index on secret_until holds only the events that keep a secret.
+EXPIRED_SECRETS = (
+    sa.select(events.c.id, events.c.payload)
+    .where(events.c.secret_until <= sa.bindparam("now"))
+    .order_by(events.c.secret_until)
+    .with_for_update(skip_locked=True, of=events)
+)
 
 
 class SqlOutbox:
@@ -81,9 +113,10 @@ class SqlOutbox:
     def __init__(self, transaction: Transaction) -> None:
         self._tx = transaction
 
-    def add(self, events: Collection[Event]) -> None:
+    def add(self, events: Collection[Event], *, secret_until: datetime | None = None) -> None:
         if events:
-            self._tx.execute(rows.EVENTS.table.insert(), [rows.outbox_row(e) for e in events])
+            added = [rows.outbox_row(e, secret_until) for e in events]
+            self._tx.execute(rows.EVENTS.table.insert(), added)
 
     def list_events(self, ticket_id: str | None = None) -> Sequence[Event]:
         if ticket_id is None:
@@ -104,29 +137,74 @@ class SqlOutbox:
             statement = statement.where(events.c.ticket_id == ticket_id)
         return [rows.outbox_entry(row) for row in self._tx.execute(statement).mappings()]
 
-    def claim(self, now: datetime, limit: int, *, lease_until: datetime) -> Sequence[OutboxEntry]:
+    def claim(
+        self, now: datetime, limit: int, *, lease_until: datetime, owner: str
+    ) -> Sequence[OutboxEntry]:
         claimed = self._tx.execute(CLAIM_EVENTS, {"now": now, "limit": limit})
         due = claimed.mappings().all()
         if not due:
             return []
         positions = [row["position"] for row in due]
-        self._tx.execute(LEASE_EVENTS, {"positions": positions, "lease_until": lease_until})
-        return [attrs.evolve(rows.outbox_entry(row), claimed_until=lease_until) for row in due]
+        lease = {"positions": positions, "lease_until": lease_until, "owner": owner}
+        self._tx.execute(LEASE_EVENTS, lease)
+        return [
+            attrs.evolve(rows.outbox_entry(row), claimed_until=lease_until, claimed_by=owner)
+            for row in due
+        ]
 
-    def mark_delivered(self, event_id: str, now: datetime) -> None:
-        delivered = self._tx.execute(DELIVER_EVENT, {"match_id": event_id, "now": now})
-        if delivered.rowcount == 0:
-            raise NotFound("event", event_id)
+    def extend_lease(self, event_id: str, *, owner: str, until: datetime) -> bool:
+        parameters = {"match_id": event_id, "owner": owner, "until": until}
+        return self._tx.execute(EXTEND_LEASE, parameters).rowcount == 1
+
+    def mark_delivered(self, event_id: str, now: datetime, *, owner: str) -> bool:
+        parameters = {"match_id": event_id, "owner": owner, "now": now}
+        delivered = self._tx.execute(DELIVER_EVENT, parameters).first()
+        if delivered is None:
+            self._require(event_id)
+            return False
+        if delivered.secret_until is not None:
+            payload = _payload(delivered.payload)
+            scrubbed = without_secrets(payload) if holds_secrets(payload) else payload
+            self._tx.execute(FORGET_SECRETS, {"match_id": event_id, "scrubbed": scrubbed})
+        return True
 
     def mark_failed(
-        self, event_id: str, *, error: str, now: datetime, retry_at: datetime | None
-    ) -> OutboxEntry:
-        parameters = {"match_id": event_id, "error": error, "now": now, "retry_at": retry_at}
+        self, event_id: str, *, owner: str, error: str, now: datetime, retry_at: datetime | None
+    ) -> OutboxEntry | None:
+        parameters = {
+            "match_id": event_id,
+            "owner": owner,
+            "error": error,
+            "now": now,
+            "retry_at": retry_at,
+        }
         statement = PARK_EVENT if retry_at is None else RETRY_EVENT
         row = self._tx.execute(statement, parameters).mappings().first()
         if row is None:
-            raise NotFound("event", event_id)
+            self._require(event_id)
+            return None
         return rows.outbox_entry(row)
 
     def mark_requeued(self, event_id: str, now: datetime) -> bool:
         return self._tx.execute(REQUEUE_EVENT, {"match_id": event_id, "now": now}).rowcount == 1
+
+    def remove_expired_secrets(self, now: datetime) -> int:
+        expired = self._tx.execute(EXPIRED_SECRETS, {"now": now}).all()
+        if expired:
+            scrubbed = [
+                {"match_id": row.id, "scrubbed": without_secrets(_payload(row.payload))}
+                for row in expired
+            ]
+            self._tx.execute(FORGET_SECRETS, scrubbed)
+        return len(expired)
+
+    def _require(self, event_id: str) -> None:
+        """Raise NotFound unless the event is in the outbox."""
+        if self._tx.execute(EVENT_EXISTS, {"match_id": event_id}).first() is None:
+            raise NotFound("event", event_id)
+
+
+def _payload(stored: object) -> dict[str, str]:
+    """A payload as the driver returns it (a dict; SQLite may hand back its JSON text)."""
+    loaded = json.loads(stored) if isinstance(stored, str) else stored
+    return dict(cast("dict[str, str]", loaded))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -103,12 +104,16 @@ def outbox_entry(row: RowMapping) -> OutboxEntry:
         last_error=row["last_error"],
         next_attempt_at=row["next_attempt_at"],
         claimed_until=row["claimed_until"],
+        claimed_by=row["claimed_by"],
         finished_at=row["finished_at"],
     )
 
 
-def outbox_row(event: Event) -> dict[str, Any]:
-    """A new event's row: its delivery pending, due at the event's time, unleased."""
+def outbox_row(event: Event, secret_until: datetime | None = None) -> dict[str, Any]:
+    """A new event's row: its delivery pending, due at the event's time, unleased.
+
+    ``secret_until``: until when the payload keeps its secrets, if it has any.
+    """
     return {
         **EVENTS.row(event),
         "state": DeliveryState.PENDING.value,
@@ -116,7 +121,9 @@ def outbox_row(event: Event) -> dict[str, Any]:
         "last_error": None,
         "next_attempt_at": event.at,
         "claimed_until": None,
+        "claimed_by": None,
         "finished_at": None,
+        "secret_until": secret_until,
     }
 
 

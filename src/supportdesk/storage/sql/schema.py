@@ -289,7 +289,11 @@ events = sa.Table(
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("next_attempt_at", UtcDateTime, nullable=False),
     sa.Column("claimed_until", UtcDateTime, nullable=True),
+    # The dispatcher holding the lease: only its acknowledgement counts.
+    _id("claimed_by", nullable=True),
     sa.Column("finished_at", UtcDateTime, nullable=True),
+    # Until when the payload keeps its secrets (a sign-up link's token), if it has any.
+    sa.Column("secret_until", UtcDateTime, nullable=True),
     sa.Index(None, "ticket_id", "position"),
     # Outbox readers may remember the last position they saw: never reuse one.
     sqlite_autoincrement=True,
@@ -309,6 +313,13 @@ sa.Index(
     events.c.position,
     postgresql_where=events.c.state == PENDING,
     sqlite_where=events.c.state == PENDING,
+)
+# Dispatchers empty the secrets of events not delivered in time: the few that hold one.
+sa.Index(
+    "ix_events_secret_until",
+    events.c.secret_until,
+    postgresql_where=events.c.secret_until.is_not(None),
+    sqlite_where=events.c.secret_until.is_not(None),
 )
 
 notifications = sa.Table(

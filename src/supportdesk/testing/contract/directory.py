@@ -70,6 +70,18 @@ class DirectoryContract(ContractBase):
             found = work.directory.get_contact_by_email("a@x.test")
             assert found is not None and found.full_name == "A"
 
+    def test_add_contact_keeps_the_contact_that_has_the_email(self, store: Store) -> None:
+        dana = Contact(email="dana@x.test", full_name="", state=ContactState.PENDING_VERIFICATION)
+        with store.unit_of_work() as work:
+            assert work.directory.add_contact(dana) == dana
+        known = Contact(email="DANA@x.test", full_name="Other", state=ContactState.ACTIVE)
+        with store.unit_of_work() as work:
+            assert work.directory.add_contact(known) == dana
+            assert work.directory.get_contact(known.id) is None
+        with store.unit_of_work() as work:
+            assert work.directory.get_contact_by_email("dana@x.test") == dana
+            assert work.directory.find_contacts() == [dana]
+
     def test_contact_can_change_email(self, store: Store) -> None:
         contact = Contact(email="old@x.test", full_name="A")
         with store.unit_of_work() as work:
