@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import tomllib
+
 import nox
 
 nox.options.default_venv_backend = "venv"
 nox.options.sessions = ["tests"]
+
+PYTHONS = ["3.11", "3.12", "3.13"]
+"""The Python versions pyproject declares; ``tests`` runs on the first."""
 
 DOCS_DEPS = ["mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26"]
 
@@ -37,6 +42,31 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs)
 
 
+@nox.session(python=PYTHONS[1:])
+def compat(session: nox.Session) -> None:
+    """The test suite on the other Python versions pyproject declares, where installed."""
+    session.install("-e", ".[postgres,s3]", *TEST_DEPS)
+    session.run("pytest", "-q", *session.posargs)
+
+
+@nox.session
+def lowest(session: nox.Session) -> None:
+    """The test suite on the lowest dependency versions pyproject allows (S3 aside)."""
+    session.install(*_lowest_pins(), "pytest>=8", "hypothesis>=6.100", "aiosmtpd>=1.4.4")
+    session.install("--no-deps", "-e", ".")
+    # moto needs a newer boto3 than the lowest one allowed: the S3 tests run in `tests`.
+    session.run("pytest", "-q", "-m", "not s3", "-p", "no:cacheprovider", *session.posargs)
+
+
+def _lowest_pins() -> list[str]:
+    """Each runtime dependency (extras postgres and s3 included) pinned at its lower bound."""
+    with open("pyproject.toml", "rb") as file:
+        project = tomllib.load(file)["project"]
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["postgres"]]
+    wanted += project["optional-dependencies"]["s3"]
+    return [requirement.replace(">=", "==") for requirement in wanted]
+
+
 @nox.session
 def demo(session: nox.Session) -> None:
     """Run the quickstart: the two portals on a SQLite file, with a fake clock."""
@@ -56,3 +86,24 @@ def docs(session: nox.Session) -> None:
     """Build the documentation site into ``site/``, warnings as errors."""
     session.install("-e", ".", *DOCS_DEPS)
     session.run("mkdocs", "build", "--strict", env={"NO_MKDOCS_2_WARNING": "1"})
+
+
+@nox.session
+def soak(session: nox.Session) -> None:
+    """Soak: 8 worker processes on Postgres and S3 (moto) for 3 minutes, a kill and a restart.
+
+    SUPPORTDESK_SOAK_SECONDS, SUPPORTDESK_SOAK_WORKERS and SUPPORTDESK_SOAK_SEED
+    change the run; tests/soak/scenario.py lists every setting.  Prints the figures.
+    """
+    session.install(
+        "-e", ".[postgres,s3]", "pytest>=8", "hypothesis>=6.100", "moto[server]>=5.0.20"
+    )
+    session.run(
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-s",
+        "tests/soak",
+        *session.posargs,
+        env={"SUPPORTDESK_SOAK_PROFILE": "full"},
+    )

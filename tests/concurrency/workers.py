@@ -27,6 +27,7 @@ from supportdesk import (
     Activity,
     ActivityKind,
     Contact,
+    DeliveryState,
     Desk,
     Event,
     FakeClock,
@@ -238,9 +239,10 @@ def sweep_and_dispatch(url: str, barrier: Barrier, out: str, batch_size: int) ->
 
     Writes the delivered event ids to ``out + ".events"`` as they are
     delivered (the handler), and the claimed timer ids to ``out + ".json"``
-    at the end.  Stopping only when a sweep and a dispatch both find nothing
-    means the last worker standing leaves nothing behind: a timer claimed by
-    another worker writes its event before that worker looks again.
+    at the end.  A sweep or a dispatch may find nothing while another worker
+    holds what is left (a claim skips the timers of a ticket another claim
+    holds, and a ticket's later events wait for its earlier one), so a worker
+    stops only once nothing due is pending at all.
     """
     store = ObservedStore(SqlStore.from_url(url))
     desk = SupportDesk(store, clock=FakeClock(NOW))
@@ -259,7 +261,7 @@ def sweep_and_dispatch(url: str, barrier: Barrier, out: str, batch_size: int) ->
             skipped += sweep.skipped
             delivered += len(sent.delivered)
             assert not sent.retrying and not sent.parked
-            if sweep.batches == 0 and sent.attempted == 0:
+            if sweep.batches == 0 and sent.attempted == 0 and _drained(store):
                 break
     report = {
         "pid": os.getpid(),
@@ -270,6 +272,14 @@ def sweep_and_dispatch(url: str, barrier: Barrier, out: str, batch_size: int) ->
     }
     Path(out + ".json").write_text(json.dumps(report), encoding="utf-8")
     store.close()
+
+
+def _drained(store: Store) -> bool:
+    """No timer due at NOW and no event left pending, whoever claimed them."""
+    with store.unit_of_work() as work:
+        due = work.timers.get_next_due()
+        pending = work.outbox.find(state=DeliveryState.PENDING, limit=1)
+    return (due is None or due > NOW) and not pending
 
 
 def open_tickets(

@@ -26,6 +26,7 @@ from supportdesk import (
     Event,
     EventKind,
     NotFound,
+    Organization,
     ScanStatus,
     StorageError,
     Store,
@@ -202,6 +203,25 @@ def test_an_attachment_of_an_unknown_ticket_is_a_storage_error(sql_store: SqlSto
     assert isinstance(raised.value.__cause__, sa.exc.IntegrityError)
 
 
+@pytest.mark.postgres
+def test_postgres_errors_name_the_constraint_never_the_row(postgres_store: SqlStore) -> None:
+    """Issue 10, defect 10: no "Failing row contains (...)", no "Key (...)=(...)"."""
+    seeded = seed(postgres_store)
+    secret = "row-data-7f3a9c"
+    with pytest.raises(StorageError) as not_null, postgres_store.unit_of_work() as work:
+        work.directory.put_organization(Organization(id=secret, name=None))  # type: ignore[arg-type]
+    orphan = attachment(attrs.evolve(seeded.ticket, id=secret), "orphan")
+    with pytest.raises(StorageError) as foreign, postgres_store.unit_of_work() as work:
+        work.attachments.add(orphan)
+    for raised, sqlstate, named in ((not_null, "23502", "name"), (foreign, "23503", "fk_")):
+        message = str(raised.value)
+        assert f"SQLSTATE {sqlstate}" in message
+        assert named in message
+        assert secret not in message
+        assert "Failing row" not in message and "Key (" not in message
+        assert isinstance(raised.value.__cause__, sa.exc.IntegrityError)
+
+
 def test_desk_attachment_limits_round_trip(sql_store: SqlStore) -> None:
     seeded = seed(sql_store)
     limits = AttachmentLimits(
@@ -291,7 +311,10 @@ def test_concurrent_sweeps_fire_each_timer_once(sql_store: SqlStore) -> None:
                 claimed = work.timers.claim_due(now, limit=3)
                 for due in claimed:
                     work.timers.mark_finished(due.id, TimerState.FIRED, now)
-            if not claimed:
+                # A claim skips a ticket another claim holds: done only when none is due.
+                next_due = work.timers.get_next_due()
+                done = not claimed and (next_due is None or next_due > now)
+            if done:
                 return fired
             fired.extend(due.id for due in claimed)
 
@@ -302,8 +325,12 @@ def test_concurrent_sweeps_fire_each_timer_once(sql_store: SqlStore) -> None:
 @pytest.mark.postgres
 def test_postgres_claims_skip_rows_claimed_in_flight(postgres_store: SqlStore) -> None:
     seeded = seed(postgres_store)
+    other = make_ticket(seeded.desk, 2, seeded.alice)
     with postgres_store.unit_of_work() as work:
-        work.timers.add([timer(seeded.ticket, minutes) for minutes in range(4)])
+        work.tickets.add(other)
+        # The first claim takes the first two, and their ticket with them.
+        work.timers.add([timer(seeded.ticket, minutes) for minutes in range(2)])
+        work.timers.add([timer(other, minutes) for minutes in range(2, 4)])
         work.outbox.add(
             [
                 Event(kind=EventKind.PUBLIC_UPDATE, at=T0, ticket_id=seeded.ticket.id),
@@ -314,15 +341,35 @@ def test_postgres_claims_skip_rows_claimed_in_flight(postgres_store: SqlStore) -
     now, lease = T0 + timedelta(days=1), T0 + timedelta(days=1, minutes=5)
     with postgres_store.unit_of_work() as first:
         timers_one = first.timers.claim_due(now, limit=2)
-        events_one = first.outbox.claim(now, 1, lease_until=lease)
+        events_one = first.outbox.claim(now, 1, lease_until=lease, owner="first")
         with postgres_store.unit_of_work() as second:
             timers_two = second.timers.claim_due(now, limit=10)
             # The first claim holds the ticket's first event: its second waits.
-            events_two = second.outbox.claim(now, 10, lease_until=lease)
+            events_two = second.outbox.claim(now, 10, lease_until=lease, owner="second")
     assert [t.due_at for t in timers_one] == [T0, T0 + timedelta(minutes=1)]
     assert [t.due_at for t in timers_two] == [T0 + timedelta(minutes=2), T0 + timedelta(minutes=3)]
     assert [e.event.kind for e in events_one] == [EventKind.PUBLIC_UPDATE]
     assert [e.event.kind for e in events_two] == [EventKind.SIGNUP_REQUESTED]
+
+
+@pytest.mark.postgres
+def test_postgres_sweeps_skip_the_timers_of_a_ticket_a_use_case_holds(
+    postgres_store: SqlStore,
+) -> None:
+    # A use case locks its ticket, then cancels the ticket's timers; a sweep
+    # that claimed one of those timers and then waited for the ticket was a
+    # deadlock (found by the soak).  Now the sweep passes the ticket by.
+    seeded = seed(postgres_store)
+    with postgres_store.unit_of_work() as work:
+        work.timers.add([timer(seeded.ticket, 0)])
+    now = T0 + timedelta(days=1)
+    with postgres_store.unit_of_work() as use_case:
+        use_case.tickets.update(attrs.evolve(seeded.ticket, status="resolved", version=2))
+        with postgres_store.unit_of_work() as sweep:
+            assert sweep.timers.claim_due(now, limit=10) == []
+        assert use_case.timers.mark_canceled(seeded.ticket.id, now) == 1
+    with postgres_store.unit_of_work() as sweep:
+        assert sweep.timers.claim_due(now, limit=10) == []
 
 
 def test_concurrent_scanners_record_one_verdict_each(sql_store: SqlStore) -> None:
@@ -378,13 +425,14 @@ def test_each_call_sends_few_statements(sql_store: SqlStore) -> None:
             "count_tickets": (1, lambda: work.tickets.count(everything)),
             "allocate_reference": (1, lambda: work.desks.claim_reference(seeded.desk.id)),
             "add_timers": (1, lambda: work.timers.add([timer(seeded.ticket, n) for n in range(5)])),
-            "claim_due_timers": (1, lambda: work.timers.claim_due(T0 + timedelta(days=1), 10)),
             # The row, then its search fields.
             "insert_ticket": (2, lambda: work.tickets.add(second)),
             # The ticket's lock, the entry, its search field.
             "append_activity": (3, lambda: work.activity.add(note(seeded.ticket))),
             # A ticket this transaction wrote is locked already: the entry, its search field.
             "append_activity after insert_ticket": (2, lambda: work.activity.add(note(second))),
+            # The timers and their ticket in one locking read.
+            "claim_due_timers": (1, lambda: work.timers.claim_due(T0 + timedelta(days=1), 10)),
             "get_ticket": (1, lambda: work.tickets.get(seeded.ticket.id)),
             # Its searchable text as read: the index is left alone.
             "update_ticket, same text": (1, lambda: work.tickets.update(moved)),

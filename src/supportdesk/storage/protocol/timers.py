@@ -30,7 +30,11 @@ class Timers(Protocol):
         The claim lasts until this transaction ends: a concurrent transaction
         never claims the same timer (it skips it: SQL ``FOR UPDATE SKIP
         LOCKED`` on Postgres; SQLite has one writer), and a rolled-back claim
-        leaves the timer pending for the next sweep.
+        leaves the timer pending for the next sweep.  The claim holds each
+        timer's ticket too, and skips the timers of a ticket that another
+        transaction holds: a use case locks its ticket before it cancels the
+        ticket's timers, so a sweep that took them in the other order would
+        deadlock with it.
         """
         ...
 

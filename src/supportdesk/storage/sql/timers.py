@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from ..._models import Timer, TimerState
 from . import rows
 from ._transaction import Transaction
-from .schema import PENDING, timers
+from .schema import PENDING, tickets, timers
 
 IS_PENDING = timers.c.state == PENDING
 CANCEL_TIMERS = (
@@ -24,13 +24,20 @@ PENDING_TIMERS = (
     .order_by(timers.c.due_at, timers.c.id)
 )
 # Postgres: concurrent sweeps skip each other's claimed rows instead of
-# waiting for them.  SQLite renders no lock: one writer at a time.
+# waiting for them, and a claim takes the timer's ticket with it.  A use case
+# locks its ticket before it cancels the ticket's timers; a sweep that locked
+# a timer first and its ticket second deadlocked with it.  Now a sweep skips
+# the timers of a ticket a use case holds, and a use case waits for a sweep
+# that holds its ticket.  FOR NO KEY UPDATE, as for appends, leaves the rows
+# free for the key-share locks foreign keys take.  SQLite renders no lock:
+# one writer at a time.
 CLAIM_DUE_TIMERS = (
     sa.select(timers)
+    .join(tickets, tickets.c.id == timers.c.ticket_id)
     .where(IS_PENDING, timers.c.due_at <= sa.bindparam("now"))
     .order_by(timers.c.due_at, timers.c.id)
     .limit(sa.bindparam("limit", type_=sa.Integer))
-    .with_for_update(skip_locked=True)
+    .with_for_update(skip_locked=True, key_share=True, of=[timers, tickets])
 )
 FINISH_TIMER = (
     timers.update()
@@ -58,7 +65,10 @@ class SqlTimers:
         return canceled.rowcount
 
     def claim_due(self, now: datetime, limit: int) -> Sequence[Timer]:
-        return self._tx.all(rows.TIMERS, CLAIM_DUE_TIMERS, now=now, limit=limit)
+        claimed = self._tx.all(rows.TIMERS, CLAIM_DUE_TIMERS, now=now, limit=limit)
+        # Their tickets are locked with them: appends need no lock of their own.
+        self._tx.held.update(timer.ticket_id for timer in claimed)
+        return claimed
 
     def mark_finished(self, timer_id: str, state: TimerState, now: datetime) -> None:
         self._tx.execute(FINISH_TIMER, {"match_id": timer_id, "new_state": state.value, "now": now})
