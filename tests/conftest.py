@@ -31,6 +31,19 @@ from supportdesk import (
 )
 from supportdesk.storage.sql import SqlStore, make_engine, metadata, upgrade
 
+ACCESS_FIGURES = pytest.StashKey[dict[str, str]]()
+"""What tests/test_access_properties.py checked on each store, for the session's summary."""
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the access property suite's figures: checks per store and violations."""
+    figures = terminalreporter.config.stash.get(ACCESS_FIGURES, {})
+    if figures:
+        terminalreporter.section("access properties")
+        for line in figures.values():
+            terminalreporter.write_line(line)
+
+
 # CI explores the same examples on every run, so a red run is always
 # reproducible; local runs keep exploring new ones.
 settings.register_profile("ci", derandomize=True, deadline=None)

@@ -7,6 +7,7 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import attrs
@@ -413,6 +414,30 @@ def test_scanning_later_quarantines_until_the_verdict(portal: Portal, store: Sto
     assert scanner.scans == 2
 
 
+def test_a_refused_file_is_told_to_its_uploader_only_while_they_see_the_ticket(
+    portal: Portal, store: Store
+) -> None:
+    desk = desk_on(portal, store, scanner=FakeScanner(), scan_later=True)
+    ticket = portal.open()
+    desk.add_collaborator(portal.alice, ticket.reference, portal.carol.email)
+    desk.attach(portal.alice, ticket.reference, "alice.txt", io.BytesIO(EICAR))
+    desk.attach(portal.carol, ticket.reference, "carol.txt", io.BytesIO(EICAR))
+    desk.remove_collaborator(portal.alice, ticket.reference, portal.carol.id)
+
+    assert desk.scan_pending_attachments().rejected == 2
+
+    with store.unit_of_work() as work:
+        told = {
+            event.payload["filename"]: [r.email for r in event.recipients]
+            for event in work.outbox.list_events(ticket.id)
+            if event.kind is EventKind.ATTACHMENT_REJECTED
+        }
+    assert told == {"alice.txt": [portal.alice.email], "carol.txt": []}
+    assert EventKind.ATTACHMENT_REJECTED not in {
+        entry.kind for entry in desk.notifications(portal.carol).notifications
+    }
+
+
 def test_a_failing_scan_waits_for_the_next_run(portal: Portal, store: Store) -> None:
     class DownScanner:
         def scan(self, stream: BinaryIO, *, filename: str, content_type: str) -> ScanVerdict:
@@ -591,3 +616,32 @@ def test_attachment_url_downloads_the_file_from_s3(
     assert portal.desk.attachment_url(portal.alice, attachment.id) is None
     with pytest.raises(NotFound):
         desk.attachment_url(portal.carol, attachment.id)
+
+
+def test_an_attachment_url_expiry_is_checked_alike_on_every_blob_store(
+    portal: Portal, store: Store, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Issue 10, defect 11: an ``expires_in`` past 7 days, or not past 0, is refused by the desk.
+
+    Memory and files have no URLs and S3 signs at most 7 days: all three
+    refuse alike, with a ValidationError on ``expires_in`` (a TypeError for
+    what is no timedelta), never S3's bare ValueError.
+    """
+    s3 = request.getfixturevalue("s3_location")
+    from supportdesk.blobs import FilesystemBlobStore, S3BlobStore
+
+    ticket = portal.open()
+    for blobs in (
+        MemoryBlobStore(clock=portal.clock),
+        FilesystemBlobStore(tmp_path / "blobs"),
+        S3BlobStore(s3.bucket, prefix=s3.prefix, client=s3.client),
+    ):
+        desk = desk_on(portal, store, blob_store=blobs)
+        attachment = desk.attach(portal.alice, ticket.reference, *png())
+        for expires_in in (timedelta(days=30), timedelta(days=7, seconds=1), timedelta(0)):
+            with pytest.raises(ValidationError) as caught:
+                desk.attachment_url(portal.alice, attachment.id, expires_in=expires_in)
+            assert list(caught.value.errors) == ["expires_in"]
+        with pytest.raises(TypeError, match="expires_in"):
+            desk.attachment_url(portal.alice, attachment.id, expires_in=300)  # type: ignore[arg-type]
+        desk.attachment_url(portal.alice, attachment.id, expires_in=timedelta(days=7))

@@ -195,6 +195,24 @@ def test_collaborator_rules(portal: Portal) -> None:
         portal.desk.remove_collaborator(portal.alice, ticket.reference, portal.loner.id)
 
 
+def test_a_collaborator_must_be_able_to_see_the_ticket(portal: Portal) -> None:
+    ticket = portal.open()
+    for actor in (portal.alice, portal.agent, portal.admin):
+        with pytest.raises(ValidationError) as refused:
+            portal.desk.add_collaborator(actor, ticket.reference, portal.outsider_agent.email)
+        assert set(refused.value.errors) == {"email"}
+        assert "own desks" in refused.value.errors["email"]
+    assert portal.desk.view_ticket(portal.alice, ticket.reference).shared_with == ()
+    assert ActivityKind.COLLABORATOR_ADDED not in kinds(portal, ticket.reference)
+    with pytest.raises(NotFound):
+        portal.desk.get_ticket(portal.outsider_agent, ticket.reference)
+    # Whoever sees the ticket once added may be added: an admin, an agent of its desk.
+    portal.desk.add_collaborator(portal.alice, ticket.reference, portal.admin.email)
+    portal.desk.add_collaborator(portal.alice, ticket.reference, portal.agent.email)
+    shared_with = portal.desk.view_ticket(portal.alice, ticket.reference).shared_with
+    assert [c.email for c in shared_with] == [portal.admin.email, portal.agent.email]
+
+
 def test_notifications_switch(portal: Portal) -> None:
     ticket = portal.open()
     assert portal.desk.view_ticket(portal.alice, ticket.reference).notifications_on
@@ -299,3 +317,31 @@ def test_desk_keys_are_checked(portal: Portal) -> None:
         portal.desk.add_desk(Desk(key="hha", name="Lower"))
     with pytest.raises(Conflict):
         portal.desk.add_desk(Desk(key="HHA", name="Twin"))
+
+
+def test_only_staff_set_a_priority_and_only_a_priority(portal: Portal) -> None:
+    """Issue 10, defect 3: a customer's priority is refused; only a Priority is stored."""
+    general = portal.general.id
+    submission = Submission(summary="Down", description="All of it.")
+    with pytest.raises(PermissionDenied):
+        portal.desk.open_ticket(portal.alice, general, submission, priority=Priority.HIGHEST)
+    with pytest.raises(PermissionDenied):
+        portal.desk.open_ticket(portal.alice, general, submission, priority=Priority.MEDIUM)
+    assert portal.desk.open_ticket(portal.alice, general, submission).priority is Priority.MEDIUM
+    assert portal.desk.open_ticket(portal.alice, general, submission, priority=None).priority == 3
+    raised = portal.desk.open_ticket(
+        portal.agent, general, submission, requester_id=portal.alice.id, priority=Priority.HIGH
+    )
+    assert portal.desk.get_ticket(portal.alice, raised.reference).priority is Priority.HIGH
+    # The number of a priority is taken, as a JSON body gives it; no other.
+    assert portal.desk.open_ticket(portal.agent, general, submission, priority=5).priority is (
+        Priority.HIGHEST
+    )
+    for value in (99, 0, -1):
+        with pytest.raises(ValidationError) as caught:
+            portal.desk.open_ticket(portal.agent, general, submission, priority=value)
+        assert list(caught.value.errors) == ["priority"]
+    for wrong in ("high", 4.0, True, object()):
+        with pytest.raises(TypeError, match="priority"):
+            portal.desk.open_ticket(portal.agent, general, submission, priority=wrong)
+    assert portal.desk.count_tickets(portal.admin, TicketList.VISIBLE) == 4

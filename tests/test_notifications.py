@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -11,6 +12,7 @@ import attrs
 import pytest
 
 from supportdesk import (
+    Collaborator,
     Contact,
     DeliveryState,
     Event,
@@ -127,10 +129,68 @@ def test_internal_notes_reach_agents_only(portal: Portal, shared: Ticket) -> Non
     assert EventKind.INTERNAL_NOTE not in {entry.kind for entry in feed.notifications}
 
 
-def test_internal_note_reaches_an_agent_collaborator(portal: Portal, shared: Ticket) -> None:
-    portal.desk.add_collaborator(portal.alice, shared.reference, portal.outsider_agent.email)
+def test_internal_notes_reach_an_admin_collaborator(portal: Portal, shared: Ticket) -> None:
+    portal.desk.add_collaborator(portal.alice, shared.reference, portal.admin.email)
     portal.desk.add_note(portal.agent, shared.reference, "Old plan")
-    assert names(last_event(portal, shared)) == {"Agent Jones", "EDI Agent"}
+    assert names(last_event(portal, shared)) == {"Agent Jones", "Admin"}
+
+
+def feed_kinds(portal: Portal, contact: Contact) -> list[EventKind]:
+    return [entry.kind for entry in portal.desk.notifications(contact, limit=500).notifications]
+
+
+def test_a_collaborator_who_cannot_see_the_ticket_hears_nothing_of_it(
+    portal: Portal, shared: Ticket, second_agent: Contact
+) -> None:
+    """Recipients go through the access scope, whatever list of people names them.
+
+    Agent Jones collaborates, then moves to the other desk; the EDI agent was
+    stored as a collaborator before agents of other desks were refused.
+    """
+    portal.desk.add_collaborator(portal.alice, shared.reference, second_agent.email)
+    with portal.desk._store.unit_of_work() as work:
+        work.participants.add_collaborator(
+            Collaborator(
+                ticket_id=shared.id,
+                contact_id=portal.outsider_agent.id,
+                added_by=portal.alice.id,
+                added_at=portal.clock.now(),
+            )
+        )
+    moved = portal.desk.add_contact(
+        attrs.evolve(second_agent, desk_ids=frozenset({portal.other_desk.id}))
+    )
+    before = {contact.id: feed_kinds(portal, contact) for contact in (moved, portal.outsider_agent)}
+    portal.desk.add_note(portal.agent, shared.reference, "Customer is on the old plan")
+    assert names(last_event(portal, shared)) == set()
+    portal.desk.attach(
+        portal.agent, shared.reference, "plan.txt", io.BytesIO(b"old plan"), internal=True
+    )
+    assert names(last_event(portal, shared)) == set()
+    portal.desk.share_update(portal.agent, shared.reference, "We are on it")
+    assert names(last_event(portal, shared)) == {"Alice Payer", "Carol Provider"}
+    portal.desk.share_update(portal.alice, shared.reference, "Thanks")
+    assert names(last_event(portal, shared)) == {"Carol Provider", "Agent Smith"}
+    for contact in (moved, portal.outsider_agent):
+        with pytest.raises(NotFound):
+            portal.desk.get_ticket(contact, shared.reference)
+        assert feed_kinds(portal, contact) == before[contact.id]
+    # Back on the ticket's desk, the agent sees it as staff again, and hears of notes.
+    portal.desk.add_contact(attrs.evolve(moved, desk_ids=frozenset({portal.help_desk.id})))
+    portal.desk.add_note(portal.agent, shared.reference, "Renewal due")
+    assert names(last_event(portal, shared)) == {"Agent Jones"}
+    assert sorted(feed_kinds(portal, moved)) == sorted([*before[moved.id], EventKind.INTERNAL_NOTE])
+
+
+def test_a_collaborator_who_became_a_customer_gets_no_notes(
+    portal: Portal, shared: Ticket, second_agent: Contact
+) -> None:
+    portal.desk.add_collaborator(portal.alice, shared.reference, second_agent.email)
+    portal.desk.add_contact(attrs.evolve(second_agent, role=Role.CUSTOMER, desk_ids=frozenset()))
+    portal.desk.add_note(portal.agent, shared.reference, "Old plan")
+    assert names(last_event(portal, shared)) == set()
+    portal.desk.share_update(portal.agent, shared.reference, "We are on it")
+    assert names(last_event(portal, shared)) == {"Alice Payer", "Carol Provider", "Agent Jones"}
 
 
 def test_collaborator_added_reaches_the_new_collaborator(portal: Portal) -> None:
@@ -469,6 +529,140 @@ def test_retry_policy_backoff_is_capped() -> None:
         timedelta(minutes=5),
     ]
     assert policy.delay(10) is None
+
+
+# Leases have an owner: only the dispatcher holding an event records its outcome.
+
+
+def outbox_entry(portal: Portal, event_id: str) -> OutboxEntry:
+    with portal.desk._store.unit_of_work() as work:
+        (entry,) = [e for e in work.outbox.find(limit=1000) if e.event.id == event_id]
+    return entry
+
+
+def test_a_handler_slower_than_its_lease_is_not_acknowledged(portal: Portal) -> None:
+    """Its event goes to another dispatcher, whose word alone counts."""
+    ticket = portal.open()
+    (event,) = events(portal, ticket)
+    lease = portal.desk.retry_policy.lease
+    other = Recorder()
+    inner: list[Any] = []
+
+    def slow(got: Event) -> None:
+        portal.clock.advance(lease + timedelta(seconds=1))
+        # Meanwhile another worker takes the event over and delivers it.
+        inner.append(portal.desk.dispatch_notifications(other, dispatcher="worker-2"))
+
+    report = portal.desk.dispatch_notifications(slow, dispatcher="worker-1")
+    assert (report.dispatcher, report.delivered, report.stale) == ("worker-1", (), (event.id,))
+    assert report.attempted == 1
+    assert inner[0].delivered == (event.id,) and [e.id for e in other.got] == [event.id]
+    delivered = outbox_entry(portal, event.id)
+    assert (delivered.state, delivered.attempts, delivered.claimed_by) == (
+        DeliveryState.DELIVERED,
+        0,
+        None,
+    )
+
+
+def test_a_stale_failure_changes_nothing(portal: Portal) -> None:
+    ticket = portal.open()
+    (event,) = events(portal, ticket)
+    lease = portal.desk.retry_policy.lease
+
+    def slow_then_failing(got: Event) -> None:
+        portal.clock.advance(lease)
+        assert portal.desk.dispatch_notifications(lambda e: None).delivered == (event.id,)
+        raise ConnectionError("SMTP down, too late")
+
+    report = portal.desk.dispatch_notifications(slow_then_failing)
+    assert (report.retrying, report.parked, report.stale) == ((), (), (event.id,))
+    entry = outbox_entry(portal, event.id)
+    assert (entry.state, entry.attempts, entry.last_error) == (DeliveryState.DELIVERED, 0, None)
+
+
+def test_a_handler_extends_its_lease_to_keep_its_event(portal: Portal) -> None:
+    ticket = portal.open()
+    (event,) = events(portal, ticket)
+    lease = portal.desk.retry_policy.lease
+    taken_over: list[int] = []
+    extended: list[bool] = []
+
+    def long_mailing(got: Event) -> None:
+        for _ in range(3):  # three chunks, each most of a lease long
+            portal.clock.advance(lease - timedelta(seconds=1))
+            extended.append(portal.desk.extend_notification_lease(got.id))
+            taken_over.append(portal.desk.dispatch_notifications(Recorder()).attempted)
+
+    report = portal.desk.dispatch_notifications(long_mailing)
+    assert report.delivered == (event.id,) and report.stale == ()
+    assert extended == [True, True, True] and taken_over == [0, 0, 0]
+
+
+def test_a_lease_is_extended_by_its_dispatcher_only(portal: Portal) -> None:
+    ticket = portal.open()
+    (event,) = events(portal, ticket)
+    desk, lease = portal.desk, portal.desk.retry_policy.lease
+    with pytest.raises(ValidationError) as caught:
+        desk.extend_notification_lease(event.id)  # no handler runs here
+    assert set(caught.value.errors) == {"dispatcher"}
+    seen: list[tuple[bool, ...]] = []
+
+    def handler(got: Event) -> None:
+        now = portal.clock.now()
+        seen.append(
+            (
+                desk.extend_notification_lease(got.id, "someone-else"),
+                desk.extend_notification_lease("no-such-event"),
+                desk.extend_notification_lease(got.id, "mine"),
+            )
+        )
+        assert outbox_entry(portal, got.id).claimed_until == now + lease
+
+    assert desk.dispatch_notifications(handler, dispatcher="mine").delivered == (event.id,)
+    assert seen == [(False, False, True)]
+    assert not desk.extend_notification_lease(event.id, "mine")  # delivered: held by nobody
+    for bad in ("", "a\nb", "x" * 65):
+        with pytest.raises(ValidationError):
+            desk.dispatch_notifications(handler, dispatcher=bad)
+
+
+def test_each_dispatch_is_a_dispatcher_of_its_own(portal: Portal) -> None:
+    portal.open()
+    owners: list[str | None] = []
+
+    def handler(got: Event) -> None:
+        owners.append(outbox_entry(portal, got.id).claimed_by)
+
+    first = portal.desk.dispatch_notifications(handler)
+    portal.open(portal.bob)
+    second = portal.desk.dispatch_notifications(handler)
+    assert owners == [first.dispatcher, second.dispatcher]
+    assert first.dispatcher != second.dispatcher
+
+
+def test_an_event_late_in_a_batch_is_renewed_or_left_to_its_new_owner(portal: Portal) -> None:
+    """Events wait for those before them in the batch; their lease must not run out unseen."""
+    first, second, third = portal.open(), portal.open(portal.bob), portal.open(portal.carol)
+    ids = [last_event(portal, ticket).id for ticket in (first, second, third)]
+    lease = portal.desk.retry_policy.lease
+    handled: list[str] = []
+    other = Recorder()
+
+    def handler(got: Event) -> None:
+        handled.append(got.id)
+        if got.id == ids[0]:
+            # Most of the lease: the next event's lease is renewed before it goes.
+            portal.clock.advance(lease - timedelta(seconds=30))
+        elif got.id == ids[1]:
+            # Past the third's first lease: another worker takes it meanwhile.
+            portal.clock.advance(timedelta(minutes=1))
+            portal.desk.dispatch_notifications(other)
+
+    report = portal.desk.dispatch_notifications(handler)
+    assert report.delivered == (ids[0], ids[1]) and report.stale == (ids[2],)
+    assert handled == ids[:2]  # the third was never handed over twice at once
+    assert [e.id for e in other.got] == [ids[2]]
 
 
 # The feed.

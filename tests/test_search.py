@@ -29,7 +29,7 @@ from supportdesk import (
     Ticket,
     ValidationError,
 )
-from supportdesk.search import query_terms, snippet, tokenize
+from supportdesk.search import MAX_WORD_LENGTH, query_terms, snippet, tokenize
 
 from .conftest import Portal
 
@@ -165,6 +165,14 @@ def test_tokenize_keeps_compounds_and_their_parts() -> None:
     assert tokenize("Straße ÉTÉ") == ["strasse", "été"]
     assert query_terms("claims Claims HHA-1 ") == ("claims", "hha-1")
     assert query_terms(" ".join(f"w{n}" for n in range(30)))[-1] == "w15"
+
+
+def test_long_words_are_indexed_and_searched_by_their_first_100_characters() -> None:
+    """Issue 10, defect 4: Postgres refuses words over 2,047 bytes; every store cuts them alike."""
+    word = "𐀀" * 70_000
+    assert tokenize(f"a {word}-b") == ["a", "𐀀" * MAX_WORD_LENGTH, "𐀀" * MAX_WORD_LENGTH, "b"]
+    assert query_terms("x" * 300) == ("x" * MAX_WORD_LENGTH,)
+    assert all(len(token) <= MAX_WORD_LENGTH for token in tokenize("-".join(["y" * 500] * 3)))
 
 
 def test_snippet_centres_on_the_first_term() -> None:

@@ -10,6 +10,7 @@ from typing import BinaryIO
 from . import access
 from ._desk_base import _Context, _get_desk, _get_request_type
 from ._errors import AttachmentRejected, NotFound, PermissionDenied, StorageError
+from ._input import LONG_TEXT, check_duration, check_id, check_stream, check_text, check_type
 from ._models import (
     ActivityKind,
     Attachment,
@@ -28,6 +29,9 @@ from .attachments import ReceivedFile, check_ticket_room, receive
 from .blobs import safe_filename
 from .storage.protocol import AttachmentUsage, UnitOfWork
 from .workflow import Party, StatusCategory
+
+MAX_URL_EXPIRY = timedelta(days=7)
+"""The longest an attachment URL may work: the limit of S3's signatures (SigV4)."""
 
 TICKET_BLOBS = "tickets/"
 """The blob key prefix of every attachment: ``tickets/<ticket id>/<attachment id>``."""
@@ -67,6 +71,11 @@ class _AttachmentCases(_StatusMoves):
         to support as :meth:`share_update` does.  Customers may not attach
         to a closed ticket; they share an update to follow it up.
         """
+        check_type("filename", filename, str)
+        check_stream("stream", stream)
+        if note is not None:
+            check_text("note", note, max_length=LONG_TEXT)
+        check_type("internal", internal, bool)
         body = (note or "").strip()
         with self._store.unit_of_work() as work:
             ctx = self._load(work, actor, reference)
@@ -266,6 +275,7 @@ class _AttachmentCases(_StatusMoves):
         a rejected one :class:`~supportdesk.AttachmentRejected` with the
         scanner's reason.
         """
+        check_id("attachment_id", attachment_id)
         with self._store.unit_of_work() as work:
             attachment = self._downloadable(work, actor, attachment_id)
         return attachment, self._blobs.open(attachment.blob_key)
@@ -279,7 +289,13 @@ class _AttachmentCases(_StatusMoves):
         save the file under its clean name (``Content-Disposition:
         attachment``) rather than show it.  Without a URL, stream
         :meth:`open_attachment` instead.
+
+        ``expires_in`` is longer than zero and at most seven days
+        (:data:`MAX_URL_EXPIRY`, what S3 signs), whatever the blob store:
+        beyond, :class:`~supportdesk.ValidationError` on ``expires_in``.
         """
+        check_id("attachment_id", attachment_id)
+        check_duration("expires_in", expires_in, most=MAX_URL_EXPIRY)
         with self._store.unit_of_work() as work:
             attachment = self._downloadable(work, actor, attachment_id)
         return self._blobs.presign(

@@ -8,10 +8,12 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from . import notifications
 from ._attachment_cases import TICKET_BLOBS
 from ._desk_base import _DeskBase, _found
 from ._errors import NotFound, StorageError, ValidationError
-from ._models import Attachment, ContactState, EventKind, ScanStatus
+from ._input import check_type
+from ._models import Attachment, EventKind, ScanStatus
 from ._views import ScanReport
 from .attachments import Scanner, ScanVerdict, scan_blob
 from .storage.protocol import UnitOfWork
@@ -20,6 +22,10 @@ _SWEEP_BATCH = 500
 
 # The facade's logger name, which hosts may already filter on.
 _logger = logging.getLogger("supportdesk.desk")
+
+
+_LONGEST_GRACE = timedelta(days=36_525)
+"""A grace period of a century: any longer, and "now" minus it is no date."""
 
 
 class _AttachmentUpkeep(_DeskBase):
@@ -36,6 +42,7 @@ class _AttachmentUpkeep(_DeskBase):
         the next call.  Safe to run from several workers: the first verdict
         on a file counts.  Does nothing on a desk without a scanner.
         """
+        check_type("limit", limit, int)
         if limit < 1:
             raise ValidationError({"limit": f"scan at least 1 attachment, not {limit}"})
         if self._scanner is None:
@@ -87,9 +94,14 @@ class _AttachmentUpkeep(_DeskBase):
         return status
 
     def _tell_uploader(self, work: UnitOfWork, attachment: Attachment, now: datetime) -> None:
+        """Tell the uploader of a refused file, if they still see its ticket (and its note)."""
         ticket = _found(work.tickets.get(attachment.ticket_id), "ticket", attachment.ticket_id)
         uploader = work.directory.get_contact(attachment.uploader_id)
-        active = uploader is not None and uploader.state is ContactState.ACTIVE
+        kind = EventKind.ATTACHMENT_REJECTED
+        sharing = [c.contact_id for c in work.participants.list_collaborators(ticket.id)]
+        hears = uploader is not None and notifications.may_hear(
+            uploader, kind, ticket, sharing, internal=attachment.internal
+        )
         payload = {
             "reference": ticket.reference,
             "summary": ticket.summary,
@@ -97,8 +109,7 @@ class _AttachmentUpkeep(_DeskBase):
             "filename": attachment.filename,
             "reason": attachment.rejection_reason or "",
         }
-        to = [uploader] if uploader is not None and active else []
-        kind = EventKind.ATTACHMENT_REJECTED
+        to = [uploader] if uploader is not None and hears else []
         self._emit_to(work, kind, None, now, to, payload, ticket_id=ticket.id)
 
     def collect_orphan_blobs(self, older_than: timedelta) -> int:
@@ -111,9 +122,14 @@ class _AttachmentUpkeep(_DeskBase):
         say).  Blobs of ``rejected`` attachments count as unneeded.  Returns
         how many blobs were deleted; run it from cron or a worker.
         """
+        check_type("older_than", older_than, timedelta)
         if older_than < timedelta(0):
             raise ValidationError(
                 {"older_than": f"a grace period cannot be negative: {older_than}"}
+            )
+        if older_than > _LONGEST_GRACE:
+            raise ValidationError(
+                {"older_than": f"a grace period is at most 100 years, not {older_than}"}
             )
         cutoff = self._clock.now() - older_than
         keys = self._blobs.keys(TICKET_BLOBS)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from . import access
 from ._desk_base import _changed, _Context, _DeskBase
 from ._errors import NotFound, PermissionDenied, ValidationError
+from ._input import check_email, check_id, check_type
 from ._models import ActivityKind, Collaborator, Contact, ContactState, EventKind, Ticket
 from .workflow import Party
 
@@ -12,7 +14,18 @@ class _CollaboratorCases(_DeskBase):
     """Who takes part in a ticket, and who hears about it."""
 
     def add_collaborator(self, actor: Contact, reference: str, email: str) -> Collaborator:
-        """Share the ticket with an existing active contact, in or outside the organisation."""
+        """Share the ticket with an existing active contact, in or outside the organisation.
+
+        The contact must be able to see the ticket once added, as
+        :meth:`get_ticket` would: any customer can (as a collaborator), an
+        admin can, an agent only on a ticket of their own desks.  An agent of
+        another desk raises :class:`~supportdesk.ValidationError` on
+        ``email``, since agents see their desks' tickets only: put them on
+        the ticket's desk instead.  The requester, a collaborator or an agent
+        may add one; the event reaches the new collaborator too.  ``email``
+        must be one valid address (no line breaks).
+        """
+        email = check_email("email", email)
         now = self._clock.now()
         with self._store.unit_of_work() as work:
             ctx = self._load(work, actor, reference)
@@ -21,6 +34,15 @@ class _CollaboratorCases(_DeskBase):
                     "add a collaborator", "only the requester, a collaborator or an agent may"
                 )
             contact = _newcomer(ctx, email)
+            sharing = ctx.collaborator_ids | {contact.id}
+            if access.ticket_scope(contact).grant(ctx.ticket, sharing) is None:
+                raise ValidationError(
+                    {
+                        "email": f"{email} could not see {ctx.ticket.reference}: agents see the"
+                        " tickets of their own desks only, so add them to the ticket's desk"
+                        " rather than as a collaborator"
+                    }
+                )
             collaborator = Collaborator(
                 ticket_id=ctx.ticket.id, contact_id=contact.id, added_by=ctx.actor.id, added_at=now
             )
@@ -36,6 +58,7 @@ class _CollaboratorCases(_DeskBase):
 
     def remove_collaborator(self, actor: Contact, reference: str, contact_id: str) -> None:
         """Stop sharing the ticket with a contact (requester, agents, or the collaborator)."""
+        check_id("contact_id", contact_id)
         now = self._clock.now()
         with self._store.unit_of_work() as work:
             ctx = self._load(work, actor, reference)
@@ -55,6 +78,7 @@ class _CollaboratorCases(_DeskBase):
 
     def set_notifications(self, actor: Contact, reference: str, enabled: bool) -> None:
         """Switch the actor's notifications about this ticket on or off."""
+        check_type("enabled", enabled, bool)
         with self._store.unit_of_work() as work:
             ctx = self._load(work, actor, reference)
             if enabled:
@@ -64,6 +88,7 @@ class _CollaboratorCases(_DeskBase):
 
     def set_organization_sharing(self, actor: Contact, reference: str, shared: bool) -> Ticket:
         """Share the ticket with the requester's organisation, or stop (requester, agents)."""
+        check_type("shared", shared, bool)
         now = self._clock.now()
         with self._store.unit_of_work() as work:
             ctx = self._load(work, actor, reference)

@@ -11,13 +11,33 @@ import attrs
 from . import access
 from ._desk_base import _DeskBase
 from ._errors import NotFound, ValidationError
+from ._input import (
+    LONG_TEXT,
+    SEARCH_TEXT,
+    check_choice,
+    check_id,
+    check_moment,
+    check_text,
+    check_texts,
+    check_type,
+    text_problem,
+)
 from ._models import Announcement, Article, ArticleKind, Audience, Contact, SearchKind
-from ._paging import _check_page_size, _decode_offset, _encode_cursor, _one_page
+from ._paging import (
+    MAX_SEARCH_OFFSET,
+    _check_page_size,
+    _decode_offset,
+    _encode_cursor,
+    _one_page,
+)
 from ._views import SearchPage
 from .search import query_terms
 from .storage.protocol import SearchQuery
 
 _Content = TypeVar("_Content", Announcement, Article)
+
+MAX_TAGS = 50
+"""The most tags an article may carry."""
 
 _CUSTOMER_AUDIENCES = frozenset({Audience.EVERYONE, Audience.CUSTOMERS})
 
@@ -27,6 +47,11 @@ class _ContentCases(_DeskBase):
 
     def save_announcement(self, actor: Contact, announcement: Announcement) -> Announcement:
         """Publish an announcement or change one (agents and admins); returns it as stored."""
+        check_type("announcement", announcement, Announcement)
+        check_id("id", announcement.id)
+        check_type("audience", announcement.audience, Audience)
+        check_moment("active_from", announcement.active_from, optional=True)
+        check_moment("active_until", announcement.active_until, optional=True)
         errors = _content_errors(announcement.title, announcement.body)
         start, end = announcement.active_from, announcement.active_until
         if start is not None and end is not None and end <= start:
@@ -45,6 +70,7 @@ class _ContentCases(_DeskBase):
 
     def delete_announcement(self, actor: Contact, announcement_id: str) -> None:
         """Take an announcement down for good (agents and admins)."""
+        check_id("announcement_id", announcement_id)
         with self._store.unit_of_work() as work:
             self._require_staff(work, actor, "delete announcements")
             if not work.content.remove_announcement(announcement_id):
@@ -58,6 +84,7 @@ class _ContentCases(_DeskBase):
         Customers see the active ones for everyone or for customers; staff see
         every audience, and with ``include_inactive`` past and future ones too.
         """
+        check_type("include_inactive", include_inactive, bool)
         with self._store.unit_of_work() as work:
             actor = self._refresh(work, actor)
             staff = access.is_staff(actor)
@@ -72,9 +99,13 @@ class _ContentCases(_DeskBase):
         Publish it with ``published=True``; until then it is a draft only
         staff see.
         """
+        check_type("article", article, Article)
+        check_id("id", article.id)
+        check_type("kind", article.kind, ArticleKind)
+        check_type("published", article.published, bool)
         errors = _content_errors(article.title, article.body)
-        if any(not tag.strip() for tag in article.tags):
-            errors["tags"] = "Remove the empty tag."
+        if tag_problem := _tags_problem(check_texts("tags", article.tags)):
+            errors["tags"] = tag_problem
         if errors:
             raise ValidationError(errors)
         now = self._clock.now()
@@ -88,6 +119,7 @@ class _ContentCases(_DeskBase):
 
     def delete_article(self, actor: Contact, article_id: str) -> None:
         """Delete a knowledge-base article or FAQ (agents and admins)."""
+        check_id("article_id", article_id)
         with self._store.unit_of_work() as work:
             self._require_staff(work, actor, "delete articles")
             if not work.content.remove_article(article_id):
@@ -95,6 +127,7 @@ class _ContentCases(_DeskBase):
 
     def get_article(self, actor: Contact, article_id: str) -> Article:
         """An article or FAQ; a draft is :class:`~supportdesk.NotFound` for customers."""
+        check_id("article_id", article_id)
         with self._store.unit_of_work() as work:
             actor = self._refresh(work, actor)
             article = work.content.get_article(article_id)
@@ -106,6 +139,9 @@ class _ContentCases(_DeskBase):
         self, actor: Contact, *, kind: ArticleKind | None = None, tag: str | None = None
     ) -> Sequence[Article]:
         """The knowledge base by title: published entries, and drafts too for staff."""
+        kind = None if kind is None else check_choice("kind", kind, ArticleKind)
+        if tag is not None:
+            check_text("tag", tag, one_line=True)
         with self._store.unit_of_work() as work:
             actor = self._refresh(work, actor)
             return work.content.list_articles(
@@ -128,11 +164,13 @@ class _ContentCases(_DeskBase):
         lists use, so search shows no ticket :meth:`get_ticket` would refuse.
         Customers find published articles and the announcements they are
         shown; staff find drafts too.  Every word must match; hits come best
-        first.
+        first.  ``text`` takes at most 500 characters (16 words count), and
+        pages reach 10,000 results deep.
         """
-        terms = query_terms(text)
+        terms = query_terms(check_text("text", text, max_length=SEARCH_TEXT))
         if not terms:
             raise ValidationError({"text": "Enter a word to search for."})
+        wanted = frozenset(SearchKind) if kinds is None else _search_kinds(kinds)
         _check_page_size(limit, 100, "results")
         offset = _decode_offset(cursor)
         with self._store.unit_of_work() as work:
@@ -140,7 +178,7 @@ class _ContentCases(_DeskBase):
             staff = access.is_staff(actor)
             query = SearchQuery(
                 terms=terms,
-                kinds=frozenset(SearchKind) if kinds is None else frozenset(kinds),
+                kinds=wanted,
                 ticket_scope=access.ticket_scope(actor),
                 include_internal=staff,
                 include_drafts=staff,
@@ -151,8 +189,9 @@ class _ContentCases(_DeskBase):
             )
             found = work.search.find(query)
         hits, more = _one_page(found, limit)
+        deeper = more and offset + limit <= MAX_SEARCH_OFFSET
         return SearchPage(
-            hits=hits, next_cursor=_encode_cursor(str(offset + limit)) if more else None
+            hits=hits, next_cursor=_encode_cursor(str(offset + limit)) if deeper else None
         )
 
 
@@ -165,10 +204,33 @@ def _stamped(saved: _Content, stored: _Content | None, author: Contact, now: dat
     )
 
 
-def _content_errors(title: str, body: str) -> dict[str, str]:
+def _content_errors(title: object, body: object) -> dict[str, str]:
+    """What is wrong with a title (one line) and a body, by field; a non-string is a TypeError."""
+    check_type("title", title, str)
+    check_type("body", body, str)
+    assert isinstance(title, str) and isinstance(body, str)
     errors = {}
     if not title.strip():
         errors["title"] = "Enter a title."
+    elif problem := text_problem(title, one_line=True):
+        errors["title"] = problem
     if not body.strip():
         errors["body"] = "Enter the text."
+    elif problem := text_problem(body, max_length=LONG_TEXT):
+        errors["body"] = problem
     return errors
+
+
+def _tags_problem(tags: Sequence[str]) -> str | None:
+    if any(not tag.strip() for tag in tags):
+        return "Remove the empty tag."
+    if len(tags) > MAX_TAGS:
+        return f"Use at most {MAX_TAGS} tags."
+    return None
+
+
+def _search_kinds(kinds: object) -> frozenset[SearchKind]:
+    """The kinds a search asks for: members of :class:`SearchKind` or their values."""
+    if isinstance(kinds, str | bytes) or not isinstance(kinds, Collection):
+        raise TypeError(f"kinds must be a collection of SearchKind, not {type(kinds).__name__}")
+    return frozenset(check_choice("kinds", kind, SearchKind) for kind in kinds)

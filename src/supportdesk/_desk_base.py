@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Self, TypedDict, TypeVar, Unpack
@@ -9,7 +10,8 @@ from typing import Any, Self, TypedDict, TypeVar, Unpack
 import attrs
 
 from . import access, notifications
-from ._errors import NotFound, PermissionDenied, ValidationError
+from ._errors import NotFound, PermissionDenied
+from ._input import LONG_TEXT, check_id, check_text, check_type
 from ._models import (
     Activity,
     ActivityKind,
@@ -32,6 +34,9 @@ from .storage.protocol import Store, UnitOfWork
 from .workflow import DEFAULT_WORKFLOW, Party, Workflow
 
 T = TypeVar("T")
+
+_REFERENCE = re.compile(r"[A-Za-z0-9]+-[0-9]+")
+"""How a ticket reference reads (``HHA-13782``); ticket ids never do."""
 
 
 @attrs.frozen
@@ -130,22 +135,36 @@ class _DeskBase:
 
     def _refresh(self, work: UnitOfWork, actor: Contact) -> Contact:
         """The actor as stored now: a disabled or deleted account loses access at once."""
+        check_type("actor", actor, Contact)
+        check_id("actor", actor.id)
         current = work.directory.get_contact(actor.id)
         if current is None or current.state is not ContactState.ACTIVE:
             raise PermissionDenied("act on this portal", f"{actor.email} is not an active contact")
         return current
 
     def _find(self, work: UnitOfWork, reference: str) -> Ticket:
+        check_id("reference", reference)
         ticket = work.tickets.get_by_reference(reference) or work.tickets.get(reference)
         return _found(ticket, "ticket", reference)
 
     def _load(self, work: UnitOfWork, actor: Contact, reference: str) -> _Context:
+        """The ticket ``reference`` (or its id) names, as ``actor`` may see it; else NotFound.
+
+        A ticket hidden from the actor costs exactly what a missing one does,
+        so that neither time nor statements tell that it exists: one lookup
+        (by reference or by id, as the text reads), the collaborators read
+        either way, then the scope decides.
+        """
+        check_id("reference", reference)
         actor = self._refresh(work, actor)
-        ticket = self._find(work, reference)
-        ordered = tuple(c.contact_id for c in work.participants.list_collaborators(ticket.id))
+        if _REFERENCE.fullmatch(reference):
+            ticket = work.tickets.get_by_reference(reference)
+        else:
+            ticket = work.tickets.get(reference)
+        listed = work.participants.list_collaborators("" if ticket is None else ticket.id)
+        ordered = tuple(c.contact_id for c in listed)
         ids = frozenset(ordered)
-        grant = access.ticket_scope(actor).grant(ticket, ids)
-        if grant is None:
+        if ticket is None or access.ticket_scope(actor).grant(ticket, ids) is None:
             raise NotFound("ticket", reference)
         audience = _Audience(collaborator_ids=ordered)
         return _Context(work, actor, ticket, ids, _party(actor, ticket, ids), audience)
@@ -236,7 +255,9 @@ def _ticket_recipients(
 ) -> tuple[Recipient, ...]:
     """Who hears of a ticket's event now: its customers and its desk's staff, as the kind says.
 
-    The actor never hears of their own action, so the actor is not read again.
+    Each passes :func:`notifications.may_hear` with the collaborators as they
+    are now.  The actor never hears of their own action, so the actor is not
+    read again.
     """
     actor_id = None if actor is None else actor.id
 
@@ -253,9 +274,11 @@ def _ticket_recipients(
         staff = [other(ticket.assignee_id), *_desk_staff(work, ticket.desk_id, known.desk_staff)]
     return notifications.ticket_recipients(
         kind,
+        ticket,
         actor_id=actor_id,
         customers=[other(ticket.requester_id), *(other(c) for c in collaborator_ids)],
         staff=staff,
+        collaborator_ids=collaborator_ids,
         muted=work.participants.list_muted(ticket.id) if known.muted is None else known.muted,
     )
 
@@ -307,6 +330,6 @@ def _found(value: T | None, kind: str, key: str) -> T:
     return value
 
 
-def _require_text(name: str, value: str) -> None:
-    if not value.strip():
-        raise ValidationError({name: "Enter a value."})
+def _require_text(name: str, value: object, *, max_length: int = LONG_TEXT) -> str:
+    """``value``, once it is text that is not blank: :func:`~._input.check_text`, required."""
+    return check_text(name, value, max_length=max_length, required=True)

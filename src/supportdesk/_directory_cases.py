@@ -2,27 +2,63 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
+from datetime import timedelta
 
-from ._desk_base import _DeskBase, _found, _get_desk, _require_text
+from ._desk_base import _DeskBase, _found, _get_desk
 from ._errors import ValidationError
-from ._input import check_type
-from ._models import Contact, Desk, Organization, RequestType
+from ._input import (
+    LONG_TEXT,
+    check_duration,
+    check_email,
+    check_id,
+    check_text,
+    check_texts,
+    check_type,
+    text_problem,
+)
+from ._models import (
+    AttachmentLimits,
+    AttachmentRule,
+    Contact,
+    Desk,
+    FieldKind,
+    FieldSpec,
+    FollowUpPolicy,
+    Organization,
+    RequestType,
+)
 from .storage.protocol import UnitOfWork
+
+_LONGEST_WINDOW = timedelta(days=36_525)
+"""A follow-up window of a century at most: every store keeps it exactly."""
+
+
+_LAST_NUMBER = 10**15 - 1
+"""The largest reference number a desk continues at: fifteen digits."""
 
 
 class _DirectoryCases(_DeskBase):
     """The directory the host keeps, and the catalogue the portal shows."""
 
     def add_organization(self, organization: Organization) -> Organization:
-        """Store a customer organisation."""
-        _require_text("name", organization.name)
+        """Store a customer organisation; its name is one line of at most 255 characters."""
+        check_type("organization", organization, Organization)
+        check_id("id", organization.id)
+        check_text("name", organization.name, required=True, one_line=True)
         with self._store.unit_of_work() as work:
             work.directory.put_organization(organization)
         return organization
 
     def add_contact(self, contact: Contact) -> Contact:
-        """Store a portal account; its e-mail must be unique (case-insensitive)."""
+        """Store a portal account; its e-mail must be unique (case-insensitive).
+
+        The e-mail must be one valid address (no line breaks: no header
+        injection) and the full name one line of at most 255 characters.
+        """
+        check_type("contact", contact, Contact)
         with self._store.unit_of_work() as work:
             self._check_contact(work, contact)
             work.directory.put_contact(contact)
@@ -30,10 +66,15 @@ class _DirectoryCases(_DeskBase):
 
     def _check_contact(self, work: UnitOfWork, contact: Contact) -> None:
         errors: dict[str, str] = {}
-        if "@" not in contact.email:
-            errors["email"] = f"{contact.email!r} is not an e-mail address"
+        try:
+            check_email("email", contact.email)
+        except ValidationError as error:
+            errors.update(error.errors)
+        check_type("full_name", contact.full_name, str)
         if not contact.full_name.strip():
             errors["full_name"] = "a contact needs a name"
+        elif problem := text_problem(contact.full_name, one_line=True):
+            errors["full_name"] = problem
         if (
             contact.organization_id
             and work.directory.get_organization(contact.organization_id) is None
@@ -47,21 +88,19 @@ class _DirectoryCases(_DeskBase):
 
     def get_contact(self, contact_id: str) -> Contact:
         """The contact with that id, for the host's own login code (unscoped)."""
+        check_id("contact_id", contact_id)
         with self._store.unit_of_work() as work:
             return _found(work.directory.get_contact(contact_id), "contact", contact_id)
 
     def find_contact(self, email: str) -> Contact:
         """The contact with that e-mail, for the host's own login code (unscoped)."""
+        email = check_email("email", email)
         with self._store.unit_of_work() as work:
             return _found(work.directory.get_contact_by_email(email), "contact", email)
 
     def add_desk(self, desk: Desk) -> Desk:
         """Store a service desk; its key (``HHA``) must be unique and upper-case."""
-        if not (desk.key.isalnum() and desk.key.isupper() and 2 <= len(desk.key) <= 10):
-            raise ValidationError(
-                {"key": f"use 2 to 10 upper-case letters or digits: {desk.key!r}"}
-            )
-        _require_text("name", desk.name)
+        _check_desk(desk)
         with self._store.unit_of_work() as work:
             work.desks.put_desk(desk)
         return desk
@@ -71,14 +110,16 @@ class _DirectoryCases(_DeskBase):
 
         Trusted host code, as :meth:`add_desk`.
 
-        :raises ValidationError: on ``number`` when it is below 1, or when the
+        :raises ValidationError: on ``number`` when it is below 1 or has more
+            than 15 digits, or when the
             desk has issued that reference or a later one: references are
             never reused.
         :raises NotFound: when there is no such desk.
         """
+        check_id("desk_id", desk_id)
         check_type("number", number, int)
-        if number < 1:
-            raise ValidationError({"number": "Use a number of 1 or more."})
+        if not 1 <= number <= _LAST_NUMBER:
+            raise ValidationError({"number": f"Use a number from 1 to {_LAST_NUMBER:,}."})
         with self._store.unit_of_work() as work:
             desk = _get_desk(work, desk_id)
             following = work.desks.get_next_reference(desk.id)
@@ -93,7 +134,7 @@ class _DirectoryCases(_DeskBase):
 
     def add_request_type(self, request_type: RequestType) -> RequestType:
         """Store a request type and its form on an existing desk."""
-        _require_text("name", request_type.name)
+        _check_request_type(request_type)
         keys = [spec.key for spec in request_type.fields]
         if len(set(keys)) != len(keys):
             raise ValidationError({"fields": "two fields share a key"})
@@ -110,7 +151,77 @@ class _DirectoryCases(_DeskBase):
 
     def list_request_types(self, actor: Contact, desk_id: str) -> Sequence[RequestType]:
         """A desk's request types, in the order they were added."""
+        check_id("desk_id", desk_id)
         with self._store.unit_of_work() as work:
             self._refresh(work, actor)
             _get_desk(work, desk_id)
             return work.desks.list_request_types(desk_id)
+
+
+def _check_desk(desk: object) -> None:
+    """Refuse a desk no store keeps alike: wrong types, bad text, a malformed key."""
+    check_type("desk", desk, Desk)
+    assert isinstance(desk, Desk)
+    check_id("id", desk.id)
+    check_type("key", desk.key, str)
+    key = desk.key
+    if not (key.isascii() and key.isalnum() and key.isupper() and 2 <= len(key) <= 10):
+        raise ValidationError({"key": f"use 2 to 10 upper-case letters or digits: {key!r}"})
+    check_text("name", desk.name, required=True, one_line=True)
+    check_text("description", desk.description, max_length=LONG_TEXT)
+    check_type("share_with_organization", desk.share_with_organization, bool)
+    check_type("follow_up_policy", desk.follow_up_policy, FollowUpPolicy)
+    if desk.follow_up_window is not None:
+        check_duration("follow_up_window", desk.follow_up_window, most=_LONGEST_WINDOW)
+    check_type("attachment_limits", desk.attachment_limits, AttachmentLimits)
+
+
+def _check_request_type(request_type: object) -> None:
+    """Refuse a request type, or a field of its form, that no store keeps alike."""
+    check_type("request_type", request_type, RequestType)
+    assert isinstance(request_type, RequestType)
+    check_id("id", request_type.id)
+    check_id("desk_id", request_type.desk_id)
+    check_text("name", request_type.name, required=True, one_line=True)
+    check_text("description", request_type.description, max_length=LONG_TEXT)
+    if request_type.group is not None:
+        check_text("group", request_type.group, one_line=True)
+    check_type("description_required", request_type.description_required, bool)
+    check_type("attachments", request_type.attachments, AttachmentRule)
+    check_type("fields", request_type.fields, tuple)
+    for spec in request_type.fields:
+        _check_field_spec(spec)
+
+
+def _check_field_spec(spec: object) -> None:
+    """Refuse a form field whose key, label, options, pattern or bounds no store keeps alike.
+
+    Every problem is reported on ``fields``, naming the field's key.
+    """
+    check_type("fields", spec, FieldSpec)
+    assert isinstance(spec, FieldSpec)
+    check_id("fields", spec.key)
+    if not spec.key.strip():
+        raise ValidationError({"fields": "give every field a key"})
+    check_text("fields", spec.label, required=True, one_line=True)
+    check_type("fields", spec.kind, FieldKind)
+    check_type("fields", spec.required, bool)
+    check_type("fields", spec.internal, bool)
+    check_text("fields", spec.help_text, max_length=LONG_TEXT)
+    if spec.max_length is not None:
+        check_type("fields", spec.max_length, int)
+        if spec.max_length < 1:
+            raise ValidationError({"fields": f"{spec.key}: max_length must be 1 or more"})
+    if spec.pattern is not None:
+        check_text("fields", spec.pattern, one_line=True)
+        try:
+            re.compile(spec.pattern)
+        except re.error as error:
+            raise ValidationError({"fields": f"{spec.key}: invalid pattern: {error}"}) from None
+    check_type("fields", spec.options, tuple)
+    check_texts("fields", spec.options)
+    for bound in (spec.min_value, spec.max_value):
+        if bound is not None:
+            check_type("fields", bound, (int, float))
+            if not math.isfinite(bound):
+                raise ValidationError({"fields": f"{spec.key}: bounds must be finite numbers"})

@@ -7,7 +7,10 @@ field (and a :class:`TypeError` naming the parameter for a wrong Python type).
 
 from __future__ import annotations
 
-from typing import Final
+import enum
+from collections.abc import Collection
+from datetime import UTC, datetime, timedelta
+from typing import Final, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -21,6 +24,12 @@ SEARCH_TEXT: Final = 500
 """What a search box takes."""
 EMAIL: Final = 254
 """The longest address SMTP carries (RFC 5321)."""
+ID_TEXT: Final = 64
+"""Ids, references and keys: what the SQL stores keep in an id column."""
+LABEL_TEXT: Final = 64
+"""Whom a ticket waits for (its sub-status), as the SQL stores keep it."""
+
+E = TypeVar("E", bound=enum.Enum)
 
 
 def check_type(name: str, value: object, expected: type | tuple[type, ...]) -> None:
@@ -53,6 +62,97 @@ def check_text(
     if problem is not None:
         raise ValidationError({name: problem})
     return value
+
+
+def check_id(name: str, value: object) -> str:
+    """``value`` as given, once it is one line of at most :data:`ID_TEXT` characters.
+
+    Ids, references and keys: an unknown one is the caller's to refuse.
+    """
+    return check_text(name, value, max_length=ID_TEXT, one_line=True)
+
+
+def check_optional_id(name: str, value: object) -> str | None:
+    """As :func:`check_id`, and None stays None."""
+    return None if value is None else check_id(name, value)
+
+
+def check_texts(name: str, values: object, *, max_length: int = SHORT_TEXT) -> tuple[str, ...]:
+    """A collection of one-line texts (statuses, tags), each checked as :func:`check_text`.
+
+    A lone ``str`` is a :class:`TypeError`: it would read as its letters.
+    """
+    if isinstance(values, str | bytes) or not isinstance(values, Collection):
+        raise TypeError(f"{name} must be a collection of str, not {type(values).__name__}")
+    return tuple(check_text(name, value, max_length=max_length, one_line=True) for value in values)
+
+
+def check_choice(name: str, value: object, choices: type[E]) -> E:
+    """``value`` as a member of the enum ``choices``; its value (``"open"``, ``3``) is taken too.
+
+    A value that is none of them is a :class:`ValidationError` listing them;
+    another type, a :class:`TypeError`.
+    """
+    if isinstance(value, choices):
+        return value
+    values = [member.value for member in choices]
+    plain = tuple({type(v) for v in values})
+    if isinstance(value, bool | enum.Enum) or not isinstance(value, plain):
+        raise TypeError(f"{name} must be {choices.__name__}, not {type(value).__name__}")
+    try:
+        return choices(value)
+    except ValueError:
+        listed = ", ".join(str(v) for v in values)
+        raise ValidationError({name: f"Choose one of: {listed}."}) from None
+
+
+def check_count(
+    name: str, value: object, *, optional: bool = False, most: int | None = None
+) -> int | None:
+    """A whole number from 1 (to ``most``): a batch size, a limit; None too when ``optional``."""
+    if value is None and optional:
+        return None
+    check_type(name, value, int)
+    assert isinstance(value, int)
+    if value < 1 or (most is not None and value > most):
+        bound = "or more" if most is None else f"to {most:,}"
+        raise ValidationError({name: f"Use a whole number from 1 {bound}, not {value}."})
+    return value
+
+
+def check_moment(
+    name: str, value: object, *, optional: bool = False, before: datetime | None = None
+) -> datetime | None:
+    """A timezone-aware datetime, and with ``before``, earlier than that; None when ``optional``."""
+    if value is None and optional:
+        return None
+    check_type(name, value, datetime)
+    assert isinstance(value, datetime)
+    if value.utcoffset() is None:
+        raise ValidationError({name: "Use a timezone-aware time (UTC, say)."})
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValidationError({name: "Use a time within the years 1 to 9999 in UTC."}) from None
+    if before is not None and value >= before:
+        raise ValidationError({name: f"Use a time before {before.isoformat()}."})
+    return value
+
+
+def check_duration(name: str, value: object, *, most: timedelta | None = None) -> timedelta:
+    """A :class:`~datetime.timedelta` longer than zero and, with ``most``, at most that."""
+    check_type(name, value, timedelta)
+    assert isinstance(value, timedelta)
+    if value <= timedelta(0) or (most is not None and value > most):
+        bound = f" and at most {most}" if most is not None else ""
+        raise ValidationError({name: f"Use a duration longer than 0{bound}, not {value}."})
+    return value
+
+
+def check_stream(name: str, value: object) -> None:
+    """Raise :class:`TypeError` naming the parameter unless ``value`` is a readable stream."""
+    if not callable(getattr(value, "read", None)):
+        raise TypeError(f"{name} must be a binary stream, not {type(value).__name__}")
 
 
 def text_problem(

@@ -8,6 +8,7 @@ import attrs
 
 from . import access
 from ._desk_base import _DeskBase
+from ._input import ID_TEXT, check_choice, check_optional_id, check_texts, check_type
 from ._models import Contact
 from ._paging import _check_page_size, _decode_cursor, _one_page, _ticket_cursor
 from ._views import Page, TicketList
@@ -35,10 +36,17 @@ class _ListCases(_DeskBase):
         ``open`` keeps open (True) or not-open (False: resolved, closed,
         canceled) tickets; ``cursor`` continues from a previous page.
         """
+        which = check_choice("which", which, TicketList)
+        _check_open(open)
+        check_optional_id("desk_id", desk_id)
+        check_optional_id("request_type_id", request_type_id)
+        chosen = None if statuses is None else check_texts("statuses", statuses, max_length=ID_TEXT)
+        sort = check_choice("sort", sort, TicketSort)
         _check_page_size(limit, 500, "tickets")
+        after = _decode_cursor(cursor)
         with self._store.unit_of_work() as work:
             actor = self._refresh(work, actor)
-            query = self._query(actor, which, open, statuses)
+            query = self._query(actor, which, open, chosen)
             if query is None:
                 return Page(tickets=(), total=0, next_cursor=None)
             query = attrs.evolve(
@@ -47,7 +55,7 @@ class _ListCases(_DeskBase):
                 request_type_id=request_type_id,
                 sort=sort,
                 limit=limit + 1,
-                after=_decode_cursor(cursor),
+                after=after,
             )
             found = list(work.tickets.find(query))
             total = work.tickets.count(query)
@@ -60,6 +68,8 @@ class _ListCases(_DeskBase):
 
     def count_tickets(self, actor: Contact, which: TicketList, *, open: bool | None = None) -> int:
         """How many tickets one of the lists holds (the portal's tab counts)."""
+        which = check_choice("which", which, TicketList)
+        _check_open(open)
         with self._store.unit_of_work() as work:
             actor = self._refresh(work, actor)
             query = self._query(actor, which, open, None)
@@ -87,3 +97,8 @@ class _ListCases(_DeskBase):
                 return None
             return attrs.evolve(query, organization_id=actor.organization_id)
         return query
+
+
+def _check_open(open: object) -> None:
+    if open is not None:
+        check_type("open", open, bool)

@@ -11,6 +11,8 @@ from typing import Any
 
 import attrs
 
+from ._errors import ValidationError
+
 FieldValue = str | int | float | bool | date | tuple[str, ...] | None
 """A custom field's value: text, number, yes/no, date or the options picked."""
 
@@ -21,8 +23,11 @@ def new_id() -> str:
 
 
 def _aware(_instance: object, attribute: attrs.Attribute[Any], value: datetime | None) -> None:
+    if value is not None and not isinstance(value, datetime):
+        raise TypeError(f"{attribute.name} must be a datetime, not {type(value).__name__}")
     if value is not None and value.utcoffset() is None:
-        raise ValueError(f"{attribute.name} must be a timezone-aware datetime, got {value!r}")
+        message = f"must be a timezone-aware datetime, got {value!r}"
+        raise ValidationError({attribute.name: message})
 
 
 def normalize_email(email: str) -> str:
@@ -485,6 +490,9 @@ class OutboxEntry:
     """The event may not be claimed before this moment (its time, or a retry's)."""
     claimed_until: datetime | None = attrs.field(default=None, validator=_aware)
     """A dispatcher's lease: nobody else claims it before this moment."""
+    claimed_by: str | None = None
+    """The dispatcher that claimed it last, while it is pending: the only one whose
+    acknowledgement (delivered or failed) counts, or who may extend the lease."""
     finished_at: datetime | None = attrs.field(default=None, validator=_aware)
     """When it was delivered or parked."""
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Collection, Iterator, Sequence
+from datetime import datetime
 from typing import Any, Self, cast
 
 from . import notifications
 from ._desk_base import _DeskBase
 from ._errors import NotFound, ValidationError
-from ._models import Contact, DeliveryState, Event, OutboxEntry
+from ._input import ID_TEXT, check_count, check_id, check_text
+from ._models import Contact, DeliveryState, Event, OutboxEntry, new_id
 from ._paging import _check_page_size, _decode_cursor, _keyset_cursor, _one_page
 from ._views import Feed
 from .blobs import MemoryBlobStore
@@ -21,7 +23,7 @@ class _NotificationCases(_DeskBase):
     """Delivering events, the bell's feed, and rehearsing a use case to see its events."""
 
     def dispatch_notifications(
-        self, handler: NotificationHandler, *, limit: int = 100
+        self, handler: NotificationHandler, *, limit: int = 100, dispatcher: str | None = None
     ) -> DispatchReport:
         """Hand up to ``limit`` due events to ``handler``, at least once each, in order per ticket.
 
@@ -33,18 +35,69 @@ class _NotificationCases(_DeskBase):
         events wait for it.  After ``max_attempts`` failures the event is
         parked: reported here and by :meth:`list_undelivered`, never lost.
         Run it from a worker or cron, like :meth:`run_due_timers`.
+
+        Events are leased to ``dispatcher`` for :attr:`RetryPolicy.lease`; a
+        handler that may take longer keeps its event with
+        :meth:`extend_notification_lease`.  Once a lease ends another
+        dispatcher may claim the event, and from then on only the new owner's
+        outcome is recorded: this call reports the event as ``stale``.
+        ``dispatcher`` names this call (one line, at most 64 characters,
+        unique among the dispatchers running at once); by default a fresh
+        random one, given back as :attr:`DispatchReport.dispatcher`.
+
+        The first pass also empties the link token of sign-up events that
+        expired undelivered; a delivered event loses its token at once.
         """
-        if limit < 1:
-            raise ValidationError({"limit": f"dispatch at least 1 event, not {limit}"})
-        return notifications.dispatch(self._store, self._clock, handler, self.retry_policy, limit)
+        check_count("limit", limit)
+        if dispatcher is None:
+            dispatcher = f"dispatcher-{new_id()}"
+        _check_dispatcher(dispatcher)
+        return notifications.dispatch(
+            self._store, self._clock, handler, self.retry_policy, limit, dispatcher
+        )
+
+    def extend_notification_lease(self, event_id: str, dispatcher: str | None = None) -> bool:
+        """Keep an event being delivered leased to its dispatcher, for a handler that runs long.
+
+        Call it from the handler, as often as it likes, before the lease of
+        :attr:`RetryPolicy.lease` (5 minutes by default) ends: the event's
+        lease then ends one ``lease`` from now, and no other dispatcher
+        claims it meanwhile.  ``dispatcher`` defaults to the one running the
+        handler in this context (pass it explicitly from threads the handler
+        starts: the ``dispatcher`` given to :meth:`dispatch_notifications`).
+
+        Returns False, changing nothing, when that dispatcher no longer holds
+        the event: its lease ended and another dispatcher claimed it, or its
+        delivery was recorded already.  The handler may then stop; whatever
+        it does, its outcome is not recorded.
+
+        :raises ValidationError: on ``dispatcher`` when none is given and no
+            handler of :meth:`dispatch_notifications` runs in this context.
+        """
+        check_id("event_id", event_id)
+        if dispatcher is None:
+            dispatcher = notifications.current_dispatcher()
+            if dispatcher is None:
+                raise ValidationError(
+                    {"dispatcher": "no dispatcher runs a handler here: pass its identity"}
+                )
+        _check_dispatcher(dispatcher)
+        return notifications.extend_lease(
+            self._store, self._clock, self.retry_policy, event_id, dispatcher
+        )
 
     def list_undelivered(
         self, actor: Contact, *, state: DeliveryState = DeliveryState.PARKED, limit: int = 100
     ) -> Sequence[OutboxEntry]:
-        """Outbox entries not delivered (parked by default, or still pending), for admins."""
+        """Outbox entries not delivered (parked by default, or still pending), for admins.
+
+        Secrets in a payload (a sign-up link's ``token``) read ``""``: an
+        admin never sees what would let them complete someone's sign-up.
+        """
         with self._store.unit_of_work() as work:
             self._require_admin(work, actor, "see the outbox")
-            return work.outbox.find(state=state, limit=limit)
+            found = work.outbox.find(state=state, limit=limit)
+        return [notifications.redacted(entry) for entry in found]
 
     def retry_notification(self, actor: Contact, event_id: str) -> None:
         """Put a parked event back in the queue, due now, with its attempts reset (admins)."""
@@ -118,6 +171,11 @@ class _NotificationCases(_DeskBase):
         return tuple(rehearsal.events)
 
 
+def _check_dispatcher(dispatcher: object) -> None:
+    """A dispatcher's identity is one line, not blank, of at most 64 characters."""
+    check_text("dispatcher", dispatcher, max_length=ID_TEXT, required=True, one_line=True)
+
+
 class _Rollback(Exception):
     """Raised to roll a preview's transaction back."""
 
@@ -169,9 +227,9 @@ class _RecordingOutbox:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._outbox, name)
 
-    def add(self, events: Collection[Event]) -> None:
+    def add(self, events: Collection[Event], *, secret_until: datetime | None = None) -> None:
         self.events.extend(events)
-        self._outbox.add(events)
+        self._outbox.add(events, secret_until=secret_until)
 
 
 class _RehearsalStore:

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import binascii
+import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from . import _base64
 from ._errors import ValidationError
+from ._input import ID_TEXT, check_type, text_problem
 from ._models import Ticket
 from .storage.protocol import TicketSort
 
 T = TypeVar("T")
 
+MAX_SEARCH_OFFSET = 10_000
+"""How many ranked search results pages may skip: a search goes no deeper."""
+
+_CURSOR_LENGTH = 512
+"""Longer than any cursor the library writes."""
+
+_OFFSET = re.compile(r"[1-9][0-9]{0,8}", re.ASCII)
+
 
 def _check_page_size(limit: int, most: int, things: str) -> None:
+    check_type("limit", limit, int)
     if not 1 <= limit <= most:
         raise ValidationError({"limit": f"ask for 1 to {most} {things} per page, not {limit}"})
 
@@ -41,6 +52,9 @@ def _encode_cursor(*parts: str) -> str:
 
 
 def _cursor_parts(cursor: str, count: int) -> list[str]:
+    check_type("cursor", cursor, str)
+    if len(cursor) > _CURSOR_LENGTH:
+        raise _bad_cursor()
     try:
         raw = _base64.decode(cursor).decode()
     except (ValueError, binascii.Error, UnicodeDecodeError) as error:
@@ -56,10 +70,17 @@ def _decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
     if cursor is None:
         return None
     moment, key = _cursor_parts(cursor, 2)
+    if text_problem(key, max_length=ID_TEXT, one_line=True) is not None:
+        raise _bad_cursor()
     try:
-        return datetime.fromisoformat(moment), key
-    except ValueError as error:
+        at = datetime.fromisoformat(moment)
+        # The library writes aware times only, and any of them is a time in UTC.
+        utc = None if at.utcoffset() is None else at.astimezone(UTC)
+    except (ValueError, OverflowError) as error:
         raise _bad_cursor() from error
+    if utc is None:
+        raise _bad_cursor()
+    return utc, key
 
 
 def _decode_offset(cursor: str | None) -> int:
@@ -67,7 +88,7 @@ def _decode_offset(cursor: str | None) -> int:
     if cursor is None:
         return 0
     (offset,) = _cursor_parts(cursor, 1)
-    if not offset.isdigit():
+    if _OFFSET.fullmatch(offset) is None or int(offset) > MAX_SEARCH_OFFSET:
         raise _bad_cursor()
     return int(offset)
 

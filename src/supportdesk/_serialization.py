@@ -87,7 +87,9 @@ def _describe(error: BaseException, type_: type | None) -> str:
         return str(error)
     if isinstance(error, KeyError):
         return "required field missing"
-    expected = f", expected {type_.__name__}" if type_ is not None else ""
+    # A union (``timedelta | None``) has no __name__ of its own.
+    shown = getattr(type_, "__name__", str(type_))
+    expected = f", expected {shown}" if type_ is not None else ""
     return f"invalid value{expected}: {error}"
 
 

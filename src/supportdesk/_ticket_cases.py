@@ -21,6 +21,7 @@ from ._desk_base import (
     _ticket_recipients,
 )
 from ._errors import InvalidTransition, PermissionDenied, ValidationError
+from ._input import check_choice, check_id, check_optional_id, check_stream, check_type
 from ._models import (
     Activity,
     ActivityKind,
@@ -53,23 +54,31 @@ class _TicketCases(_AttachmentCases):
         submission: Submission,
         *,
         requester_id: str | None = None,
-        priority: Priority = Priority.MEDIUM,
+        priority: Priority | None = None,
         attachments: Sequence[Upload] = (),
     ) -> Ticket:
         """Raise a request: validate the form, allocate the reference, start the workflow.
 
-        Agents may raise a request on a customer's behalf with ``requester_id``.
+        Agents may raise a request on a customer's behalf with ``requester_id``,
+        and set its ``priority`` (a :class:`~supportdesk.Priority`, or its
+        number); a customer who gives one is
+        :class:`~supportdesk.PermissionDenied`.  Left out, it is ``MEDIUM``.
         ``attachments`` are ``(filename, stream)`` pairs, judged as
         :meth:`attach` judges one file; the request type's
         :class:`~supportdesk.AttachmentRule` decides whether they may or must
         come.  The form is checked and the files stored before the ticket is
         written, and a file refused stores nothing at all.
         """
+        check_id("request_type_id", request_type_id)
+        check_type("submission", submission, Submission)
+        check_optional_id("requester_id", requester_id)
+        chosen = None if priority is None else check_choice("priority", priority, Priority)
+        _check_uploads(attachments)
         ticket_id = new_id()
         files: list[tuple[str, ReceivedFile]] = []
         if attachments:
             files = self._receive_new(
-                actor, ticket_id, request_type_id, submission, requester_id, attachments
+                actor, ticket_id, request_type_id, submission, requester_id, chosen, attachments
             )
         now = self._clock.now()
         with (
@@ -83,6 +92,7 @@ class _TicketCases(_AttachmentCases):
                 request_type_id,
                 submission,
                 requester_id,
+                chosen,
                 [r.filename for _, r in files],
             )
             draft = Ticket(
@@ -94,7 +104,7 @@ class _TicketCases(_AttachmentCases):
                 description=cleaned.description,
                 fields=cleaned.fields,
                 status=self.workflow.initial,
-                priority=priority,
+                priority=Priority.MEDIUM if chosen is None else chosen,
                 requester_id=requester.id,
                 organization_id=requester.organization_id,
                 shared_with_organization=desk.share_with_organization,
@@ -114,13 +124,16 @@ class _TicketCases(_AttachmentCases):
         request_type_id: str,
         submission: Submission,
         requester_id: str | None,
+        priority: Priority | None,
         uploads: Sequence[Upload],
     ) -> list[tuple[str, ReceivedFile]]:
         """Check the request, then store its files: refused input stores nothing."""
         names = [filename for filename, _ in uploads]
         with self._store.unit_of_work() as work:
             checked = self._refresh(work, actor)
-            desk = self._intake(work, checked, request_type_id, submission, requester_id, names)[1]
+            desk = self._intake(
+                work, checked, request_type_id, submission, requester_id, priority, names
+            )[1]
         return self._receive_all(ticket_id, uploads, desk.attachment_limits)
 
     def _intake(
@@ -130,9 +143,12 @@ class _TicketCases(_AttachmentCases):
         request_type_id: str,
         submission: Submission,
         requester_id: str | None,
+        priority: Priority | None,
         filenames: Sequence[str],
     ) -> tuple[RequestType, Desk, CleanedSubmission, Contact]:
         """Check a new request and the names of its files before anything is written."""
+        if priority is not None and not access.is_staff(actor):
+            raise PermissionDenied("set a ticket's priority", "only agents and admins may")
         request_type = _get_request_type(work, request_type_id)
         cleaned = validate_submission(request_type, submission, staff=access.is_staff(actor))
         requester = self._requester(work, actor, requester_id)
@@ -209,6 +225,7 @@ class _TicketCases(_AttachmentCases):
 
     def explain_access(self, contact_id: str, reference: str) -> access.Explanation:
         """Why a contact may or may not see a ticket, for support staff (unscoped)."""
+        check_id("contact_id", contact_id)
         with self._store.unit_of_work() as work:
             contact = _found(work.directory.get_contact(contact_id), "contact", contact_id)
             ticket = self._find(work, reference)
@@ -303,6 +320,17 @@ class _TicketCases(_AttachmentCases):
             self._emit(work, ctx.ticket, EventKind.INTERNAL_NOTE, ctx.actor, now, body=body)
             work.tickets.mark_updated(ctx.ticket.id, now)
             return note
+
+
+def _check_uploads(attachments: object) -> None:
+    """Raise :class:`TypeError` unless ``attachments`` is a sequence of (filename, stream)."""
+    if isinstance(attachments, str | bytes) or not isinstance(attachments, Sequence):
+        raise TypeError(f"attachments must be a sequence, not {type(attachments).__name__}")
+    for upload in attachments:
+        if not isinstance(upload, tuple | list) or len(upload) != 2:
+            raise TypeError("attachments must hold (filename, stream) pairs")
+        check_type("attachments", upload[0], str)
+        check_stream("attachments", upload[1])
 
 
 def _carry_collaborators(ctx: _Context, follow_up: Ticket, now: datetime) -> None:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from ._desk_base import _Audience, _Context
+from ._input import check_count, check_moment
 from ._models import ActivityKind, Contact, EventKind, Timer, TimerState
 from ._status_moves import _StatusMoves
 from ._views import SweepReport
 from .storage.protocol import UnitOfWork
 from .workflow import Party, StatusCategory
+
+_LAST_SWEEP = datetime(9000, 1, 1, tzinfo=UTC)
+"""A sweep's ``now`` comes before this: the timers it starts must still fall on a date."""
 
 
 class _TimerCases(_StatusMoves):
@@ -24,8 +28,12 @@ class _TimerCases(_StatusMoves):
         Safe to run from several workers at once: each timer fires at most
         once.  A timer whose ticket has left the status (or epoch) that set
         it is dropped; a reminder whose later milestone is also due is
-        skipped, so downtime brings no burst of reminders.
+        skipped, so downtime brings no burst of reminders.  ``batch_size`` is
+        1 to 10,000; ``now`` (by default the clock's) comes before the year 9000.
         """
+        check_moment("now", now, optional=True, before=_LAST_SWEEP)
+        check_count("batch_size", batch_size, most=10_000)
+        check_count("max_batches", max_batches, optional=True)
         now = now or self._clock.now()
         report = SweepReport()
         while max_batches is None or report.batches < max_batches:

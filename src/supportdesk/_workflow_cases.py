@@ -5,6 +5,7 @@ from __future__ import annotations
 from . import access
 from ._desk_base import _changed, _Context, _require_text
 from ._errors import Conflict, ValidationError
+from ._input import LABEL_TEXT, LONG_TEXT, check_id, check_text, check_type
 from ._models import ActivityKind, Contact, EventKind, Priority, Ticket
 from ._status_moves import _moved_from, _StatusMoves
 from .workflow import Party
@@ -27,6 +28,10 @@ class _WorkflowCases(_StatusMoves):
         ``expected_version`` guards a change made from a page the actor read
         earlier: if the ticket changed since, :class:`~supportdesk.Conflict`.
         """
+        check_text("trigger", trigger, one_line=True)
+        check_text("comment", comment, max_length=LONG_TEXT)
+        if expected_version is not None:
+            check_type("expected_version", expected_version, int)
         now = self._clock.now()
         with self._store.unit_of_work() as work:
             ctx = self._load(work, actor, reference)
@@ -63,6 +68,7 @@ class _WorkflowCases(_StatusMoves):
 
     def escalate(self, actor: Contact, reference: str, reason: str = "") -> Ticket:
         """Raise the priority one step and flag the ticket as escalated."""
+        check_text("reason", reason, max_length=LONG_TEXT)
         now = self._clock.now()
         with self._store.unit_of_work() as work:
             ctx = self._load(work, actor, reference)
@@ -80,6 +86,7 @@ class _WorkflowCases(_StatusMoves):
 
     def assign(self, actor: Contact, reference: str, assignee_id: str) -> Ticket:
         """Assign the ticket to an agent of its desk (or an admin)."""
+        check_id("assignee_id", assignee_id)
         now = self._clock.now()
         with self._store.unit_of_work() as work:
             ctx = self._load(work, actor, reference)
@@ -102,8 +109,9 @@ class _WorkflowCases(_StatusMoves):
             return ticket
 
     def wait_for(self, actor: Contact, reference: str, whom: str, comment: str = "") -> Ticket:
-        """Park the ticket while a third party (``whom``) acts."""
-        _require_text("whom", whom)
+        """Park the ticket while a third party (``whom``) acts: one line, at most 64 characters."""
+        check_text("whom", whom, max_length=LABEL_TEXT, required=True, one_line=True)
+        check_text("comment", comment, max_length=LONG_TEXT)
         now = self._clock.now()
         with self._store.unit_of_work() as work:
             ctx = self._load(work, actor, reference)

@@ -26,6 +26,11 @@ class Grant(enum.StrEnum):
     COLLABORATOR = "collaborator"
     ORGANIZATION = "organization"
 
+    @property
+    def as_staff(self) -> bool:
+        """True when it shows the ticket as staff see it: internal notes and their files too."""
+        return self in (Grant.ADMIN, Grant.DESK_AGENT)
+
 
 @attrs.frozen(kw_only=True)
 class TicketScope:

@@ -21,22 +21,31 @@ from types import MappingProxyType
 import attrs
 
 from ._errors import ValidationError
+from ._input import EMAIL, LONG_TEXT, SHORT_TEXT, text_problem
 from ._models import FieldKind, FieldSpec, FieldValue, RequestType
 
 __all__ = [
     "CleanedSubmission",
     "DEFAULT_MAX_LENGTH",
+    "DESCRIPTION_MAX_LENGTH",
+    "NUMBER_LIMIT",
     "SUMMARY_MAX_LENGTH",
     "Submission",
     "describe_form",
     "validate_submission",
 ]
 
-DEFAULT_MAX_LENGTH = 255
+DEFAULT_MAX_LENGTH = SHORT_TEXT
 """The longest short text field when its :class:`FieldSpec` sets no ``max_length``."""
 
-SUMMARY_MAX_LENGTH = 255
-"""The longest summary a ticket may have."""
+SUMMARY_MAX_LENGTH = SHORT_TEXT
+"""The longest summary a ticket may have (one line)."""
+
+DESCRIPTION_MAX_LENGTH = LONG_TEXT
+"""The longest description, and long text field, a ticket may have."""
+
+NUMBER_LIMIT = 10**15
+"""The largest number (either sign) a number field takes: every store keeps it exactly."""
 
 _UNKNOWN_FIELD = "Unknown field."
 
@@ -44,6 +53,8 @@ _INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
 # float() alone would also take "nan", "1_000" and non-ASCII digits.
 _DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_NUMBER_DIGITS = 64
+"""The longest text a number field reads as a number."""
 _TRUE_WORDS = frozenset({"yes", "true"})
 _FALSE_WORDS = frozenset({"no", "false"})
 
@@ -128,6 +139,8 @@ def _clean_summary(raw: object, errors: dict[str, str]) -> str:
         errors["summary"] = "Enter a summary."
     elif len(summary) > SUMMARY_MAX_LENGTH:
         errors["summary"] = _too_long(SUMMARY_MAX_LENGTH)
+    elif problem := text_problem(summary, one_line=True):
+        errors["summary"] = problem
     return summary
 
 
@@ -138,6 +151,10 @@ def _clean_description(request_type: RequestType, raw: object, errors: dict[str,
     description = (raw or "").strip()
     if request_type.description_required and not description:
         errors["description"] = "Enter a description."
+    elif len(description) > DESCRIPTION_MAX_LENGTH:
+        errors["description"] = _too_long(DESCRIPTION_MAX_LENGTH)
+    elif problem := text_problem(description, max_length=DESCRIPTION_MAX_LENGTH):
+        errors["description"] = problem
     return description
 
 
@@ -183,7 +200,7 @@ _MISSING: Mapping[FieldKind, str] = {
 
 
 def _too_long(limit: int) -> str:
-    return f"Use at most {limit} characters."
+    return f"Use at most {limit:,} characters."
 
 
 def _text(value: object) -> str:
@@ -192,9 +209,14 @@ def _text(value: object) -> str:
     return value.strip()
 
 
-def _check_length(text: str, limit: int | None) -> str:
-    if limit is not None and len(text) > limit:
-        raise _Refused(_too_long(limit))
+def _check_length(text: str, limit: int | None, *, one_line: bool = False) -> str:
+    """``text`` within ``limit`` (never beyond :data:`DESCRIPTION_MAX_LENGTH`) and valid text."""
+    most = DESCRIPTION_MAX_LENGTH if limit is None else min(limit, DESCRIPTION_MAX_LENGTH)
+    if len(text) > most:
+        raise _Refused(_too_long(most))
+    problem = text_problem(text, max_length=most, one_line=one_line)
+    if problem is not None:
+        raise _Refused(problem)
     return text
 
 
@@ -206,7 +228,7 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 
 def _short_text(spec: FieldSpec, value: object) -> FieldValue:
     limit = spec.max_length if spec.max_length is not None else DEFAULT_MAX_LENGTH
-    text = _check_length(_text(value), limit)
+    text = _check_length(_text(value), limit, one_line=True)
     if spec.pattern is not None and _compiled(spec.pattern).fullmatch(text) is None:
         hint = f" {spec.help_text}" if spec.help_text else ""
         raise _Refused(f"Enter a value in the expected format.{hint}")
@@ -246,14 +268,18 @@ def _parse_number(value: object) -> int | float:
     # bool is an int subclass, but True is no answer to "how many?".
     if isinstance(value, int | float) and not isinstance(value, bool):
         number: int | float = value
-    elif isinstance(value, str) and _INTEGER.fullmatch(text := value.strip()):
+    elif not isinstance(value, str) or len(text := value.strip()) > _NUMBER_DIGITS:
+        raise _Refused("Enter a number.")
+    elif _INTEGER.fullmatch(text):
         number = int(text)
-    elif isinstance(value, str) and _DECIMAL.fullmatch(text := value.strip()):
+    elif _DECIMAL.fullmatch(text):
         number = float(text)
     else:
         raise _Refused("Enter a number.")
     if isinstance(number, float) and not math.isfinite(number):
         raise _Refused("Enter a number.")
+    if abs(number) > NUMBER_LIMIT:
+        raise _Refused(f"Enter a number between -{NUMBER_LIMIT:,} and {NUMBER_LIMIT:,}.")
     return number
 
 
@@ -296,7 +322,7 @@ def _looks_like_email(text: str) -> bool:
 
 
 def _email(spec: FieldSpec, value: object) -> FieldValue:
-    text = _text(value)
+    text = _check_length(_text(value), EMAIL, one_line=True)
     if not _looks_like_email(text):
         raise _Refused("Enter an e-mail address like name@example.com.")
     return text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Collection, Iterable
 from datetime import timedelta
 
@@ -10,21 +11,24 @@ import attrs
 from . import access
 from ._models import (
     Contact,
-    ContactState,
     Event,
     EventKind,
     Notification,
     OutboxEntry,
     Recipient,
+    Ticket,
 )
 from .clock import Clock
 from .storage.protocol import Store, UnitOfWork
+from .storage.protocol.outbox import holds_secrets, without_secrets
 
 NotificationHandler = Callable[[Event], object]
 """Delivers one event (an e-mail, a push, a webhook); raising means "try again later".
 
 It receives the event with its resolved ``recipients`` and ``payload``.  Delivery
-is at least once: use ``event.id`` as the idempotency key.
+is at least once: use ``event.id`` as the idempotency key.  A handler that may
+run longer than :attr:`RetryPolicy.lease` keeps its event with
+:meth:`~supportdesk.SupportDesk.extend_notification_lease`.
 """
 
 STAFF_ONLY = frozenset({EventKind.INTERNAL_NOTE})
@@ -37,37 +41,63 @@ NOT_IN_FEED = frozenset({EventKind.SIGNUP_REQUESTED, EventKind.REJECTED})
 """Events for people who cannot log in: e-mail only, no feed entry."""
 
 
+def may_hear(
+    contact: Contact,
+    kind: EventKind,
+    ticket: Ticket,
+    collaborator_ids: Collection[str],
+    *,
+    internal: bool = False,
+) -> bool:
+    """Whether ``contact`` may hear of a ``kind`` event on ``ticket``, by e-mail or in the feed.
+
+    The one rule every recipient of a ticket event passes: the contact sees
+    the ticket now through the scope :meth:`~supportdesk.SupportDesk.get_ticket`
+    uses (``access.ticket_scope(contact).grant(ticket, collaborator_ids)``),
+    and a :data:`STAFF_ONLY` event, or one that tells of an internal entry
+    (``internal``: a file on a note), needs a grant that shows the ticket
+    as staff.  So an agent of another desk hears of nothing on the ticket,
+    whatever list of people names them, and an inactive contact of nothing.
+    """
+    grant = access.ticket_scope(contact).grant(ticket, collaborator_ids)
+    if grant is None:
+        return False
+    return grant.as_staff or not (internal or kind in STAFF_ONLY)
+
+
 def ticket_recipients(
     kind: EventKind,
+    ticket: Ticket,
     *,
     actor_id: str | None,
     customers: Iterable[Contact | None],
     staff: Iterable[Contact | None],
+    collaborator_ids: Collection[str],
     muted: Collection[str],
 ) -> tuple[Recipient, ...]:
     """Who hears of a ticket event: its customers and its staff, by the rules of DESIGN.md.
 
+    :param ticket: the ticket as the event leaves it.
     :param customers: the requester and the collaborators, in that order.
     :param staff: the assignee and the agents of the ticket's desk.
+    :param collaborator_ids: the ticket's collaborators now, for the access scope.
     :param muted: contacts who switched the ticket's notifications off.
 
-    The actor never hears of their own action, inactive contacts hear of
-    nothing, and :data:`STAFF_ONLY` events reach staff only (a collaborator
-    who is an agent included).
+    :data:`CUSTOMERS_ONLY` events are offered to the customers alone, others
+    to both; of those, the actor never hears of their own action, nor does
+    anyone who muted the ticket, and every one left must pass
+    :func:`may_hear`: :data:`STAFF_ONLY` events reach only who sees the
+    ticket as staff.
     """
-    if kind in STAFF_ONLY:
-        candidates = [c for c in (*customers, *staff) if c is not None and access.is_staff(c)]
-    elif kind in CUSTOMERS_ONLY:
-        candidates = [c for c in customers if c is not None]
-    else:
-        candidates = [c for c in (*customers, *staff) if c is not None]
+    offered = customers if kind in CUSTOMERS_ONLY else (*customers, *staff)
     chosen: dict[str, Recipient] = {}
-    for contact in candidates:
+    for contact in offered:
         if (
-            contact.id == actor_id
+            contact is None
+            or contact.id == actor_id
             or contact.id in muted
-            or contact.state is not ContactState.ACTIVE
             or contact.id in chosen
+            or not may_hear(contact, kind, ticket, collaborator_ids)
         ):
             continue
         chosen[contact.id] = Recipient.of(contact)
@@ -120,17 +150,48 @@ class RetryPolicy:
 class DispatchReport:
     """What one :meth:`~supportdesk.SupportDesk.dispatch_notifications` call did."""
 
+    dispatcher: str = ""
+    """The identity this call claimed its events under: the owner of their leases."""
     delivered: tuple[str, ...] = ()
     """Ids of the events the handler accepted, in the order it got them."""
     retrying: tuple[OutboxEntry, ...] = ()
     """Events whose handler raised; each will be retried at its ``next_attempt_at``."""
     parked: tuple[OutboxEntry, ...] = ()
     """Events that failed ``max_attempts`` times: no longer retried, kept for a look."""
+    stale: tuple[str, ...] = ()
+    """Ids of events this call no longer held when it came to hand them over or to
+    record how their delivery went: the lease ended and another dispatcher claimed
+    them.  Nothing was recorded (a former owner's acknowledgement changes nothing);
+    their new owner delivers them."""
 
     @property
     def attempted(self) -> int:
-        """How many deliveries were tried."""
-        return len(self.delivered) + len(self.retrying) + len(self.parked)
+        """How many claimed events this call went through, whatever became of them."""
+        return len(self.delivered) + len(self.retrying) + len(self.parked) + len(self.stale)
+
+
+_DISPATCHER: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "supportdesk_dispatcher", default=None
+)
+"""The dispatcher whose handler runs in this context, if any."""
+
+
+def current_dispatcher() -> str | None:
+    """The identity of the dispatcher whose handler is running in this context, or None.
+
+    Set while :meth:`~supportdesk.SupportDesk.dispatch_notifications` calls its
+    handler (threads the handler starts see it only through
+    :func:`contextvars.copy_context`).
+    """
+    return _DISPATCHER.get()
+
+
+def redacted(entry: OutboxEntry) -> OutboxEntry:
+    """``entry`` as an admin may read it: secrets in its payload (a sign-up token) emptied."""
+    if not holds_secrets(entry.event.payload):
+        return entry
+    event = attrs.evolve(entry.event, payload=without_secrets(entry.event.payload))
+    return attrs.evolve(entry, event=event)
 
 
 def dispatch(
@@ -139,18 +200,38 @@ def dispatch(
     handler: NotificationHandler,
     policy: RetryPolicy,
     limit: int,
+    dispatcher: str,
 ) -> DispatchReport:
-    """Deliver up to ``limit`` due events; see :meth:`SupportDesk.dispatch_notifications`."""
-    report = DispatchReport()
-    while report.attempted < limit:
+    """Deliver up to ``limit`` due events; see :meth:`SupportDesk.dispatch_notifications`.
+
+    The first transaction also empties the secrets of events not delivered
+    before they expired (``work.outbox.remove_expired_secrets``).
+    """
+    report = DispatchReport(dispatcher=dispatcher)
+    handled = 0
+    while handled < limit:
         now = clock.now()
         with store.unit_of_work() as work:
-            batch = work.outbox.claim(now, limit - report.attempted, lease_until=now + policy.lease)
+            if handled == 0:
+                work.outbox.remove_expired_secrets(now)
+            batch = work.outbox.claim(
+                now, limit - handled, lease_until=now + policy.lease, owner=dispatcher
+            )
         if not batch:
             break
         for entry in batch:
+            handled += 1
             report = _deliver(store, clock, handler, policy, entry, report)
     return report
+
+
+def extend_lease(
+    store: Store, clock: Clock, policy: RetryPolicy, event_id: str, owner: str
+) -> bool:
+    """Lease ``event_id`` to ``owner`` for ``policy.lease`` from now, if ``owner`` holds it."""
+    now = clock.now()
+    with store.unit_of_work() as work:
+        return work.outbox.extend_lease(event_id, owner=owner, until=now + policy.lease)
 
 
 def _deliver(
@@ -161,21 +242,43 @@ def _deliver(
     entry: OutboxEntry,
     report: DispatchReport,
 ) -> DispatchReport:
+    event_id, owner = entry.event.id, report.dispatcher
+    # An event late in a batch may have spent its lease waiting for the ones
+    # before it: renew a lease half gone before the handler starts, and leave
+    # the event to whoever claimed it meanwhile.
+    now = clock.now()
+    left = policy.lease if entry.claimed_until is None else entry.claimed_until - now
+    if left < policy.lease / 2 and not extend_lease(store, clock, policy, event_id, owner):
+        return attrs.evolve(report, stale=(*report.stale, event_id))
     try:
-        handler(entry.event)
+        _call(handler, entry.event, owner)
     except Exception as error:  # any handler failure means "retry later"
         now = clock.now()
         delay = policy.delay(entry.attempts + 1)
         with store.unit_of_work() as work:
             failed = work.outbox.mark_failed(
-                entry.event.id,
+                event_id,
+                owner=owner,
                 error=f"{type(error).__name__}: {error}",
                 now=now,
                 retry_at=None if delay is None else now + delay,
             )
+        if failed is None:
+            return attrs.evolve(report, stale=(*report.stale, event_id))
         if delay is None:
-            return attrs.evolve(report, parked=(*report.parked, failed))
-        return attrs.evolve(report, retrying=(*report.retrying, failed))
+            return attrs.evolve(report, parked=(*report.parked, redacted(failed)))
+        return attrs.evolve(report, retrying=(*report.retrying, redacted(failed)))
     with store.unit_of_work() as work:
-        work.outbox.mark_delivered(entry.event.id, clock.now())
-    return attrs.evolve(report, delivered=(*report.delivered, entry.event.id))
+        accepted = work.outbox.mark_delivered(event_id, clock.now(), owner=owner)
+    if not accepted:
+        return attrs.evolve(report, stale=(*report.stale, event_id))
+    return attrs.evolve(report, delivered=(*report.delivered, event_id))
+
+
+def _call(handler: NotificationHandler, event: Event, dispatcher: str) -> None:
+    """Call ``handler`` with ``dispatcher`` as the :func:`current_dispatcher`."""
+    token = _DISPATCHER.set(dispatcher)
+    try:
+        handler(event)
+    finally:
+        _DISPATCHER.reset(token)

@@ -14,6 +14,10 @@ from ._models import SearchKind
 _WORD = re.compile(r"\w+(?:[-.@']\w+)*")
 _MAX_TERMS = 16
 
+MAX_WORD_LENGTH = 100
+"""The longest word the index keeps: a longer one is indexed, and searched for, by its first
+100 characters, on every store (Postgres refuses words of over 2,047 bytes)."""
+
 TITLE_WEIGHT = 3.0
 """How much more a match in a title, summary or reference counts than one in a body."""
 TAG_WEIGHT = 2.0
@@ -25,15 +29,15 @@ def tokenize(text: str) -> list[str]:
 
     A compound word (``HHA-13782``, ``e-mail``, ``alice@acme.test``) yields
     itself and its parts, so a search for the whole matches it exactly and a
-    search for a part still finds it.
+    search for a part still finds it.  Tokens are cut to :data:`MAX_WORD_LENGTH`.
     """
     tokens: list[str] = []
     for match in _WORD.finditer(text.casefold()):
         word = match.group()
-        tokens.append(word)
+        tokens.append(word[:MAX_WORD_LENGTH])
         parts = re.findall(r"\w+", word)
         if len(parts) > 1:
-            tokens.extend(parts)
+            tokens.extend(part[:MAX_WORD_LENGTH] for part in parts)
     return tokens
 
 
@@ -42,10 +46,11 @@ def query_terms(text: str) -> tuple[str, ...]:
 
     Every term must match: a hit holds all of them, in any of its fields.
     A compound term keeps only itself (its parts would match more loosely).
+    Terms are cut to :data:`MAX_WORD_LENGTH`, as :func:`tokenize` cuts them.
     """
     terms: dict[str, None] = {}
     for match in _WORD.finditer(text.casefold()):
-        terms.setdefault(match.group(), None)
+        terms.setdefault(match.group()[:MAX_WORD_LENGTH], None)
     return tuple(terms)[:_MAX_TERMS]
 
 

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from supportdesk import Contact, Desk, FakeClock, RequestType, Role, Submission, SupportDesk
+import pytest
+
+from supportdesk import (
+    Contact,
+    Desk,
+    FakeClock,
+    NotFound,
+    RequestType,
+    Role,
+    Submission,
+    SupportDesk,
+)
 from supportdesk.storage.sql import SqlStore
 
+from ..conftest import build_portal
 from .test_sql_store import statements
 
 # Without the BEGIN that SQLite sends and psycopg hides.
@@ -40,6 +52,35 @@ def test_ticket_use_cases_send_few_statements(sql_store: SqlStore) -> None:
     with statements(sql_store) as sent:
         desk.ask_customer(agent, ticket.reference, "which claims?")
     assert len(_counted(sent)) == STATUS_CHANGE, sent
+
+
+def test_a_hidden_ticket_costs_what_a_missing_one_does(sql_store: SqlStore) -> None:
+    """No existence oracle: a ticket the actor may not see sends the statements none would."""
+    portal = build_portal(sql_store, FakeClock())
+    ticket = portal.open()
+    portal.desk.add_collaborator(portal.alice, ticket.reference, portal.carol.email)
+
+    def refused(actor: Contact, key: str, use_case: str = "get_ticket") -> list[str]:
+        with statements(sql_store) as sent, pytest.raises(NotFound):
+            if use_case == "get_ticket":
+                portal.desk.get_ticket(actor, key)
+            else:
+                portal.desk.share_update(actor, key, "Anyone there?")
+        return _counted(sent)
+
+    for outsider in (portal.bob, portal.outsider_agent):
+        portal.desk.set_organization_sharing(portal.alice, ticket.reference, shared=False)
+        for use_case in ("get_ticket", "share_update"):
+            hidden = refused(outsider, ticket.reference, use_case)
+            assert len(hidden) == 3, hidden  # the actor, the ticket, its collaborators
+            assert hidden == refused(outsider, "HHA-999", use_case)
+            assert hidden == refused(outsider, "hha-1000", use_case)
+            assert refused(outsider, ticket.id, use_case) == refused(outsider, "0" * 32, use_case)
+        portal.desk.set_organization_sharing(portal.alice, ticket.reference, shared=True)
+    # A ticket the actor sees is read with the same statements, then returned.
+    with statements(sql_store) as sent:
+        portal.desk.get_ticket(portal.carol, ticket.reference)
+    assert _counted(sent) == refused(portal.loner, ticket.reference)
 
 
 def _counted(sent: list[str]) -> list[str]:

@@ -33,10 +33,33 @@ def translated_errors(conflict: Conflict | None = None) -> Iterator[None]:
 
 
 def _describe(error: SQLAlchemyError) -> str:
-    # The driver's own words, without SQLAlchemy's dump of the statement and
-    # its parameters (which may hold personal data).
+    """What failed, for a log: never the statement's parameters nor a row's values.
+
+    SQLAlchemy's own message dumps the statement and its parameters, and
+    Postgres adds the data to its words ("Failing row contains (...)", "Key
+    (email)=(...)", the value of a bad input), which may be personal: a
+    Postgres error is told by its class, SQLSTATE and the names of the
+    constraint, table, column and type it reports.  SQLite's messages name
+    the constraint and columns only, and are kept.
+    """
     cause = getattr(error, "orig", None) or error
-    return f"the database failed: {type(cause).__name__}: {cause}".strip()
+    name = type(cause).__name__
+    sqlstate = getattr(cause, "sqlstate", None)
+    diag = getattr(cause, "diag", None)
+    if sqlstate is None or diag is None:
+        return f"the database failed: {name}: {cause}".strip()
+    named = [
+        f"{what} {value}"
+        for what, value in (
+            ("constraint", diag.constraint_name),
+            ("table", diag.table_name),
+            ("column", diag.column_name),
+            ("type", diag.datatype_name),
+        )
+        if value
+    ]
+    where = f" ({', '.join(named)})" if named else ""
+    return f"the database failed: {name}, SQLSTATE {sqlstate}{where}"
 
 
 # Every area builds its statements once, at import, and those that need a
