@@ -163,8 +163,10 @@ class _ContentCases(_DeskBase):
         and on internal notes for staff only; the ticket scope is the one
         lists use, so search shows no ticket :meth:`get_ticket` would refuse.
         Customers find published articles and the announcements they are
-        shown; staff find drafts too.  Every word must match; hits come best
-        first.  ``text`` takes at most 500 characters (16 words count), and
+        shown; staff find drafts too.  Every word must match, a word of three
+        characters or more also as the beginning of a longer one (``sft``
+        finds ``sftp``, see :func:`supportdesk.search.is_prefix`); hits come
+        best first.  ``text`` takes at most 500 characters (16 words count), and
         pages reach 10,000 results deep.
         """
         terms = query_terms(check_text("text", text, max_length=SEARCH_TEXT))

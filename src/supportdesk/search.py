@@ -18,6 +18,9 @@ MAX_WORD_LENGTH = 100
 """The longest word the index keeps: a longer one is indexed, and searched for, by its first
 100 characters, on every store (Postgres refuses words of over 2,047 bytes)."""
 
+PREFIX_MIN_LENGTH = 3
+"""A term this long or longer also finds the words it begins (``sft`` finds ``sftp``)."""
+
 TITLE_WEIGHT = 3.0
 """How much more a match in a title, summary or reference counts than one in a body."""
 TAG_WEIGHT = 2.0
@@ -45,13 +48,25 @@ def query_terms(text: str) -> tuple[str, ...]:
     """The distinct terms of a search box's text, in order, at most 16.
 
     Every term must match: a hit holds all of them, in any of its fields.
-    A compound term keeps only itself (its parts would match more loosely).
+    A term matches the words it begins where :func:`is_prefix` says so
+    (search as you type); a compound term keeps only itself (its parts would
+    match more loosely) and matches whole.
     Terms are cut to :data:`MAX_WORD_LENGTH`, as :func:`tokenize` cuts them.
     """
     terms: dict[str, None] = {}
     for match in _WORD.finditer(text.casefold()):
         terms.setdefault(match.group()[:MAX_WORD_LENGTH], None)
     return tuple(terms)[:_MAX_TERMS]
+
+
+def is_prefix(term: str) -> bool:
+    """Whether ``term`` finds the words it begins, not only itself.
+
+    Only a plain word of :data:`PREFIX_MIN_LENGTH` characters or more: a
+    shorter one would match most of the index while someone is still
+    typing, and a compound (``hha-13782``) is matched whole.
+    """
+    return len(term) >= PREFIX_MIN_LENGTH and term.isalnum()
 
 
 def snippet(text: str, terms: Iterable[str], width: int = 160) -> str:
@@ -143,17 +158,20 @@ class SearchIndex:
         total = max(len(self._fields), 1)
         targets: dict[tuple[SearchKind, str], dict[object, float]] | None = None
         for term in terms:
-            keys = [
+            tokens = self._tokens_for(term)
+            keys = {
                 key
-                for key in self._postings.get(term, ())
+                for token in tokens
+                for key in self._postings.get(token, ())
                 if include_internal or not self._fields[key].internal
-            ]
+            }
             rarity = math.log(1 + total / (1 + len(keys)))
             scored: dict[tuple[SearchKind, str], dict[object, float]] = {}
             for key in keys:
                 field = self._fields[key]
                 fields = scored.setdefault((field.kind, field.target_id), {})
-                fields[key] = field.counts[term] * field.weight * rarity
+                count = sum(field.counts.get(token, 0) for token in tokens)
+                fields[key] = count * field.weight * rarity
             if targets is None:
                 targets = scored
             else:
@@ -170,6 +188,13 @@ class SearchIndex:
                 score=sum(fields.values()),
                 best=self._fields[best],
             )
+
+    def _tokens_for(self, term: str) -> list[str]:
+        """The indexed tokens ``term`` matches: itself, and those it begins if it is a prefix."""
+        if not is_prefix(term):
+            return [term]
+        # A scan of the vocabulary: the memory store serves tests and demos.
+        return [token for token in self._postings if token.startswith(term)]
 
 
 def _merge(left: Mapping[object, float], right: Mapping[object, float]) -> dict[object, float]:

@@ -17,9 +17,11 @@ class SearchQuery:
     """A site search, already scoped to one actor.
 
     ``terms`` come from :func:`supportdesk.search.query_terms`, lower-cased;
-    a hit must hold every one of them, as a whole word, in any of its
-    searchable fields.  A compound term (``hha-13782``, ``e-mail``) matches
-    as a whole (FTS: the phrase of its parts).  Which targets may be hit:
+    a hit must hold every one of them in any of its searchable fields: as a
+    whole word, or as the beginning of one where
+    :func:`supportdesk.search.is_prefix` says so (``sft`` finds ``sftp``).
+    A compound term (``hha-13782``, ``e-mail``) matches as a whole (FTS:
+    the phrase of its parts).  Which targets may be hit:
 
     - tickets in ``ticket_scope`` (the same scope lists use), matched on
       reference, summary, description and the bodies of public activity

@@ -150,11 +150,16 @@ def _postgres_holds_token(element: HoldsToken, compiler: SQLCompiler, **kw: Any)
     return f"array_to_tsvector(string_to_array({tokens}, ' ')) @@ CAST({query} AS tsquery)"
 
 
-def token_query(dialect_name: str, token: str) -> str:
-    """``token`` as a one-token full-text query of the dialect, quoted to match it whole."""
+def token_query(dialect_name: str, token: str, *, prefix: bool = False) -> str:
+    """``token`` as a one-token full-text query of the dialect, quoted to match it whole.
+
+    With ``prefix`` it also matches the tokens it begins (``"sft"*`` in
+    FTS5, ``'sft':*`` in a Postgres ``tsquery``).
+    """
     if dialect_name == "sqlite":
-        return '"' + token.replace('"', '""') + '"'
-    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+        return '"' + token.replace('"', '""') + '"' + ("*" if prefix else "")
+    quoted = "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+    return quoted + (":*" if prefix else "")
 
 
 def insert_for(dialect_name: str) -> Insert:

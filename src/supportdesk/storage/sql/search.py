@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..._models import SearchHit, SearchKind
-from ...search import snippet
+from ...search import is_prefix, snippet
 from ..protocol import SearchQuery
 from ._transaction import Transaction
 from .content import active_clause
@@ -86,7 +86,8 @@ def _rated_fields(query: SearchQuery, dialect_name: str) -> sa.CTE:
     fields = search_fields
     per_term = []
     for number, term in enumerate(query.terms):
-        holds = HoldsToken(fields.c.position, fields.c.tokens, token_query(dialect_name, term))
+        query_text = token_query(dialect_name, term, prefix=is_prefix(term))
+        holds = HoldsToken(fields.c.position, fields.c.tokens, query_text)
         conditions: list[ColumnElement[bool]] = [holds]
         if query.kinds != frozenset(SearchKind):
             # Only when it narrows: a filter on every kind would tempt the

@@ -67,6 +67,36 @@ class SearchContract(ContractBase):
         assert found(TicketScope(), "claims") == []
         assert found(everything, "claims", kinds=frozenset({SearchKind.ARTICLE})) == []
 
+    def test_search_terms_find_the_words_they_begin(self, store: Store, world: World) -> None:
+        sftp = make_ticket(world.desk, 1, world.alice, summary="SFTP upload fails")
+        soft = make_ticket(world.desk, 2, world.alice, summary="Soft limit", description="sftp")
+        with store.unit_of_work() as work:
+            work.tickets.add(sftp)
+            work.tickets.add(soft)
+            work.activity.add(_activity(soft, body="sft-7 in the sftpd log", internal=True))
+
+        def found(text: str, *, include_internal: bool = False) -> list[str]:
+            query = SearchQuery(
+                terms=query_terms(text),
+                ticket_scope=TicketScope(everything=True),
+                include_internal=include_internal,
+                now=T0,
+            )
+            with store.unit_of_work() as work:
+                return [hit.reference or "" for hit in work.search.find(query)]
+
+        # While typing: each term of three characters or more finds the words it begins,
+        # and the summary's match ranks first.
+        assert found("sft") == ["HHA-1", "HHA-2"]
+        assert found("sftp uplo") == ["HHA-1"]
+        assert found("uploads") == []
+        # Shorter terms and compounds match whole words only; internal text stays internal.
+        assert found("sf") == []
+        assert found("sft-7") == []
+        assert found("sft-7", include_internal=True) == ["HHA-2"]
+        assert found("sftpd") == []
+        assert found("sftpd", include_internal=True) == ["HHA-2"]
+
     def test_search_snippets_never_show_internal_text(self, store: Store, world: World) -> None:
         ticket = make_ticket(world.desk, 1, world.alice, summary="Portal login")
         with store.unit_of_work() as work:
