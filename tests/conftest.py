@@ -31,16 +31,20 @@ from supportdesk import (
 )
 from supportdesk.storage.sql import SqlStore, make_engine, metadata, upgrade
 
-ACCESS_FIGURES = pytest.StashKey[dict[str, str]]()
-"""What tests/test_access_properties.py checked on each store, for the session's summary."""
+SUITE_FIGURES = pytest.StashKey[dict[str, dict[str, str]]]()
+"""Each suite's figures, by suite and then by store, printed at the end of the session."""
+
+
+def record_figures(config: pytest.Config, suite: str, key: str, line: str) -> None:
+    """Keep one line of a suite's figures (``key``: the store, say) for the session's summary."""
+    config.stash.setdefault(SUITE_FIGURES, {}).setdefault(suite, {})[key] = line
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the access property suite's figures: checks per store and violations."""
-    figures = terminalreporter.config.stash.get(ACCESS_FIGURES, {})
-    if figures:
-        terminalreporter.section("access properties")
-        for line in figures.values():
+    """Print the figures of the suites that ran: checks, cases, faults, violations."""
+    for suite, lines in terminalreporter.config.stash.get(SUITE_FIGURES, {}).items():
+        terminalreporter.section(suite)
+        for line in lines.values():
             terminalreporter.write_line(line)
 
 

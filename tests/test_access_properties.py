@@ -63,7 +63,7 @@ from supportdesk import (
 from supportdesk.notifications import CUSTOMERS_ONLY, NOT_IN_FEED, STAFF_ONLY
 from supportdesk.search import tokenize
 
-from .conftest import ACCESS_FIGURES
+from .conftest import record_figures
 
 CHECKS = int(os.environ.get("SUPPORTDESK_ACCESS_CHECKS", "20000"))
 """How many individual checks each store runs, at least."""
@@ -905,12 +905,12 @@ def test_every_read_agrees_with_get_ticket(store: Store, request: pytest.Fixture
         world.check_everything()
         world.rounds += 1
     name = request.node.callspec.id
-    figures = request.config.stash.setdefault(ACCESS_FIGURES, {})
-    figures[name] = (
+    figures = (
         f"{name}: {audit.checks} checks, {len(audit.violations)} violations "
         f"(seed {SEED}, {world.rounds} rounds, {len(world.references)} tickets, "
         f"{len(world.contacts)} contacts, {len(world.events)} events)"
     )
+    record_figures(request.config, "access properties", name, figures)
     assert audit.checks >= CHECKS
     shown = "\n".join(audit.violations[:25])
     assert not audit.violations, (

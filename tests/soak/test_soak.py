@@ -3,8 +3,8 @@
 The test suite runs the short profile (3 workers, 20 s); ``nox -s soak`` the
 full one (8 workers, 3 minutes).  See :mod:`.scenario` for the settings and
 their environment variables, :mod:`.driver` for the faults and
-:mod:`.checker` for what is checked.  The figures are printed at the end
-(``-s`` shows them) and written to ``figures.txt`` in the test's folder.
+:mod:`.checker` for what is checked.  The figures are printed in the session's
+summary and written to ``figures.txt`` in the test's folder.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pytest
 from supportdesk import FakeClock, SupportDesk
 from supportdesk.storage.sql import SqlStore
 
+from ..conftest import record_figures
 from .checker import check
 from .driver import PgFault, run_soak
 from .scenario import T0, FaultPlan, Settings, seed_portal
@@ -25,6 +26,7 @@ from .worker import S3Config, WorkerConfig
 @pytest.mark.postgres
 @pytest.mark.s3
 def test_soak_loses_no_acknowledged_write_through_a_kill_and_a_database_restart(
+    request: pytest.FixtureRequest,
     soak_settings: Settings,
     soak_url: str,
     soak_s3: S3Config,
@@ -53,7 +55,7 @@ def test_soak_loses_no_acknowledged_write_through_a_kill_and_a_database_restart(
 
     rendered = figures.render()
     (tmp_path / "figures.txt").write_text(rendered + "\n", encoding="utf-8")
-    print("\n" + rendered)
+    record_figures(request.config, "soak", "postgres", rendered)
     assert figures.violations == [], rendered
     assert figures.lost == [], rendered
     assert report.kill is not None and report.outage is not None, rendered
