@@ -1,4 +1,4 @@
-"""The worker: a desk's background work — due timers, notifications, scans, orphan blobs.
+"""The worker: a desk's background work — due timers, notifications, scans, orphan blobs, purge.
 
 A host runs it beside its web processes, as ``supportdesk worker --desk
 myportal.desk:make_desk --handler myportal.mail:send`` or from its own code
@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from ._privacy_cases import DEFAULT_RETENTION, PurgeReport
 from ._views import ScanReport, SweepReport
 from .desk import SupportDesk
 from .notifications import DispatchReport, NotificationHandler
@@ -35,6 +36,8 @@ class PassReport:
     scans: ScanReport
     orphan_blobs: int
     """Blobs deleted because no attachment needs them."""
+    purged: PurgeReport = attrs.field(factory=PurgeReport)
+    """Old history removed (:meth:`SupportDesk.purge`); all zero on passes that do not purge."""
     stopped: bool
     """Whether the pass ended early because the worker was asked to stop."""
 
@@ -49,21 +52,30 @@ class PassReport:
             or self.scans.rejected
             or self.scans.failed
             or self.orphan_blobs
+            or self.purged.removed
         )
 
 
 class Worker:
     """Runs a desk's due timers, dispatches its notifications, scans and sweeps its attachments.
 
+    Every ``purge_every`` it also purges the history older than ``retention``.
+
     :param desk: the host's desk, with its workflow, calendar, blob store and scanner.
     :param handler: delivers notifications (an e-mail sender, say); without
         one, events stay in the outbox for another worker.
-    :param batch_size: timers, events or attachments per transaction.
+    :param batch_size: timers, events, attachments or purged rows of each kind per transaction.
     :param idle_wait: the longest a worker waits between passes when there
         was nothing to do; it wakes sooner for the next due timer.
     :param orphan_grace: how old an unneeded blob must be to be deleted
         (see :meth:`SupportDesk.collect_orphan_blobs`).
     :param orphan_every: how often orphan blobs are looked for.
+    :param retention: how long finished history is kept (see
+        :meth:`SupportDesk.purge`); None never purges, for a host that
+        keeps everything or purges elsewhere.
+    :param purge_every: how often old history is purged, by the desk's
+        clock, once a purge has found nothing more to remove; until then
+        every pass purges a batch.
     """
 
     def __init__(
@@ -75,18 +87,24 @@ class Worker:
         idle_wait: timedelta = timedelta(seconds=5),
         orphan_grace: timedelta = timedelta(hours=1),
         orphan_every: timedelta = timedelta(minutes=10),
+        retention: timedelta | None = DEFAULT_RETENTION,
+        purge_every: timedelta = timedelta(hours=1),
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         if idle_wait <= timedelta(0):
             raise ValueError(f"idle_wait must be positive, not {idle_wait}")
+        if retention is not None and retention <= timedelta(0):
+            raise ValueError(f"retention must be positive or None, not {retention}")
         self.desk = desk
         self.handler = handler
         self.batch_size = batch_size
         self.idle_wait = idle_wait
         self.orphan_grace = orphan_grace
         self.orphan_every = orphan_every
-        self._orphans_due = desk.clock.now()
+        self.retention = retention
+        self.purge_every = purge_every
+        self._orphans_due = self._purge_due = desk.clock.now()
         self.dispatcher = f"worker-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         """Whose leases this worker's notification claims are: one name for its whole life."""
 
@@ -119,11 +137,13 @@ class Worker:
             if not full:
                 break
         orphans = 0 if stop.is_set() else self._collect_orphans()
+        purged = PurgeReport() if stop.is_set() else self._purge()
         report = PassReport(
             timers=timers,
             notifications=events,
             scans=scans,
             orphan_blobs=orphans,
+            purged=purged,
             stopped=stop.is_set(),
         )
         if not report.busy:
@@ -155,6 +175,23 @@ class Worker:
         if removed:
             log.info("orphan blobs: %d deleted", removed)
         return removed
+
+    def _purge(self) -> PurgeReport:
+        now = self.desk.clock.now()
+        if self.retention is None or now < self._purge_due:
+            return PurgeReport()
+        purged = self.desk.purge(self.retention, batch_size=self.batch_size)
+        # A backlog is worked off a batch per pass, between the other work.
+        if purged.finished:
+            self._purge_due = now + self.purge_every
+        if purged.removed:
+            log.info(
+                "purge: %d timers, %d events, %d feed entries removed",
+                purged.timers,
+                purged.events,
+                purged.notifications,
+            )
+        return purged
 
 
 Report = TypeVar("Report", SweepReport, DispatchReport, ScanReport)
