@@ -1,19 +1,23 @@
-"""Tests of request-type form validation: every field kind, every error at once."""
+"""Tests of form validation: every field kind, every error at once, conditions, definitions."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from supportdesk import from_data, to_data
 from supportdesk._errors import ValidationError
-from supportdesk._models import FieldKind, FieldSpec, FieldValue, RequestType
+from supportdesk._models import DependentOptions, FieldKind, FieldSpec, FieldValue, RequestType
 from supportdesk.forms import (
     CleanedSubmission,
     Submission,
+    check_fields,
     describe_form,
+    field_text,
     validate_submission,
 )
 
@@ -398,3 +402,303 @@ def test_yes_no_accepts_booleans_and_words(raw: object, expected: bool) -> None:
 @pytest.mark.parametrize("raw", ["maybe", "y", 1, 0, ["yes"]])
 def test_yes_no_refuses_anything_else(raw: object) -> None:
     assert refusal(YES_NO, raw) == "Answer yes or no."
+
+
+def test_yes_no_takes_what_an_html_checkbox_sends() -> None:
+    assert one(YES_NO, "on") is True
+    assert one(YES_NO, " OFF ") is False
+
+
+# --- conditional fields ------------------------------------------------------------
+
+
+NO_ID = FieldSpec(key="no_customer_id", label="I don't know my customer id", kind=FieldKind.YES_NO)
+CUSTOMER_ID = FieldSpec(
+    key="customer_id", label="Customer ID", required=True, visible_when={"no_customer_id": ("no",)}
+)
+COMPANY = FieldSpec(
+    key="company", label="Company", required=True, visible_when={"no_customer_id": ("yes",)}
+)
+PHONE = FieldSpec(
+    key="phone",
+    label="Phone",
+    kind=FieldKind.NUMBER,
+    visible_when={"no_customer_id": ("yes",), "state": ("NY",)},
+)
+SALESFORCE = form(NO_ID, CUSTOMER_ID, COMPANY, CHOICE, PHONE)
+
+
+def fields_of(request_type: RequestType, **raw: object) -> dict[str, FieldValue]:
+    return dict(validate_submission(request_type, Submission(summary="S", fields=raw)).fields)
+
+
+def errors_of(request_type: RequestType, **raw: object) -> dict[str, str]:
+    with pytest.raises(ValidationError) as caught:
+        validate_submission(request_type, Submission(summary="S", fields=raw))
+    return caught.value.errors
+
+
+def test_an_unticked_checkbox_counts_as_no() -> None:
+    assert errors_of(SALESFORCE) == {"customer_id": "Enter a value."}
+    assert fields_of(SALESFORCE, customer_id="C-1") == {"customer_id": "C-1"}
+    assert fields_of(SALESFORCE, no_customer_id="off", customer_id="C-1") == {
+        "no_customer_id": False,
+        "customer_id": "C-1",
+    }
+
+
+def test_a_field_is_required_only_while_it_is_shown() -> None:
+    assert errors_of(SALESFORCE, no_customer_id="on") == {"company": "Enter a value."}
+    assert fields_of(SALESFORCE, no_customer_id="on", company="Acme") == {
+        "no_customer_id": True,
+        "company": "Acme",
+    }
+
+
+def test_what_is_sent_for_a_hidden_field_is_ignored_not_stored() -> None:
+    # A page that hid a field may still send what was typed into it before.
+    cleaned = fields_of(SALESFORCE, no_customer_id="yes", company="Acme", customer_id="\ud800")
+    assert cleaned == {"no_customer_id": True, "company": "Acme"}
+    assert fields_of(SALESFORCE, customer_id="C-1", company="Acme", phone="x") == {
+        "customer_id": "C-1"
+    }
+
+
+def test_every_condition_must_hold() -> None:
+    base = {"no_customer_id": "yes", "company": "Acme"}
+    assert fields_of(SALESFORCE, **base, state="CA", phone="12") == {
+        "no_customer_id": True,
+        "company": "Acme",
+        "state": "CA",
+    }
+    assert fields_of(SALESFORCE, **base, state="NY", phone="12")["phone"] == 12
+    assert errors_of(SALESFORCE, **base, state="NY", phone="twelve") == {"phone": "Enter a number."}
+
+
+def test_every_error_is_reported_at_once_with_conditions() -> None:
+    assert errors_of(SALESFORCE, no_customer_id="yes", state="TX", bogus="1") == {
+        "company": "Enter a value.",
+        "state": "Choose one of: CA, NY.",
+        "bogus": "Unknown field.",
+    }
+
+
+def test_a_field_whose_controller_is_wrong_or_hidden_is_hidden_too() -> None:
+    # The controller's own error says it all: what hangs on it is not judged.
+    assert errors_of(SALESFORCE, no_customer_id="maybe", company="Acme") == {
+        "no_customer_id": "Answer yes or no."
+    }
+    chained = form(
+        NO_ID,
+        COMPANY,
+        FieldSpec(
+            key="size",
+            label="Size",
+            kind=FieldKind.CHOICE,
+            options=("small", "large"),
+            visible_when={"no_customer_id": ("yes",)},
+        ),
+        FieldSpec(key="seats", label="Seats", required=True, visible_when={"size": ("large",)}),
+    )
+    assert fields_of(chained, size="large") == {}  # size is hidden, and so is seats
+    assert errors_of(chained, no_customer_id="yes", company="A", size="large") == {
+        "seats": "Enter a value."
+    }
+
+
+def test_a_multi_choice_condition_holds_when_any_named_option_is_picked() -> None:
+    why = FieldSpec(key="why", label="Why 837?", required=True, visible_when={"files": ("837",)})
+    request_type = form(MULTI, why)
+    assert fields_of(request_type, files=["834"]) == {"files": ("834",)}
+    assert errors_of(request_type, files=["834", "837"]) == {"why": "Enter a value."}
+
+
+def test_internal_fields_may_depend_on_any_field_staff_see() -> None:
+    internal = FieldSpec(
+        key="cause", label="Cause", internal=True, required=True, visible_when={"state": ("CA",)}
+    )
+    request_type = form(CHOICE, internal)
+    assert fields_of(request_type, state="CA") == {"state": "CA"}  # customers never see it
+    submission = Submission(summary="S", fields={"state": "CA"})
+    with pytest.raises(ValidationError) as caught:
+        validate_submission(request_type, submission, staff=True)
+    assert caught.value.errors == {"cause": "Enter a value."}
+
+
+# --- dependent choices ---------------------------------------------------------------
+
+
+PRODUCT = FieldSpec(
+    key="product",
+    label="Product",
+    kind=FieldKind.CHOICE,
+    required=True,
+    options=("Claims Portal", "Eligibility API", "Other"),
+)
+CATEGORY = FieldSpec(
+    key="category",
+    label="Category",
+    kind=FieldKind.CHOICE,
+    required=True,
+    options=("Access", "Data", "Billing"),
+    options_by=DependentOptions(
+        field="product",
+        options={"Claims Portal": ("Access", "Data"), "Eligibility API": ("Billing", "Access")},
+    ),
+)
+CASE = form(PRODUCT, CATEGORY)
+
+
+def test_a_dependent_choice_offers_the_options_of_the_value_chosen() -> None:
+    assert fields_of(CASE, product="Claims Portal", category="Data") == {
+        "product": "Claims Portal",
+        "category": "Data",
+    }
+    assert errors_of(CASE, product="Eligibility API", category="Data") == {
+        "category": "Choose one of: Access, Billing."
+    }
+    assert errors_of(CASE, product="Claims Portal") == {"category": "Choose an option."}
+
+
+def test_a_dependent_choice_is_hidden_until_its_parent_has_a_listed_value() -> None:
+    assert errors_of(CASE, category="Data") == {"product": "Choose an option."}
+    assert errors_of(CASE, product="Nope", category="Data") == {
+        "product": "Choose one of: Claims Portal, Eligibility API, Other."
+    }
+    assert fields_of(CASE, product="Other", category="Data") == {"product": "Other"}
+
+
+def test_a_dependent_multi_choice_keeps_its_options_order() -> None:
+    areas = FieldSpec(
+        key="areas",
+        label="Areas",
+        kind=FieldKind.MULTI_CHOICE,
+        options=("Access", "Data", "Billing"),
+        options_by=DependentOptions(field="product", options={"Other": ("Billing", "Access")}),
+    )
+    request_type = form(PRODUCT, areas)
+    cleaned = fields_of(request_type, product="Other", areas=["Billing", "Access"])
+    assert cleaned["areas"] == ("Access", "Billing")
+    assert errors_of(request_type, product="Other", areas=["Data"]) == {
+        "areas": "Choose only from: Access, Billing."
+    }
+
+
+# --- describing and checking a form --------------------------------------------------
+
+
+def test_describe_form_takes_a_list_of_fields_and_carries_the_conditions() -> None:
+    assert describe_form([NO_ID, INTERNAL, CUSTOMER_ID]) == (NO_ID, CUSTOMER_ID)
+    described = to_data(describe_form(CASE))
+    assert described[1]["options_by"] == {
+        "field": "product",
+        "options": {"Claims Portal": ["Access", "Data"], "Eligibility API": ["Billing", "Access"]},
+    }
+    assert to_data(CUSTOMER_ID)["visible_when"] == {"no_customer_id": ["no"]}
+    assert from_data(to_data(CASE), RequestType) == CASE
+    assert from_data(to_data(SALESFORCE), RequestType) == SALESFORCE
+
+
+def test_field_text_reads_each_value_as_a_line() -> None:
+    values: list[tuple[FieldValue, str]] = [
+        (True, "yes"),
+        (False, "no"),
+        (date(2026, 1, 5), "2026-01-05"),
+        (("834", "837"), "834, 837"),
+        (3, "3"),
+        (2.5, "2.5"),
+        ("C-1", "C-1"),
+        (None, ""),
+    ]
+    assert [field_text(value) for value, _ in values] == [text for _, text in values]
+
+
+def test_a_sound_definition_passes() -> None:
+    assert check_fields(SALESFORCE.fields) == SALESFORCE.fields
+    assert check_fields(CASE.fields) == CASE.fields
+
+
+DEFINITION_ERRORS: list[tuple[tuple[FieldSpec, ...], str]] = [
+    ((SHORT, SHORT), "username: two fields share this key"),
+    ((CUSTOMER_ID,), "customer_id: it depends on 'no_customer_id', which is no field of this form"),
+    (
+        (CUSTOMER_ID, NO_ID),
+        "customer_id: it depends on 'no_customer_id', which must come before it",
+    ),
+    (
+        (SHORT, FieldSpec(key="x", label="X", visible_when={"username": ("a",)})),
+        "x: visible_when may name a choice, multi-choice or yes/no field, "
+        "not the short_text field 'username'",
+    ),
+    (
+        (NO_ID, FieldSpec(key="x", label="X", visible_when={"no_customer_id": ("on",)})),
+        "x: 'on' is no option of 'no_customer_id' (it has: yes, no)",
+    ),
+    (
+        (CHOICE, FieldSpec(key="x", label="X", visible_when={"state": ("CA", "TX")})),
+        "x: 'TX' is no option of 'state' (it has: CA, NY)",
+    ),
+    (
+        (CHOICE, FieldSpec(key="x", label="X", visible_when={"state": ()})),
+        "x: list at least one option of 'state'",
+    ),
+    (
+        (
+            FieldSpec(key="x", label="X", kind=FieldKind.YES_NO, internal=True),
+            FieldSpec(key="y", label="Y", visible_when={"x": ("yes",)}),
+        ),
+        "y: it depends on 'x', an internal-only field customers never see",
+    ),
+    (
+        (MULTI, attrs.evolve(CATEGORY, options_by=DependentOptions(field="files", options={}))),
+        "category: options_by makes a choice or multi-choice field depend on a choice field",
+    ),
+    (
+        (PRODUCT, attrs.evolve(CATEGORY, kind=FieldKind.SHORT_TEXT)),
+        "category: options_by makes a choice or multi-choice field depend on a choice field",
+    ),
+    (
+        (
+            PRODUCT,
+            attrs.evolve(
+                CATEGORY,
+                options_by=DependentOptions(field="product", options={"Mobile": ("Access",)}),
+            ),
+        ),
+        "category: 'Mobile' is no option of 'product' "
+        "(it has: Claims Portal, Eligibility API, Other)",
+    ),
+    (
+        (
+            PRODUCT,
+            attrs.evolve(
+                CATEGORY, options_by=DependentOptions(field="product", options={"Other": ("Fun",)})
+            ),
+        ),
+        "category: 'Fun' is no option of 'category' (it has: Access, Data, Billing)",
+    ),
+    ((CATEGORY,), "category: it depends on 'product', which is no field of this form"),
+]
+
+
+@pytest.mark.parametrize(("fields", "message"), DEFINITION_ERRORS)
+def test_a_definition_nobody_could_fill_in_is_refused(
+    fields: tuple[FieldSpec, ...], message: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        check_fields(fields)
+    assert caught.value.errors == {"fields": message}
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        FieldSpec(key="x", label="X", visible_when=[("state", ("CA",))]),  # type: ignore[arg-type]
+        FieldSpec(key="x", label="X", visible_when={"state": ["CA"]}),  # type: ignore[dict-item]
+        FieldSpec(key="x", label="X", visible_when={1: ("CA",)}),  # type: ignore[dict-item]
+        FieldSpec(key="x", label="X", options_by={"product": {}}),  # type: ignore[arg-type]
+    ],
+)
+def test_conditions_of_the_wrong_type_are_type_errors_naming_fields(spec: FieldSpec) -> None:
+    with pytest.raises(TypeError, match="fields"):
+        check_fields((CHOICE, spec))

@@ -1,25 +1,33 @@
-"""Account use cases: sign-up by e-mail link, approval, and passwords."""
+"""Account use cases: sign-up and password reset by e-mail link, approval, and passwords."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import attrs
 
-from ._desk_base import _DeskBase, _found
+from ._desk_base import _DeskBase, _found, _organization_problem
 from ._errors import InvalidToken, ValidationError
 from ._input import (
-    ID_TEXT,
-    SHORT_TEXT,
     check_email,
     check_optional_id,
     check_text,
     check_type,
+    name_problem,
     text_problem,
 )
-from ._models import Contact, ContactState, Event, EventKind, Recipient, Role
+from ._models import (
+    Contact,
+    ContactState,
+    Event,
+    EventKind,
+    FieldValue,
+    Recipient,
+    Role,
+    TokenPurpose,
+)
 from .accounts import (
     MAX_PASSWORD_LENGTH,
     SignupDetails,
@@ -28,14 +36,47 @@ from .accounts import (
     issue_token,
     token_problem,
 )
+from .forms import clean_fields, field_text
 from .storage.protocol import UnitOfWork
 
 TOKEN_TEXT = 128
-"""The longest sign-up token taken: issued ones have 43 characters."""
+"""The longest link token taken: issued ones have 43 characters."""
+
+
+@attrs.frozen
+class _Link:
+    """What a kind of single-use e-mail link does, and for whom it works."""
+
+    purpose: TokenPurpose
+    kind: EventKind
+    """The event that carries the link to the person."""
+    name: str
+    """What :class:`InvalidToken` calls it."""
+    holder: ContactState
+    """The state the contact must be in for the link to work."""
+    otherwise: str
+    """Why the link does not work when the contact is in another state."""
+
+
+_SIGNUP = _Link(
+    TokenPurpose.SIGNUP,
+    EventKind.SIGNUP_REQUESTED,
+    "sign-up",
+    ContactState.PENDING_VERIFICATION,
+    # The account was completed, through this link or another one.
+    "already used",
+)
+_RESET = _Link(
+    TokenPurpose.PASSWORD_RESET,
+    EventKind.PASSWORD_RESET_REQUESTED,
+    "password reset",
+    ContactState.ACTIVE,
+    "no longer valid",
+)
 
 
 class _AccountCases(_DeskBase):
-    """Sign-up, approval and passwords."""
+    """Sign-up, approval, passwords and their reset."""
 
     def request_signup(self, email: str) -> None:
         """Start a sign-up: write an event that e-mails the address a single-use link.
@@ -64,26 +105,81 @@ class _AccountCases(_DeskBase):
                 Contact(email=email, full_name="", state=ContactState.PENDING_VERIFICATION)
             )
             waiting = contact.state is ContactState.PENDING_VERIFICATION
-            token, record = issue_token(contact.id, now, self.signup_policy.token_lifetime)
-            if not waiting:
-                # Stored used, so that both paths write a token: it is sent to
-                # nobody and completes nothing.
-                record = attrs.evolve(record, used_at=now)
-            work.accounts.add_signup_token(record)
-            payload = {
-                "email": email,
-                "template": "verify" if waiting else "account_exists",
-                "token": token if waiting else "",
-                "expires_at": record.expires_at.isoformat() if waiting else "",
-            }
-            event = Event(
-                kind=EventKind.SIGNUP_REQUESTED,
-                at=now,
-                payload=payload,
-                recipients=(Recipient.of(contact),),
+            template = "verify" if waiting else "account_exists"
+            lifetime = self.signup_policy.token_lifetime
+            _send_link(work, _SIGNUP, Recipient.of(contact), template, waiting, now, lifetime)
+
+    def request_password_reset(self, email: str) -> None:
+        """Write an event that e-mails the address a single-use link to set a new password.
+
+        Works as :meth:`request_signup` does: the event
+        (``password_reset_requested``, to that address) carries the link's
+        ``token`` and ``expires_at`` (``template`` ``reset``) when the
+        address has an active account; for any other address (unknown,
+        disabled, waiting for verification or approval) it has the same
+        shape with ``template`` ``no_active_account`` and no token, and a
+        recipient whose ``contact_id`` is empty when there is no account.
+        Either way this returns None, sends the same statements and hashes
+        the same: nobody learns which addresses have accounts.  The token is
+        the handler's only and is forgotten once delivered or expired.  A
+        link works for ``SignupPolicy.reset_token_lifetime`` (an hour by
+        default), once, and only with :meth:`reset_password`.
+
+        :raises ValidationError: on ``email`` unless it is one valid address.
+        """
+        email = check_email("email", email)
+        now = self._clock.now()
+        with self._store.unit_of_work() as work:
+            contact = work.directory.get_contact_by_email(email)
+            active = contact is not None and contact.state is ContactState.ACTIVE
+            recipient = (
+                Recipient(contact_id="", email=email, full_name="")
+                if contact is None
+                else Recipient.of(contact)
             )
-            # E-mail only (no feed entry): written here, to say until when the token is kept.
-            work.outbox.add([event], secret_until=record.expires_at if waiting else None)
+            template = "reset" if active else "no_active_account"
+            lifetime = self.signup_policy.reset_token_lifetime
+            _send_link(work, _RESET, recipient, template, active, now, lifetime)
+
+    def reset_password(self, token: str, password: str) -> Contact:
+        """Set a new password from a reset link's token; returns the contact.
+
+        The link works once, until it expires, and only while the account is
+        active.  Setting the password uses up the contact's other reset
+        links still out.  An unknown, used or expired token, or a sign-up
+        link's, raises :class:`~supportdesk.InvalidToken` before the password
+        is hashed; a bad password raises ValidationError and leaves the link
+        unused.
+
+        :param token: the link's token, at most 128 characters on one line.
+        :param password: from the policy's ``min_password_length`` to
+            :data:`~supportdesk.accounts.MAX_PASSWORD_LENGTH` characters,
+            without NUL or a broken character (a lone surrogate).
+        :raises InvalidToken: with ``reason`` ``unknown``, ``already used``,
+            ``expired`` or ``no longer valid`` (the account was disabled).
+        :raises ValidationError: on ``token`` or ``password``.
+        """
+        check_text("token", token, max_length=TOKEN_TEXT, one_line=True)
+        check_type("password", password, str)
+        errors = self._password_errors(password)
+        if errors:
+            raise ValidationError(errors)
+        now = self._clock.now()
+        self._check_link(_RESET, token, now)
+        hashed = self._hasher.hash(password)
+        with self._store.unit_of_work() as work:
+            contact = _use_link(work, _RESET, token, now)
+            work.accounts.put_password_hash(contact.id, hashed)
+            work.accounts.mark_contact_tokens_used(contact.id, TokenPurpose.PASSWORD_RESET, now)
+            return contact
+
+    def _check_link(self, link: _Link, token: str, now: datetime) -> None:
+        """Raise :class:`InvalidToken` unless ``token`` may work: a look-up, never a hash."""
+        with self._store.unit_of_work() as work:
+            record = work.accounts.get_token(hash_token(token), link.purpose)
+        problem = token_problem(record, now)
+        if problem is not None:
+            raise InvalidToken(problem, link.name)
 
     def complete_signup(
         self,
@@ -92,56 +188,54 @@ class _AccountCases(_DeskBase):
         password: str | None = None,
         *,
         organization_id: str | None = None,
-        details: Mapping[str, str] | None = None,
+        details: Mapping[str, object] | None = None,
     ) -> Contact:
         """Finish a sign-up from its link: the account becomes active, or waits for approval.
 
-        The desk's :class:`SignupPolicy` judges the submitted details (a
-        customer id, say) and decides; for review they reach the admins in
-        the ``approval_needed`` event's payload as ``detail.<key>``.  A
-        password, if given, is stored hashed.  An unknown, used or expired token raises
-        :class:`~supportdesk.InvalidToken`, before any password is hashed;
-        bad input raises :class:`~supportdesk.ValidationError` and leaves the
-        link unused.
+        ``details`` are the answers to the desk's sign-up form
+        (:attr:`SignupPolicy.fields`), raw as a web form or a JSON body gives
+        them, checked by the engine that checks request types' forms: each
+        field by its kind, required fields only while shown, hidden ones
+        ignored, and a key the form does not declare refused.  The policy
+        judges the typed answers (a customer id, say) and decides; for review
+        they reach the admins in the ``approval_needed`` event's payload as
+        ``detail.<key>`` (as text: :func:`~supportdesk.forms.field_text`).
+        A password, if given, is stored hashed.  An unknown, used or expired
+        token raises :class:`~supportdesk.InvalidToken`, before any password
+        is hashed; bad input raises :class:`~supportdesk.ValidationError`
+        with every problem at once, by field (``full_name``, ``password``,
+        each form field's key), and leaves the link unused.
 
         ``full_name`` is one line of at most 255 characters; ``password``
         from ``min_password_length`` to :data:`~supportdesk.accounts.MAX_PASSWORD_LENGTH`
-        (1,024) characters; each of ``details`` a key of at most 64 and a
-        value of at most 255 characters, on one line.  None of them may hold
-        NUL or a broken character (a lone surrogate); nor may ``token``, of
-        at most 128 characters, or it raises ValidationError rather than
-        InvalidToken.
+        (1,024) characters.  None of them may hold NUL or a broken character
+        (a lone surrogate); nor may ``token``, of at most 128 characters, or
+        it raises ValidationError rather than InvalidToken.
+
+        :raises TypeError: naming ``details`` when it is no mapping of str keys.
         """
         check_text("token", token, max_length=TOKEN_TEXT, one_line=True)
         errors = self._password_errors(password)
         check_type("full_name", full_name, str)
-        if not full_name.strip():
-            errors["full_name"] = "Enter your name."
-        elif problem := text_problem(full_name, one_line=True):
+        if problem := name_problem(full_name):
             errors["full_name"] = problem
-        details = self._checked_details(details, errors)
+        answers = self._signup_answers(details, errors)
         organization_id = check_optional_id("organization_id", organization_id)
         if errors:
             raise ValidationError(errors)
         now = self._clock.now()
         # The token first: a wrong one costs a look-up, never a password hash.
-        with self._store.unit_of_work() as work:
-            problem = token_problem(work.accounts.get_signup_token(hash_token(token)), now)
-        if problem is not None:
-            raise InvalidToken(problem)
+        self._check_link(_SIGNUP, token, now)
         hashed = None if password is None else self._hasher.hash(password)
         with self._store.unit_of_work() as work:
-            contact = self._use_token(work, token, now)
-            if (
-                organization_id is not None
-                and work.directory.get_organization(organization_id) is None
-            ):
-                raise ValidationError({"organization_id": f"no organisation {organization_id!r}"})
+            contact = _use_link(work, _SIGNUP, token, now)
+            if problem := _organization_problem(work, organization_id):
+                raise ValidationError({"organization_id": problem})
             submitted = SignupDetails(
                 email=contact.email,
                 full_name=full_name.strip(),
                 organization_id=organization_id,
-                details=details,
+                details=answers,
             )
             review = self.signup_policy.needs_review(submitted)
             contact = attrs.evolve(
@@ -159,24 +253,15 @@ class _AccountCases(_DeskBase):
                 self._welcome(work, contact, None, now)
             return contact
 
-    @staticmethod
-    def _checked_details(
-        details: Mapping[str, str] | None, errors: dict[str, str]
-    ) -> dict[str, str]:
-        """The sign-up details as a plain dict; what is wrong with them goes to ``errors``."""
-        if details is None:
-            return {}
-        check_type("details", details, Mapping)
-        checked: dict[str, str] = {}
-        for key, value in details.items():
+    def _signup_answers(
+        self, details: Mapping[str, object] | None, errors: dict[str, str]
+    ) -> dict[str, FieldValue]:
+        """The sign-up form's typed answers; what is wrong with them goes to ``errors``."""
+        raw = {} if details is None else details
+        check_type("details", raw, Mapping)
+        for key in raw:
             check_type("details", key, str)
-            check_type("details", value, str)
-            problem = text_problem(key, max_length=ID_TEXT, required=True, one_line=True)
-            problem = problem or text_problem(value, max_length=SHORT_TEXT, one_line=True)
-            if problem is not None:
-                errors["details"] = problem
-            checked[key] = value
-        return checked
+        return clean_fields(self.signup_policy.fields, raw, errors)
 
     def _ask_admins(
         self, work: UnitOfWork, contact: Contact, submitted: SignupDetails, now: datetime
@@ -187,29 +272,9 @@ class _AccountCases(_DeskBase):
             "email": contact.email,
             "full_name": contact.full_name,
             "contact_id": contact.id,
-            **{f"detail.{key}": value for key, value in submitted.details.items()},
+            **{f"detail.{key}": field_text(value) for key, value in submitted.details.items()},
         }
         self._emit_to(work, EventKind.APPROVAL_NEEDED, None, now, admins, payload)
-
-    def _use_token(self, work: UnitOfWork, token: str, now: datetime) -> Contact:
-        """Use up a sign-up token and return the contact waiting for it, or :class:`InvalidToken`.
-
-        A later error in the use case rolls the transaction back, and with it
-        the use: the link still works once the input is fixed.
-        """
-        record = work.accounts.get_signup_token(hash_token(token))
-        problem = token_problem(record, now)
-        if problem is not None or record is None:
-            raise InvalidToken(problem or "unknown")
-        contact = work.directory.get_contact(record.contact_id)
-        waiting = contact is not None and contact.state is ContactState.PENDING_VERIFICATION
-        if (
-            contact is None
-            or not waiting
-            or not work.accounts.mark_signup_token_used(record.token_hash, now)
-        ):
-            raise InvalidToken("already used")
-        return contact
 
     def _password_errors(self, password: str | None) -> dict[str, str]:
         """What is wrong with a new password (None: none given), by field."""
@@ -308,6 +373,8 @@ class _AccountCases(_DeskBase):
     def set_password(self, actor: Contact, password: str | None) -> None:
         """Set or (with None) remove the actor's own password.
 
+        Either way the actor's password reset links still out stop working.
+
         :raises ValidationError: on ``password`` when it is shorter than the
             policy's ``min_password_length``, longer than
             :data:`~supportdesk.accounts.MAX_PASSWORD_LENGTH` (1,024), or
@@ -317,9 +384,63 @@ class _AccountCases(_DeskBase):
         if errors:
             raise ValidationError(errors)
         hashed = None if password is None else self._hasher.hash(password)
+        now = self._clock.now()
         with self._store.unit_of_work() as work:
             actor = self._refresh(work, actor)
             if hashed is None:
                 work.accounts.remove_password_hash(actor.id)
             else:
                 work.accounts.put_password_hash(actor.id, hashed)
+            work.accounts.mark_contact_tokens_used(actor.id, TokenPurpose.PASSWORD_RESET, now)
+
+
+def _send_link(
+    work: UnitOfWork,
+    link: _Link,
+    recipient: Recipient,
+    template: str,
+    works: bool,
+    now: datetime,
+    lifetime: timedelta,
+) -> None:
+    """Write a link's token and the e-mail-only event that carries it to ``recipient``.
+
+    Without ``works`` the event has the same shape, its ``token`` and
+    ``expires_at`` empty, and the token is stored all the same, used: every
+    path sends the same statements and hashes alike, so that neither tells
+    which addresses have accounts.  Only the token's hash is stored; the
+    outbox keeps the token itself until the event is delivered or expires.
+    """
+    token, record = issue_token(recipient.contact_id, now, lifetime, link.purpose)
+    if not works:
+        record = attrs.evolve(record, used_at=now)
+    work.accounts.add_token(record)
+    payload = {
+        "email": recipient.email,
+        "template": template,
+        "token": token if works else "",
+        "expires_at": record.expires_at.isoformat() if works else "",
+    }
+    event = Event(kind=link.kind, at=now, payload=payload, recipients=(recipient,))
+    # E-mail only (no feed entry): written here, to say until when the token is kept.
+    work.outbox.add([event], secret_until=record.expires_at if works else None)
+
+
+def _use_link(work: UnitOfWork, link: _Link, token: str, now: datetime) -> Contact:
+    """Use up a link's token and return its contact, or raise :class:`InvalidToken`.
+
+    The contact must be in the state the link is for (waiting for
+    verification, or active).  A later error in the use case rolls the
+    transaction back, and with it the use: the link still works once the
+    input is fixed.
+    """
+    record = work.accounts.get_token(hash_token(token), link.purpose)
+    problem = token_problem(record, now)
+    if problem is not None or record is None:
+        raise InvalidToken(problem or "unknown", link.name)
+    contact = work.directory.get_contact(record.contact_id)
+    if contact is None or contact.state is not link.holder:
+        raise InvalidToken(link.otherwise, link.name)
+    if not work.accounts.mark_token_used(record.token_hash, now):
+        raise InvalidToken("already used", link.name)
+    return contact

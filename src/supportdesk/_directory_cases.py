@@ -2,34 +2,34 @@
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Sequence
 from datetime import timedelta
 
-from ._desk_base import _DeskBase, _found, _get_desk
-from ._errors import ValidationError
+import attrs
+
+from ._desk_base import _DeskBase, _found, _get_desk, _organization_problem
+from ._errors import PermissionDenied, ValidationError
 from ._input import (
     LONG_TEXT,
     check_duration,
     check_email,
     check_id,
+    check_optional_id,
     check_text,
-    check_texts,
     check_type,
-    text_problem,
+    name_problem,
 )
 from ._models import (
     AttachmentLimits,
     AttachmentRule,
     Contact,
     Desk,
-    FieldKind,
-    FieldSpec,
     FollowUpPolicy,
     Organization,
     RequestType,
+    Role,
 )
+from .forms import check_fields
 from .storage.protocol import UnitOfWork
 
 _LONGEST_WINDOW = timedelta(days=36_525)
@@ -71,15 +71,10 @@ class _DirectoryCases(_DeskBase):
         except ValidationError as error:
             errors.update(error.errors)
         check_type("full_name", contact.full_name, str)
-        if not contact.full_name.strip():
-            errors["full_name"] = "a contact needs a name"
-        elif problem := text_problem(contact.full_name, one_line=True):
+        if problem := name_problem(contact.full_name):
             errors["full_name"] = problem
-        if (
-            contact.organization_id
-            and work.directory.get_organization(contact.organization_id) is None
-        ):
-            errors["organization_id"] = f"no organisation {contact.organization_id!r}"
+        if problem := _organization_problem(work, contact.organization_id or None):
+            errors["organization_id"] = problem
         unknown = sorted(d for d in contact.desk_ids if work.desks.get_desk(d) is None)
         if unknown:
             errors["desk_ids"] = f"no such desks: {', '.join(unknown)}"
@@ -97,6 +92,68 @@ class _DirectoryCases(_DeskBase):
         email = check_email("email", email)
         with self._store.unit_of_work() as work:
             return _found(work.directory.get_contact_by_email(email), "contact", email)
+
+    def update_profile(
+        self, actor: Contact, full_name: str, *, contact_id: str | None = None
+    ) -> Contact:
+        """Change a contact's name: the actor's own, or, for admins, anyone's.
+
+        The new name shows wherever the contact's name does from now on;
+        e-mails already written keep the name they were written with.
+
+        :param actor: who makes the change.
+        :param full_name: the new name, one line of at most 255 characters,
+            not blank; stored stripped.
+        :param contact_id: whose name to change when it is not the actor's
+            own: admins only.
+        :returns: the contact as changed.
+        :raises ValidationError: on ``full_name``.
+        :raises PermissionDenied: when the actor is not active, or is no admin
+            and names another contact.
+        :raises NotFound: when there is no contact ``contact_id``.
+        """
+        check_type("full_name", full_name, str)
+        if problem := name_problem(full_name):
+            raise ValidationError({"full_name": problem})
+        contact_id = check_optional_id("contact_id", contact_id)
+        with self._store.unit_of_work() as work:
+            actor = self._refresh(work, actor)
+            contact = actor
+            if contact_id is not None and contact_id != actor.id:
+                if actor.role is not Role.ADMIN:
+                    raise PermissionDenied("change another contact's name", "only admins may")
+                contact = _found(work.directory.get_contact(contact_id), "contact", contact_id)
+            contact = attrs.evolve(contact, full_name=full_name.strip())
+            work.directory.put_contact(contact)
+            return contact
+
+    def set_contact_organization(
+        self, actor: Contact, contact_id: str, organization_id: str | None
+    ) -> Contact:
+        """Move a contact to an organisation, or (with None) out of any: admins only.
+
+        A customer's organisation decides which tickets are shared with them,
+        so customers never choose it themselves after signing up.  Tickets
+        keep the organisation they were opened in: a customer who moves sees
+        those they requested or collaborate on, and the new organisation's
+        shared ones.
+
+        :returns: the contact as changed.
+        :raises ValidationError: on ``organization_id`` when there is no such
+            organisation.
+        :raises PermissionDenied: when the actor is no active admin.
+        :raises NotFound: when there is no contact ``contact_id``.
+        """
+        check_id("contact_id", contact_id)
+        organization_id = check_optional_id("organization_id", organization_id)
+        with self._store.unit_of_work() as work:
+            self._require_admin(work, actor, "move a contact to another organisation")
+            contact = _found(work.directory.get_contact(contact_id), "contact", contact_id)
+            if problem := _organization_problem(work, organization_id):
+                raise ValidationError({"organization_id": problem})
+            contact = attrs.evolve(contact, organization_id=organization_id)
+            work.directory.put_contact(contact)
+            return contact
 
     def add_desk(self, desk: Desk) -> Desk:
         """Store a service desk; its key (``HHA``) must be unique and upper-case."""
@@ -133,11 +190,17 @@ class _DirectoryCases(_DeskBase):
             work.desks.put_next_reference(desk.id, number)
 
     def add_request_type(self, request_type: RequestType) -> RequestType:
-        """Store a request type and its form on an existing desk."""
+        """Store a request type and its form on an existing desk.
+
+        :raises ValidationError: on ``fields`` for a form no customer could
+            fill in (see :func:`~supportdesk.forms.check_fields`): two fields
+            with one key, a condition (``visible_when``, ``options_by``) that
+            names a field that is missing or comes later, or an option that
+            field does not have; on the other attributes for text no store
+            keeps alike.
+        :raises NotFound: when there is no such desk.
+        """
         _check_request_type(request_type)
-        keys = [spec.key for spec in request_type.fields]
-        if len(set(keys)) != len(keys):
-            raise ValidationError({"fields": "two fields share a key"})
         with self._store.unit_of_work() as work:
             _get_desk(work, request_type.desk_id)
             work.desks.put_request_type(request_type)
@@ -188,40 +251,4 @@ def _check_request_type(request_type: object) -> None:
         check_text("group", request_type.group, one_line=True)
     check_type("description_required", request_type.description_required, bool)
     check_type("attachments", request_type.attachments, AttachmentRule)
-    check_type("fields", request_type.fields, tuple)
-    for spec in request_type.fields:
-        _check_field_spec(spec)
-
-
-def _check_field_spec(spec: object) -> None:
-    """Refuse a form field whose key, label, options, pattern or bounds no store keeps alike.
-
-    Every problem is reported on ``fields``, naming the field's key.
-    """
-    check_type("fields", spec, FieldSpec)
-    assert isinstance(spec, FieldSpec)
-    check_id("fields", spec.key)
-    if not spec.key.strip():
-        raise ValidationError({"fields": "give every field a key"})
-    check_text("fields", spec.label, required=True, one_line=True)
-    check_type("fields", spec.kind, FieldKind)
-    check_type("fields", spec.required, bool)
-    check_type("fields", spec.internal, bool)
-    check_text("fields", spec.help_text, max_length=LONG_TEXT)
-    if spec.max_length is not None:
-        check_type("fields", spec.max_length, int)
-        if spec.max_length < 1:
-            raise ValidationError({"fields": f"{spec.key}: max_length must be 1 or more"})
-    if spec.pattern is not None:
-        check_text("fields", spec.pattern, one_line=True)
-        try:
-            re.compile(spec.pattern)
-        except re.error as error:
-            raise ValidationError({"fields": f"{spec.key}: invalid pattern: {error}"}) from None
-    check_type("fields", spec.options, tuple)
-    check_texts("fields", spec.options)
-    for bound in (spec.min_value, spec.max_value):
-        if bound is not None:
-            check_type("fields", bound, (int, float))
-            if not math.isfinite(bound):
-                raise ValidationError({"fields": f"{spec.key}: bounds must be finite numbers"})
+    check_fields(request_type.fields)

@@ -101,14 +101,18 @@ class AttachmentRejected(SupportDeskError):
 
 
 class InvalidToken(SupportDeskError):
-    """A sign-up link that is unknown, already used or expired; ``reason`` says which."""
+    """A sign-up or password reset link that does not work; ``reason`` says why.
+
+    ``reason`` is ``unknown``, ``already used`` or ``expired``, or for a
+    reset link ``no longer valid`` (the account was disabled since).
+    """
 
     http_status: ClassVar[int] = 400
     """Bad request: the link is unknown, used or expired."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, link: str = "sign-up") -> None:
         self.reason = reason
-        super().__init__(f"this sign-up link is {reason}; request a new one")
+        super().__init__(f"this {link} link is {reason}; request a new one")
 
 
 class StorageError(SupportDeskError):

@@ -174,6 +174,16 @@ def text_problem(
     return None
 
 
+def name_problem(value: str) -> str | None:
+    """What is wrong with a person's name (:attr:`~supportdesk.Contact.full_name`), or None.
+
+    A name is one line of at most :data:`SHORT_TEXT` characters, not blank.
+    """
+    if not value.strip():
+        return "Enter a name."
+    return text_problem(value, one_line=True)
+
+
 def check_email(name: str, value: object) -> str:
     """``value`` as a normalised e-mail address (stripped, lower-case), once it is a valid one.
 

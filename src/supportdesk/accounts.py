@@ -1,4 +1,4 @@
-"""Accounts: sign-up tokens, the desk's sign-up policy and password hashing."""
+"""Accounts: single-use link tokens, the desk's sign-up policy and form, password hashing."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ import secrets
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol, TypedDict, Unpack
 
 import attrs
 
 from . import _base64
-from ._models import SignupToken
+from ._errors import ValidationError
+from ._models import AccountToken, FieldSpec, FieldValue, TokenPurpose
+from .forms import check_fields
 
 MAX_PASSWORD_LENGTH = 1024
 """The longest password taken, in characters: longer ones are a ValidationError, not work."""
@@ -113,8 +115,10 @@ class SignupDetails:
     email: str
     full_name: str
     organization_id: str | None = None
-    details: Mapping[str, str] = attrs.field(factory=dict)
-    """The host's own fields: a customer id, a Medicaid id, a username."""
+    details: Mapping[str, FieldValue] = attrs.field(factory=dict)
+    """The answers to the sign-up form (:attr:`SignupPolicy.fields`), typed by kind: a
+    customer id, a Medicaid id, whether they know their customer id.  Only the fields
+    shown and filled in are here."""
 
 
 class SignupReview(enum.StrEnum):
@@ -128,62 +132,76 @@ class SignupReview(enum.StrEnum):
     """Accounts the policy's ``accept`` predicate vouches for are active at once."""
 
 
-_TOKEN_LIFETIME = timedelta(hours=24)
-_MIN_PASSWORD_LENGTH = 10
+_SIGNUP_PARAMETERS = frozenset({"token", "full_name", "password", "organization_id", "details"})
+"""What :meth:`~supportdesk.SupportDesk.complete_signup` names its own errors after: no key
+of the sign-up form may be one of them."""
+
+
+def _check_signup_fields(
+    _policy: object, _attribute: attrs.Attribute[Any], fields: tuple[FieldSpec, ...]
+) -> None:
+    """Refuse a sign-up form :func:`~supportdesk.forms.check_fields` refuses, or one with a
+    field nobody signing up can fill in or whose key an error of its own would take."""
+    for spec in check_fields(fields):
+        if spec.internal:
+            raise ValidationError({"fields": f"{spec.key}: a sign-up form has no internal fields"})
+        if spec.key in _SIGNUP_PARAMETERS:
+            taken = ", ".join(sorted(_SIGNUP_PARAMETERS))
+            raise ValidationError({"fields": f"{spec.key}: name it other than {taken}"})
+
+
+class SignupOptions(TypedDict, total=False):
+    """The keyword options of every :class:`SignupPolicy` constructor, each optional."""
+
+    fields: tuple[FieldSpec, ...]
+    """The sign-up form (:attr:`SignupPolicy.fields`); none by default."""
+    token_lifetime: timedelta
+    """How long a sign-up link works; 24 hours by default."""
+    reset_token_lifetime: timedelta
+    """How long a password reset link works; one hour by default."""
+    min_password_length: int
+    """The shortest password taken; 10 characters by default."""
 
 
 @attrs.frozen(kw_only=True)
 class SignupPolicy:
-    """How a desk takes new accounts; build one with the class methods.
+    """How a desk takes new accounts and resets passwords; build one with the class methods.
 
-    ``token_lifetime`` is how long a sign-up link works;
-    ``min_password_length`` applies where a password is given.
+    :raises ValidationError: on ``fields`` for a sign-up form that
+        :func:`~supportdesk.forms.check_fields` refuses, that has an
+        internal-only field, or a field keyed like a parameter of
+        :meth:`~supportdesk.SupportDesk.complete_signup` (``full_name``, say).
     """
 
     review: SignupReview = SignupReview.NEVER
     accept: Callable[[SignupDetails], bool] | None = None
-    token_lifetime: timedelta = _TOKEN_LIFETIME
-    min_password_length: int = _MIN_PASSWORD_LENGTH
+    fields: tuple[FieldSpec, ...] = attrs.field(default=(), validator=_check_signup_fields)
+    """The sign-up form: what a person fills in besides their name and password, checked by
+    the engine that checks request types' forms (conditions included).  ``complete_signup``
+    refuses details it does not declare."""
+    token_lifetime: timedelta = timedelta(hours=24)
+    """How long a sign-up link works."""
+    reset_token_lifetime: timedelta = timedelta(hours=1)
+    """How long a password reset link works."""
+    min_password_length: int = 10
+    """The shortest password taken, wherever one is set."""
 
     @classmethod
-    def approve_at_once(
-        cls,
-        *,
-        token_lifetime: timedelta = _TOKEN_LIFETIME,
-        min_password_length: int = _MIN_PASSWORD_LENGTH,
-    ) -> SignupPolicy:
+    def approve_at_once(cls, **options: Unpack[SignupOptions]) -> SignupPolicy:
         """Every completed sign-up is active at once (the default)."""
-        return cls(token_lifetime=token_lifetime, min_password_length=min_password_length)
+        return cls(**options)
 
     @classmethod
-    def always_review(
-        cls,
-        *,
-        token_lifetime: timedelta = _TOKEN_LIFETIME,
-        min_password_length: int = _MIN_PASSWORD_LENGTH,
-    ) -> SignupPolicy:
+    def always_review(cls, **options: Unpack[SignupOptions]) -> SignupPolicy:
         """Every completed sign-up waits for an admin's approval."""
-        return cls(
-            review=SignupReview.ALWAYS,
-            token_lifetime=token_lifetime,
-            min_password_length=min_password_length,
-        )
+        return cls(review=SignupReview.ALWAYS, **options)
 
     @classmethod
     def review_unless(
-        cls,
-        accept: Callable[[SignupDetails], bool],
-        *,
-        token_lifetime: timedelta = _TOKEN_LIFETIME,
-        min_password_length: int = _MIN_PASSWORD_LENGTH,
+        cls, accept: Callable[[SignupDetails], bool], **options: Unpack[SignupOptions]
     ) -> SignupPolicy:
         """Active at once when ``accept(details)`` holds (a known customer id, say); else review."""
-        return cls(
-            review=SignupReview.UNLESS_ACCEPTED,
-            accept=accept,
-            token_lifetime=token_lifetime,
-            min_password_length=min_password_length,
-        )
+        return cls(review=SignupReview.UNLESS_ACCEPTED, accept=accept, **options)
 
     def needs_review(self, details: SignupDetails) -> bool:
         """True when this sign-up must wait for an admin."""
@@ -193,23 +211,26 @@ class SignupPolicy:
 
 
 def hash_token(token: str) -> str:
-    """How a sign-up token is stored and looked up: its SHA-256, in hex."""
+    """How a link's token is stored and looked up: its SHA-256, in hex."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(contact_id: str, now: datetime, lifetime: timedelta) -> tuple[str, SignupToken]:
-    """A new random token for the link, and the record that stores only its hash."""
+def issue_token(
+    contact_id: str, now: datetime, lifetime: timedelta, purpose: TokenPurpose
+) -> tuple[str, AccountToken]:
+    """A new random token for a link, and the record that stores only its hash."""
     token = secrets.token_urlsafe(32)
-    record = SignupToken(
+    record = AccountToken(
         token_hash=hash_token(token),
         contact_id=contact_id,
+        purpose=purpose,
         created_at=now,
         expires_at=now + lifetime,
     )
     return token, record
 
 
-def token_problem(record: SignupToken | None, now: datetime) -> str | None:
+def token_problem(record: AccountToken | None, now: datetime) -> str | None:
     """Why a token cannot be used at ``now`` (``unknown``, ``used``, ``expired``), or None."""
     if record is None:
         return "unknown"

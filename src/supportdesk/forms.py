@@ -1,4 +1,4 @@
-"""Request-type form validation: clean what a customer typed, or report every error at once.
+"""Forms: clean what a person typed into a form, or report every error at once.
 
 A :class:`Submission` holds raw values as a web form or a JSON body gives
 them.  :func:`validate_submission` checks it against a
@@ -6,7 +6,11 @@ them.  :func:`validate_submission` checks it against a
 values, or raises :class:`~supportdesk._errors.ValidationError` listing every
 problem by field, in words a customer understands.  Each
 :class:`~supportdesk._models.FieldKind` has one small validator, looked up in
-:data:`_VALIDATORS`.
+:data:`_VALIDATORS`.  The same engine (:func:`clean_fields`) checks the
+sign-up form's details, and :func:`check_fields` checks a form's definition
+before it is kept: a field shown only when another has some values
+(``visible_when``) and options that depend on another choice (``options_by``)
+must name fields and options that exist.
 """
 
 from __future__ import annotations
@@ -14,15 +18,24 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import date, datetime
 from types import MappingProxyType
 
 import attrs
 
 from ._errors import ValidationError
-from ._input import EMAIL, LONG_TEXT, SHORT_TEXT, text_problem
-from ._models import FieldKind, FieldSpec, FieldValue, RequestType
+from ._input import (
+    EMAIL,
+    LONG_TEXT,
+    SHORT_TEXT,
+    check_id,
+    check_text,
+    check_texts,
+    check_type,
+    text_problem,
+)
+from ._models import DependentOptions, FieldKind, FieldSpec, FieldValue, RequestType
 
 __all__ = [
     "CleanedSubmission",
@@ -31,7 +44,10 @@ __all__ = [
     "NUMBER_LIMIT",
     "SUMMARY_MAX_LENGTH",
     "Submission",
+    "check_fields",
+    "clean_fields",
     "describe_form",
+    "field_text",
     "validate_submission",
 ]
 
@@ -55,8 +71,12 @@ _DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _NUMBER_DIGITS = 64
 """The longest text a number field reads as a number."""
-_TRUE_WORDS = frozenset({"yes", "true"})
-_FALSE_WORDS = frozenset({"no", "false"})
+# "on" is what an HTML checkbox without a value attribute sends when ticked.
+_TRUE_WORDS = frozenset({"yes", "true", "on"})
+_FALSE_WORDS = frozenset({"no", "false", "off"})
+_CONTROLLERS = frozenset({FieldKind.CHOICE, FieldKind.MULTI_CHOICE, FieldKind.YES_NO})
+"""The kinds of field a ``visible_when`` condition may name."""
+_YES_NO_ANSWERS = ("yes", "no")
 
 
 def _read_only(fields: Mapping[str, object]) -> Mapping[str, object]:
@@ -100,14 +120,24 @@ class _Refused(Exception):
         self.message = message
 
 
-def describe_form(request_type: RequestType, *, staff: bool = False) -> tuple[FieldSpec, ...]:
-    """The custom fields a form shows to its audience, in the request type's order.
+def describe_form(
+    form: RequestType | Iterable[FieldSpec], *, staff: bool = False
+) -> tuple[FieldSpec, ...]:
+    """The fields a form shows to its audience, in order, with the conditions a renderer needs.
 
-    :param request_type: the request type whose form is shown.
+    Each field's ``visible_when`` and ``options_by`` say when to show it and
+    which options to offer, so that a page can show, hide and fill fields as
+    the person answers (``to_data`` of each field is JSON a script can read;
+    see ``docs/forms.md``).  The server applies the same rules whatever the
+    page did.
+
+    :param form: a request type, or the fields of a form (a
+        :class:`~supportdesk.SignupPolicy`'s ``fields``).
     :param staff: True for agents and admins, who also see internal-only fields.
     :returns: the fields to show; internal-only ones only when ``staff`` is True.
     """
-    return tuple(spec for spec in request_type.fields if staff or not spec.internal)
+    specs = form.fields if isinstance(form, RequestType) else tuple(form)
+    return tuple(spec for spec in specs if staff or not spec.internal)
 
 
 def validate_submission(
@@ -120,14 +150,14 @@ def validate_submission(
     :param staff: True when an agent or admin submits; only they may fill
         internal-only fields.
     :returns: the stripped summary and description and the typed custom field
-        values; optional fields left empty are omitted.
+        values; optional fields left empty, and hidden fields, are omitted.
     :raises ValidationError: with every problem at once, by field key
         (``"summary"``, ``"description"`` or a custom field's key).
     """
     errors: dict[str, str] = {}
     summary = _clean_summary(submission.summary, errors)
     description = _clean_description(request_type, submission.description, errors)
-    fields = _clean_fields(describe_form(request_type, staff=staff), submission.fields, errors)
+    fields = clean_fields(request_type.fields, submission.fields, errors, staff=staff)
     if errors:
         raise ValidationError(errors)
     return CleanedSubmission(summary=summary, description=description, fields=fields)
@@ -158,28 +188,105 @@ def _clean_description(request_type: RequestType, raw: object, errors: dict[str,
     return description
 
 
-def _clean_fields(
-    specs: tuple[FieldSpec, ...], raw: Mapping[str, object], errors: dict[str, str]
+def clean_fields(
+    specs: Iterable[FieldSpec],
+    raw: Mapping[str, object],
+    errors: dict[str, str],
+    *,
+    staff: bool = False,
 ) -> dict[str, FieldValue]:
+    """The typed values of the fields shown; what is wrong goes to ``errors``, by field key.
+
+    Fields are taken in order, so that a field's conditions read the cleaned
+    values of the fields before it.  A hidden field (its ``visible_when`` does
+    not hold, its ``options_by`` offers nothing for the value chosen, or a
+    field it depends on is hidden or wrong) is neither required nor stored,
+    and a value sent for it is ignored: a page that hid it may still send it.
+    A key that is no field of the form is an error.
+
+    :param specs: the form's fields, in order.
+    :param raw: the values as sent, by field key.
+    :param errors: where each problem is added; a key already there keeps
+        its message.
+    :param staff: True when an agent or admin submits; only they see
+        internal-only fields, which read as unknown to anyone else.
+    :returns: the typed values of the shown fields that were filled in.
+    """
+    shown = describe_form(specs, staff=staff)
+    by_key = {spec.key: spec for spec in shown}
     cleaned: dict[str, FieldValue] = {}
-    for spec in specs:
+    settled: set[str] = set()  # Shown fields whose value is known: valid, or left empty.
+    for spec in shown:
+        options = _offered(spec, by_key, cleaned, settled)
+        if options is None:
+            continue
         value = raw.get(spec.key)
         if _is_empty(value):
             if spec.required:
-                errors[spec.key] = _MISSING.get(spec.kind, "Enter a value.")
+                errors.setdefault(spec.key, _MISSING.get(spec.kind, "Enter a value."))
+            settled.add(spec.key)
             continue
+        if options != spec.options:
+            spec = attrs.evolve(spec, options=options)
         try:
             cleaned[spec.key] = _VALIDATORS[spec.kind](spec, value)
         except _Refused as refused:
-            errors[spec.key] = refused.message
+            errors.setdefault(spec.key, refused.message)
+        else:
+            settled.add(spec.key)
     # Internal-only fields are absent from a customer's specs, so they read as
     # unknown too: a customer learns nothing about them.  setdefault keeps the
     # summary's or description's own error if a stray key shares its name.
-    known = {spec.key for spec in specs}
     for key in raw:
-        if key not in known:
+        if key not in by_key:
             errors.setdefault(key, _UNKNOWN_FIELD)
     return cleaned
+
+
+def _offered(
+    spec: FieldSpec,
+    by_key: Mapping[str, FieldSpec],
+    cleaned: Mapping[str, FieldValue],
+    settled: Collection[str],
+) -> tuple[str, ...] | None:
+    """The options ``spec`` offers given the fields before it (its own, if it has none), or
+    None when it is hidden."""
+    for key, values in spec.visible_when.items():
+        if key not in settled or not _answers(by_key[key], cleaned.get(key)) & set(values):
+            return None
+    if spec.options_by is None:
+        return spec.options
+    picked = cleaned.get(spec.options_by.field)
+    if spec.options_by.field not in settled or not isinstance(picked, str):
+        return None
+    mapped = spec.options_by.options.get(picked)
+    # In the field's own order, as a page lists them, whatever order the mapping has.
+    return None if mapped is None else tuple(o for o in spec.options if o in mapped)
+
+
+def _answers(spec: FieldSpec, value: FieldValue) -> frozenset[str]:
+    """What a field's value reads as in a ``visible_when`` condition."""
+    if spec.kind is FieldKind.YES_NO:
+        # An unticked checkbox sends nothing: an empty yes/no is a "no".
+        return frozenset({"yes" if value is True else "no"})
+    if isinstance(value, tuple):
+        return frozenset(value)
+    return frozenset() if value is None else frozenset({str(value)})
+
+
+def field_text(value: FieldValue) -> str:
+    """A cleaned field value as text, for an event's payload or an e-mail.
+
+    Yes/no reads ``yes`` or ``no``, a date ``YYYY-MM-DD``, the options picked
+    are joined by ``", "``, None is empty.
+    """
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return ", ".join(value)
+    return "" if value is None else str(value)
 
 
 def _is_empty(value: object) -> bool:
@@ -350,3 +457,145 @@ _VALIDATORS: Mapping[FieldKind, Callable[[FieldSpec, object], FieldValue]] = {
     FieldKind.YES_NO: _yes_no,
 }
 """One validator per field kind: each returns the typed value or raises :class:`_Refused`."""
+
+
+def check_fields(specs: object, *, name: str = "fields") -> tuple[FieldSpec, ...]:
+    """Refuse a form definition that no store keeps alike or that nobody could fill in.
+
+    Each field needs a unique one-line key and label, valid text, a pattern
+    that compiles and finite bounds.  Its ``visible_when`` may name only a
+    choice, multi-choice or yes/no field that comes before it, with values
+    that field has (its options, or ``yes``/``no``); its ``options_by`` only
+    a choice field before it, mapping that field's options to options of its
+    own.  A field customers fill in may depend on no internal-only field.
+
+    :param specs: the form's fields, a tuple of :class:`~supportdesk.FieldSpec`.
+    :param name: the field every problem is reported on.
+    :returns: ``specs``, once they pass.
+    :raises ValidationError: on ``name``, naming the form field and what is wrong.
+    :raises TypeError: naming ``name`` for a value of the wrong Python type.
+    """
+    check_type(name, specs, tuple)
+    assert isinstance(specs, tuple)
+    for spec in specs:
+        _check_spec(spec, name)
+    keys = [spec.key for spec in specs]
+    earlier: dict[str, FieldSpec] = {}
+    for spec in specs:
+        if spec.key in earlier:
+            raise _definition(name, spec, "two fields share this key")
+        _check_visible_when(spec, earlier, keys, name)
+        _check_options_by(spec, earlier, keys, name)
+        earlier[spec.key] = spec
+    return specs
+
+
+def _definition(name: str, spec: FieldSpec, problem: str) -> ValidationError:
+    return ValidationError({name: f"{spec.key}: {problem}"})
+
+
+def _check_spec(spec: object, name: str) -> None:
+    """Refuse a field whose key, label, options, pattern or bounds no store keeps alike."""
+    check_type(name, spec, FieldSpec)
+    assert isinstance(spec, FieldSpec)
+    check_id(name, spec.key)
+    if not spec.key.strip():
+        raise ValidationError({name: "give every field a key"})
+    check_text(name, spec.label, required=True, one_line=True)
+    check_type(name, spec.kind, FieldKind)
+    check_type(name, spec.required, bool)
+    check_type(name, spec.internal, bool)
+    check_text(name, spec.help_text, max_length=LONG_TEXT)
+    if spec.max_length is not None:
+        check_type(name, spec.max_length, int)
+        if spec.max_length < 1:
+            raise _definition(name, spec, "max_length must be 1 or more")
+    if spec.pattern is not None:
+        check_text(name, spec.pattern, one_line=True)
+        try:
+            re.compile(spec.pattern)
+        except re.error as error:
+            raise _definition(name, spec, f"invalid pattern: {error}") from None
+    check_type(name, spec.options, tuple)
+    check_texts(name, spec.options)
+    for bound in (spec.min_value, spec.max_value):
+        if bound is not None:
+            check_type(name, bound, (int, float))
+            if not math.isfinite(bound):
+                raise _definition(name, spec, "bounds must be finite numbers")
+    check_type(name, spec.visible_when, Mapping)
+    if spec.options_by is not None:
+        check_type(name, spec.options_by, DependentOptions)
+        check_type(name, spec.options_by.options, Mapping)
+
+
+def _controller(
+    spec: FieldSpec, key: object, earlier: Mapping[str, FieldSpec], keys: list[str], name: str
+) -> FieldSpec:
+    """The earlier field ``key`` names, that ``spec``'s condition reads."""
+    check_id(name, key)
+    assert isinstance(key, str)
+    found = earlier.get(key)
+    if found is None and key in keys:
+        raise _definition(name, spec, f"it depends on {key!r}, which must come before it")
+    if found is None:
+        raise _definition(name, spec, f"it depends on {key!r}, which is no field of this form")
+    if found.internal and not spec.internal:
+        raise _definition(
+            name, spec, f"it depends on {key!r}, an internal-only field customers never see"
+        )
+    return found
+
+
+def _check_values(
+    spec: FieldSpec, controller: FieldSpec, values: object, known: tuple[str, ...], name: str
+) -> tuple[str, ...]:
+    """``values``, once each is one of ``known``: the answers ``controller`` can give."""
+    check_type(name, values, tuple)
+    listed = check_texts(name, values)
+    unknown = [value for value in listed if value not in known]
+    if not listed:
+        raise _definition(name, spec, f"list at least one option of {controller.key!r}")
+    if unknown:
+        allowed = ", ".join(known) or "none"
+        raise _definition(
+            name,
+            spec,
+            f"{', '.join(map(repr, unknown))} is no option of {controller.key!r} "
+            f"(it has: {allowed})",
+        )
+    return listed
+
+
+def _check_visible_when(
+    spec: FieldSpec, earlier: Mapping[str, FieldSpec], keys: list[str], name: str
+) -> None:
+    for key, values in spec.visible_when.items():
+        controller = _controller(spec, key, earlier, keys, name)
+        if controller.kind not in _CONTROLLERS:
+            raise _definition(
+                name,
+                spec,
+                f"visible_when may name a choice, multi-choice or yes/no field, "
+                f"not the {controller.kind.value} field {key!r}",
+            )
+        known = _YES_NO_ANSWERS if controller.kind is FieldKind.YES_NO else controller.options
+        _check_values(spec, controller, values, known, name)
+
+
+def _check_options_by(
+    spec: FieldSpec, earlier: Mapping[str, FieldSpec], keys: list[str], name: str
+) -> None:
+    if spec.options_by is None:
+        return
+    parent = _controller(spec, spec.options_by.field, earlier, keys, name)
+    if parent.kind is not FieldKind.CHOICE or spec.kind not in (
+        FieldKind.CHOICE,
+        FieldKind.MULTI_CHOICE,
+    ):
+        raise _definition(
+            name, spec, "options_by makes a choice or multi-choice field depend on a choice field"
+        )
+    for value, offered in spec.options_by.options.items():
+        _check_values(spec, parent, (value,), parent.options, name)
+        _check_values(spec, spec, offered, spec.options, name)

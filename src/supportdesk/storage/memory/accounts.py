@@ -1,4 +1,4 @@
-"""The memory store's accounts: sign-up tokens and password hashes, by token hash and contact."""
+"""The memory store's accounts: link tokens and password hashes, by token hash and contact."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ from datetime import datetime
 import attrs
 
 from ..._errors import Conflict
-from ..._models import SignupToken
+from ..._models import AccountToken, TokenPurpose
 from ._changes import Changes
 
 
 class AccountTables:
-    """Sign-up tokens by their hash, and password hashes by contact id."""
+    """Link tokens by their hash, and password hashes by contact id."""
 
     def __init__(self) -> None:
-        self.signup_tokens: dict[str, SignupToken] = {}
+        # Every link token, of either purpose: the name predates password resets.
+        self.signup_tokens: dict[str, AccountToken] = {}
         self.password_hashes: dict[str, str] = {}
 
 
@@ -26,20 +27,35 @@ class MemoryAccounts:
         self._tables = tables
         self._changes = changes
 
-    def add_signup_token(self, token: SignupToken) -> None:
+    def add_token(self, token: AccountToken) -> None:
         if token.token_hash in self._tables.signup_tokens:
-            raise Conflict("sign-up token", token.token_hash[:8], "this token hash exists")
+            raise Conflict("link token", token.token_hash[:8], "this token hash exists")
         self._changes.set(self._tables.signup_tokens, token.token_hash, token)
 
-    def get_signup_token(self, token_hash: str) -> SignupToken | None:
-        return self._tables.signup_tokens.get(token_hash)
+    def get_token(self, token_hash: str, purpose: TokenPurpose) -> AccountToken | None:
+        token = self._tables.signup_tokens.get(token_hash)
+        return token if token is not None and token.purpose is purpose else None
 
-    def mark_signup_token_used(self, token_hash: str, now: datetime) -> bool:
+    def mark_token_used(self, token_hash: str, now: datetime) -> bool:
         token = self._tables.signup_tokens.get(token_hash)
         if token is None or token.used_at is not None:
             return False
         self._changes.set(self._tables.signup_tokens, token_hash, attrs.evolve(token, used_at=now))
         return True
+
+    def mark_contact_tokens_used(
+        self, contact_id: str, purpose: TokenPurpose, now: datetime
+    ) -> int:
+        unused = [
+            token
+            for token in self._tables.signup_tokens.values()
+            if token.contact_id == contact_id and token.purpose is purpose and token.used_at is None
+        ]
+        for token in unused:
+            self._changes.set(
+                self._tables.signup_tokens, token.token_hash, attrs.evolve(token, used_at=now)
+            )
+        return len(unused)
 
     def put_password_hash(self, contact_id: str, password_hash: str) -> None:
         self._changes.set(self._tables.password_hashes, contact_id, password_hash)

@@ -1,11 +1,11 @@
-"""The accounts area: sign-up tokens and password hashes, kept apart from contacts."""
+"""The accounts area: single-use link tokens and password hashes, kept apart from contacts."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Protocol
 
-from ..._models import SignupToken
+from ..._models import AccountToken, TokenPurpose
 
 
 class Accounts(Protocol):
@@ -15,21 +15,34 @@ class Accounts(Protocol):
     around never carry them.
     """
 
-    def add_signup_token(self, token: SignupToken) -> None:
-        """Store a new sign-up token; ``Conflict`` if its ``token_hash`` is taken."""
+    def add_token(self, token: AccountToken) -> None:
+        """Store a new link token; ``Conflict`` if its ``token_hash`` is taken."""
         ...
 
-    def get_signup_token(self, token_hash: str) -> SignupToken | None:
-        """The sign-up token with that hash, used or not, expired or not."""
+    def get_token(self, token_hash: str, purpose: TokenPurpose) -> AccountToken | None:
+        """The token with that hash if it is for ``purpose``, used or not, expired or not.
+
+        A token of another purpose is None, as an unknown one: a sign-up
+        link never resets a password.
+        """
         ...
 
-    def mark_signup_token_used(self, token_hash: str, now: datetime) -> bool:
+    def mark_token_used(self, token_hash: str, now: datetime) -> bool:
         """Mark an unused token used at ``now``; False when unknown or already used.
 
         Atomic: of two transactions using the same token, one gets False
         (SQL: ``UPDATE ... SET used_at = :now WHERE token_hash = :hash AND
         used_at IS NULL`` and check the row count).  Expiry is the caller's
         check.
+        """
+        ...
+
+    def mark_contact_tokens_used(
+        self, contact_id: str, purpose: TokenPurpose, now: datetime
+    ) -> int:
+        """Mark every unused ``purpose`` token of the contact used at ``now``; how many there were.
+
+        A changed password uses up the reset links still out.
         """
         ...
 

@@ -1,4 +1,4 @@
-"""The SQL accounts: sign-up tokens and password hashes, each in a table of its own."""
+"""The SQL accounts: link tokens and password hashes, each in a table of its own."""
 
 from __future__ import annotations
 
@@ -9,18 +9,28 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..._errors import Conflict
-from ..._models import SignupToken
+from ..._models import AccountToken, TokenPurpose
 from . import dialects, rows
 from ._transaction import Transaction
 from .schema import password_hashes, signup_tokens
 
-GET_SIGNUP_TOKEN = sa.select(signup_tokens).where(
-    signup_tokens.c.token_hash == sa.bindparam("token_hash")
+GET_TOKEN = sa.select(signup_tokens).where(
+    signup_tokens.c.token_hash == sa.bindparam("token_hash"),
+    signup_tokens.c.purpose == sa.bindparam("purpose"),
 )
-USE_SIGNUP_TOKEN = (
+USE_TOKEN = (
     signup_tokens.update()
     .where(
         signup_tokens.c.token_hash == sa.bindparam("match_hash"), signup_tokens.c.used_at.is_(None)
+    )
+    .values(used_at=sa.bindparam("now"))
+)
+USE_CONTACT_TOKENS = (
+    signup_tokens.update()
+    .where(
+        signup_tokens.c.contact_id == sa.bindparam("match_contact"),
+        signup_tokens.c.purpose == sa.bindparam("match_purpose"),
+        signup_tokens.c.used_at.is_(None),
     )
     .values(used_at=sa.bindparam("now"))
 )
@@ -33,7 +43,7 @@ REMOVE_PASSWORD_HASH = password_hashes.delete().where(
 
 
 @functools.cache
-def _add_signup_token(dialect_name: str) -> Any:
+def _add_token(dialect_name: str) -> Any:
     insert = dialects.insert_for(dialect_name)
     return insert(signup_tokens).on_conflict_do_nothing().returning(signup_tokens.c.token_hash)
 
@@ -48,23 +58,35 @@ def _put_password_hash(dialect_name: str) -> Any:
 
 
 class SqlAccounts:
-    """Sign-up tokens and password hashes in SQL."""
+    """Link tokens and password hashes in SQL."""
 
     def __init__(self, transaction: Transaction) -> None:
         self._tx = transaction
 
-    def add_signup_token(self, token: SignupToken) -> None:
+    def add_token(self, token: AccountToken) -> None:
         row = rows.SIGNUP_TOKENS.row(token)
-        if self._tx.execute(_add_signup_token(self._tx.dialect_name), row).first() is None:
-            raise Conflict("sign-up token", token.token_hash[:8], "this token hash exists")
+        if self._tx.execute(_add_token(self._tx.dialect_name), row).first() is None:
+            raise Conflict("link token", token.token_hash[:8], "this token hash exists")
 
-    def get_signup_token(self, token_hash: str) -> SignupToken | None:
-        return self._tx.one(rows.SIGNUP_TOKENS, GET_SIGNUP_TOKEN, token_hash=token_hash)
+    def get_token(self, token_hash: str, purpose: TokenPurpose) -> AccountToken | None:
+        return self._tx.one(
+            rows.SIGNUP_TOKENS, GET_TOKEN, token_hash=token_hash, purpose=purpose.value
+        )
 
-    def mark_signup_token_used(self, token_hash: str, now: datetime) -> bool:
+    def mark_token_used(self, token_hash: str, now: datetime) -> bool:
         # One UPDATE both checks and marks: of two racing users, one gets no row.
-        used = self._tx.execute(USE_SIGNUP_TOKEN, {"match_hash": token_hash, "now": now})
+        used = self._tx.execute(USE_TOKEN, {"match_hash": token_hash, "now": now})
         return used.rowcount == 1
+
+    def mark_contact_tokens_used(
+        self, contact_id: str, purpose: TokenPurpose, now: datetime
+    ) -> int:
+        used = self._tx.execute(
+            USE_CONTACT_TOKENS,
+            {"match_contact": contact_id, "match_purpose": purpose.value, "now": now},
+        )
+        count: int = used.rowcount
+        return count
 
     def put_password_hash(self, contact_id: str, password_hash: str) -> None:
         row = {"contact_id": contact_id, "password_hash": password_hash}
