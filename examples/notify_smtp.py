@@ -39,9 +39,10 @@ from supportdesk import (
 
 SUBJECTS: Mapping[EventKind, str] = {
     EventKind.TICKET_CREATED: "[{reference}] New request: {summary}",
+    EventKind.TICKET_RECEIVED: "[{reference}] We received your request: {summary}",
     EventKind.PUBLIC_UPDATE: "[{reference}] New update: {summary}",
     EventKind.INTERNAL_NOTE: "[{reference}] Internal note: {summary}",
-    EventKind.STATUS_CHANGED: "[{reference}] Now {status}: {summary}",
+    EventKind.STATUS_CHANGED: "[{reference}] Now {status_label}: {summary}",
     EventKind.ASSIGNED: "[{reference}] Assigned to {assignee}: {summary}",
     EventKind.REMINDER_DUE: "[{reference}] Waiting for your reply: {summary}",
     EventKind.CLOSING_SOON: "[{reference}] Closing soon: {summary}",
@@ -50,7 +51,10 @@ SUBJECTS: Mapping[EventKind, str] = {
     EventKind.COLLABORATOR_ADDED: "[{reference}] Shared with you: {summary}",
     EventKind.FOLLOW_UP_CREATED: "[{reference}] Follow-up of {follow_up_of}: {summary}",
     EventKind.ESCALATED: "[{reference}] Escalated: {summary}",
+    EventKind.ATTACHMENT_ADDED: "[{reference}] New file: {summary}",
+    EventKind.ATTACHMENT_REJECTED: "[{reference}] File refused: {filename}",
     EventKind.SIGNUP_REQUESTED: "Your sign-up to the support portal",
+    EventKind.PASSWORD_RESET_REQUESTED: "Reset your support portal password",
     EventKind.APPROVAL_NEEDED: "Sign-up waiting for approval: {email}",
     EventKind.APPROVED: "Your support portal account is ready",
     EventKind.REJECTED: "Your support portal sign-up",
@@ -62,6 +66,7 @@ DETAILS = (
     ("comment", ""),
     ("resolution", "Resolution: "),
     ("reason", "Reason: "),
+    ("attachments", "Files: "),
     ("assignee", "Assignee: "),
     ("priority", "Priority: "),
 )
@@ -86,12 +91,13 @@ def render(event: Event, index: int, *, sender: str, portal_url: str) -> EmailMe
 def body(event: Event, portal_url: str) -> str:
     """The text of an event's message."""
     payload = event.payload
-    if event.kind is EventKind.SIGNUP_REQUESTED:
-        return signup_text(payload, portal_url)
+    if event.kind in (EventKind.SIGNUP_REQUESTED, EventKind.PASSWORD_RESET_REQUESTED):
+        return LINK_TEXTS[payload["template"]].format_map({**payload, "portal_url": portal_url})
     lines = []
-    if "reference" in payload:
+    if "status_label" in payload:
+        # The label people read ("Waiting for customer"), not the stored name.
         actor = payload.get("actor", "")
-        lines.append(f"{payload['reference']} ({payload['status']}), by {actor}:")
+        lines.append(f"{payload['reference']} ({payload['status_label']}), by {actor}:")
     lines += [f"{label}{payload[key]}" for key, label in DETAILS if payload.get(key)]
     if "reference" in payload:
         lines.append(f"\nOpen it: {portal_url}/requests/{payload['reference']}")
@@ -103,25 +109,37 @@ def body(event: Event, portal_url: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def signup_text(payload: Mapping[str, str], portal_url: str) -> str:
-    """A sign-up link, or word that the address has an account already."""
-    if payload["template"] == "verify":
-        return (
-            "Finish signing up with this link:\n"
-            f"{portal_url}/signup/complete?token={payload['token']}\n"
-            f"It works once, until {payload['expires_at']}.\n"
-        )
-    return (
+LINK_TEXTS: Mapping[str, str] = {
+    "verify": (
+        "Finish signing up with this link:\n"
+        "{portal_url}/signup/complete?token={token}\n"
+        "It works once, until {expires_at}.\n"
+    ),
+    "account_exists": (
         "Someone asked to sign up with this address, which already has an account.\n"
-        f"Sign in at {portal_url}/login; if it was not you, ignore this message.\n"
-    )
+        "Sign in at {portal_url}/login; if it was not you, ignore this message.\n"
+    ),
+    "reset": (
+        "Set a new password with this link:\n"
+        "{portal_url}/password/reset?token={token}\n"
+        "It works once, until {expires_at}.\n"
+        "If you did not ask for it, ignore this message: your password stays as it is.\n"
+    ),
+    "no_active_account": (
+        "Someone asked to reset the password of this address, which has no active account.\n"
+        "Sign up at {portal_url}/signup; if it was not you, ignore this message.\n"
+    ),
+}
+"""The text of a sign-up or password reset e-mail, by the event's ``template``."""
 
 
 class SmtpHandler:
     """A notification handler that mails each recipient of an event.
 
-    A refused connection or message raises, so supportdesk retries the
-    event later and, after too many failures, parks it.
+    The recipients are exactly those to mail: supportdesk leaves out whoever
+    switched e-mail of the event's kind off.  A refused connection or message
+    raises, so supportdesk retries the event later and, after too many
+    failures, parks it.
     """
 
     def __init__(self, host: str, port: int, *, sender: str, portal_url: str) -> None:

@@ -12,8 +12,11 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
+import attrs
+
 from supportdesk import (
     Contact,
+    DependentOptions,
     Desk,
     Event,
     FakeClock,
@@ -22,13 +25,25 @@ from supportdesk import (
     Organization,
     RequestType,
     Role,
+    SignupPolicy,
     Submission,
     SupportDesk,
     Ticket,
+    TicketList,
 )
 
 DAY = timedelta(days=1)
 PNG_HEADER = b"\x89PNG\r\n\x1a\n"
+KNOWN_CUSTOMERS = {"C123456"}
+"""The customer ids the case portal knows: a sign-up with one of them is active at once."""
+CUSTOMER_ID = FieldSpec(
+    key="customer_id",
+    label="Customer ID",
+    required=True,
+    pattern=r"C\d{6}",
+    help_text="C followed by six digits",
+)
+"""Asked on the case form, and on the sign-up form unless the person does not know it."""
 
 
 def build_jira_portal(desk: SupportDesk) -> dict[str, RequestType]:
@@ -72,14 +87,16 @@ def build_case_portal(desk: SupportDesk) -> RequestType:
             kind=FieldKind.CHOICE,
             required=True,
             options=("Access", "Data", "Billing"),
+            # The categories offered depend on the product chosen.
+            options_by=DependentOptions(
+                field="product",
+                options={
+                    "Claims Portal": ("Access", "Data"),
+                    "Eligibility API": ("Access", "Billing"),
+                },
+            ),
         ),
-        FieldSpec(
-            key="customer_id",
-            label="Customer ID",
-            required=True,
-            pattern=r"C\d{6}",
-            help_text="C followed by six digits",
-        ),
+        CUSTOMER_ID,
         FieldSpec(key="medicaid_id", label="Medicaid ID", max_length=12),
         FieldSpec(key="username", label="Username", required=True),
         FieldSpec(key="state", label="State", kind=FieldKind.CHOICE, options=("NY", "NJ", "CA")),
@@ -90,18 +107,71 @@ def build_case_portal(desk: SupportDesk) -> RequestType:
     return desk.add_request_type(case)
 
 
+def case_portal_signup() -> SignupPolicy:
+    """The case portal's sign-up: a known customer id is active at once; else an admin decides.
+
+    Ticking "I don't know my customer id" hides the customer id and asks for
+    the company and state instead, for the admin to go by.
+    """
+    shown_when_ticked = {"no_customer_id": ("yes",)}
+    return SignupPolicy.review_unless(
+        lambda submitted: submitted.details.get("customer_id") in KNOWN_CUSTOMERS,
+        fields=(
+            FieldSpec(
+                key="no_customer_id", label="I don't know my customer id", kind=FieldKind.YES_NO
+            ),
+            attrs.evolve(CUSTOMER_ID, visible_when={"no_customer_id": ("no",)}),
+            FieldSpec(
+                key="company", label="Company", required=True, visible_when=shown_when_ticked
+            ),
+            FieldSpec(
+                key="state",
+                label="State",
+                kind=FieldKind.CHOICE,
+                options=("NY", "NJ", "CA"),
+                required=True,
+                visible_when=shown_when_ticked,
+            ),
+        ),
+    )
+
+
+def sign_up(desk: SupportDesk, email: str, name: str, details: dict[str, object]) -> Contact:
+    """Ask for a sign-up link, take it from the outbox as the mailer would, and complete it."""
+    desk.request_signup(email)
+    links: list[Event] = []
+    desk.dispatch_notifications(links.append)
+    (link,) = [event for event in links if event.payload.get("email") == email]
+    return desk.complete_signup(link.payload["token"], name, details=details)
+
+
 def print_log(desk: SupportDesk, viewer: Contact, ticket: Ticket) -> None:
-    """Print a ticket's activity log as ``viewer`` sees it."""
+    """Print a ticket's page as ``viewer`` sees it: one call, names included."""
     view = desk.view_ticket(viewer, ticket.reference)
-    names = {c.id: c.full_name for c in view.shared_with}
-    print(f"\n{view.ticket.reference} [{view.ticket.status}] {view.ticket.summary}")
-    shared = ", ".join(names.values()) or "-"
-    print(f"  {view.request_type.name} on {view.desk.name}; shared with: {shared}")
+    print(f"\n{view.ticket.reference} [{view.status_label}] {view.ticket.summary}")
+    shared = ", ".join(contact.full_name for contact in view.shared_with)
+    assignee = view.assignee_name or "nobody"
+    print(f"  {view.request_type.name} on {view.desk.name}; assigned to {assignee}")
+    print(f"  shared with: {shared}")
     for entry in view.activities:
-        details = ", ".join(f"{k}={v}" for k, v in entry.data.items())
+        # Ids are for links, not for reading.
+        details = ", ".join(f"{k}={v}" for k, v in entry.data.items() if not k.endswith("_id"))
         text = f" {entry.body!r}" if entry.body else ""
         when = f"{entry.at:%Y-%m-%d %H:%M}"
-        print(f"  {entry.seq:>2} {when} {entry.kind.value:<20}{text} {details}".rstrip())
+        who = f"{entry.actor_name:<15}"
+        print(f"  {entry.seq:>2} {when} {who} {entry.kind.value:<20}{text} {details}".rstrip())
+
+
+def print_requests(desk: SupportDesk, viewer: Contact) -> None:
+    """Print the "Created by me" list as ``viewer`` sees it, with the tabs' counts."""
+    page = desk.list_tickets(viewer, TicketList.CREATED_BY_ME)
+    tabs = ", ".join(f"{which.value} {count.total}" for which, count in page.counts.items())
+    print(f"\n{viewer.full_name}'s requests ({tabs}):")
+    for row in page.tickets:
+        print(
+            f"  {row.reference:<8} {row.request_type_name:<20} {row.summary[:30]:<30} "
+            f"{row.status_label:<22} {row.desk_name:<24} {row.requester_name}"
+        )
 
 
 def print_notifications(desk: SupportDesk) -> None:
@@ -109,7 +179,7 @@ def print_notifications(desk: SupportDesk) -> None:
     sent: list[str] = []
 
     def handler(event: Event) -> None:
-        names = ", ".join(recipient.email for recipient in event.recipients) or "nobody"
+        names = ", ".join(recipient.full_name for recipient in event.recipients) or "nobody"
         sent.append(f"  {event.kind.value:<20} {event.payload.get('reference', '-'):<8} to {names}")
 
     while desk.dispatch_notifications(handler).attempted:
@@ -126,7 +196,9 @@ def main() -> None:
         url = args.url or f"sqlite:///{Path(folder) / 'portal.db'}"
         print(f"database: {url}")
         clock = FakeClock()
-        desk = SupportDesk.from_url(url, create=True, clock=clock)
+        desk = SupportDesk.from_url(
+            url, create=True, clock=clock, signup_policy=case_portal_signup()
+        )
         try:
             run(desk, clock)
         finally:
@@ -140,14 +212,10 @@ def run(desk: SupportDesk, clock: FakeClock) -> None:
     globex = desk.add_organization(Organization(name="Globex Clinic"))
     types = build_jira_portal(desk)
     case_type = build_case_portal(desk)
-    desks = {
-        d.key: d
-        for d in desk.list_desks(
-            desk.add_contact(
-                Contact(email="admin@portal.test", full_name="Ada Admin", role=Role.ADMIN)
-            )
-        )
-    }
+    admin = desk.add_contact(
+        Contact(email="admin@portal.test", full_name="Ada Admin", role=Role.ADMIN)
+    )
+    desks = {d.key: d for d in desk.list_desks(admin)}
     agent = desk.add_contact(
         Contact(
             email="agent@portal.test",
@@ -162,6 +230,19 @@ def run(desk: SupportDesk, clock: FakeClock) -> None:
     carol = desk.add_contact(
         Contact(email="carol@globex.test", full_name="Carol Provider", organization_id=globex.id)
     )
+
+    # Case portal sign-up: a known customer id is active at once; "I don't know
+    # my customer id" asks for the company and state, and an admin decides.
+    dana = sign_up(desk, "dana@acme.test", "Dana Payer", {"customer_id": "C123456"})
+    erin = sign_up(
+        desk,
+        "erin@initech.test",
+        "Erin Unsure",
+        {"no_customer_id": "on", "company": "Initech", "state": "NJ"},
+    )
+    print(f"sign-up: {dana.email} {dana.state.value}, {erin.email} {erin.state.value}")
+    erin = desk.approve_signup(admin, erin.id)
+    print(f"sign-up: {erin.email} {erin.state.value} once approved")
 
     # EDI desk: Alice reports missing data, shares with Carol of another organisation.
     missing = desk.open_ticket(
@@ -214,6 +295,7 @@ def run(desk: SupportDesk, clock: FakeClock) -> None:
     desk.close(alice, incident.reference)
     follow_up = desk.share_update(alice, incident.reference, "It is down again this morning.")
 
+    print_requests(desk, alice)
     for ticket in (missing, case, incident, follow_up):
         print_log(desk, agent, ticket)
     for attachment in desk.list_attachments(alice, missing.reference):

@@ -101,3 +101,64 @@ def test_bad_paging_input(busy: Portal) -> None:
         busy.desk.list_tickets(busy.alice, limit=0)
     with pytest.raises(ValidationError):
         busy.desk.list_tickets(busy.alice, cursor="not-a-cursor!")
+
+
+def test_rows_carry_what_a_list_shows(busy: Portal) -> None:
+    desk, alice = busy.desk, busy.alice
+    desk.wait_for(busy.agent, "HHA-7", "the clearing house")
+    page = desk.list_tickets(alice, TicketList.ORGANIZATION, limit=3)
+    seven, six, five = page.tickets
+    assert (seven.reference, seven.summary, seven.requester_name) == (
+        "HHA-7",
+        "ticket 7",
+        "Bob Payer",
+    )
+    assert (seven.request_type_name, seven.desk_key, seven.desk_name) == (
+        "General Request",
+        "HHA",
+        "Customer Service Desk",
+    )
+    assert (seven.status, seven.status_label, seven.sub_status) == (
+        "waiting_for_third_party",
+        "Waiting for third party",
+        "the clearing house",
+    )
+    assert (six.requester_name, six.status_label, five.status_label) == (
+        "Alice Payer",
+        "New",
+        "Resolved",
+    )
+    ticket = desk.get_ticket(alice, "HHA-6")
+    assert (six.id, six.priority, six.created_at, six.updated_at) == (
+        ticket.id,
+        ticket.priority,
+        ticket.created_at,
+        ticket.updated_at,
+    )
+    # Agents read the same label: one label per status, from the workflow.
+    (row,) = desk.list_tickets(
+        busy.agent, TicketList.VISIBLE, statuses=["resolved"], limit=1
+    ).tickets
+    assert row.status_label == desk.workflow.status("resolved").label == "Resolved"
+
+
+def test_a_page_counts_every_list_whatever_its_filters(busy: Portal) -> None:
+    desk = busy.desk
+    page = desk.list_tickets(busy.alice, TicketList.COLLABORATING, desk_id=busy.other_desk.id)
+    assert (page.tickets, page.total) == ((), 0)
+    counts = {which: (count.open, count.closed) for which, count in page.counts.items()}
+    assert counts == {
+        TicketList.CREATED_BY_ME: (4, 2),
+        TicketList.ORGANIZATION: (5, 2),
+        TicketList.COLLABORATING: (1, 0),
+        TicketList.VISIBLE: (6, 2),
+    }
+    assert page.counts[TicketList.VISIBLE].total == 8
+    for which, count in page.counts.items():
+        assert count.open == desk.count_tickets(busy.alice, which, open=True)
+        assert count.closed == desk.count_tickets(busy.alice, which, open=False)
+    loner = desk.list_tickets(busy.loner, TicketList.ORGANIZATION)
+    assert {count.total for count in loner.counts.values()} == {0}
+    agent = desk.list_tickets(busy.agent, TicketList.VISIBLE, limit=1)
+    assert agent.counts[TicketList.VISIBLE].total == agent.total == 9
+    assert agent.counts[TicketList.CREATED_BY_ME].total == 0

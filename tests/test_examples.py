@@ -1,4 +1,4 @@
-"""The quickstart runs on a SQLite file and walks both timer policies to the end."""
+"""The quickstart runs on a SQLite file: sign-ups, and both timer policies to the end."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ def test_quickstart_prints_the_activity_logs() -> None:
         assert line in out
     assert "follow_up_created    follow_up_of=CSD-1" in out
     assert "portal-screenshot.png (image/png, 72 bytes)" in out
+    assert "sign-up: dana@acme.test active, erin@initech.test pending_approval" in out
+    assert "sign-up: erin@initech.test active once approved" in out
     alice_view = out.split("Alice sees no internal notes:")[1]
     assert "internal_note" not in alice_view
     assert "internal_note" in out.split("Alice sees no internal notes:")[0]

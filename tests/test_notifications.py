@@ -20,11 +20,13 @@ from supportdesk import (
     MemoryStore,
     NotFound,
     Notification,
+    NotificationSettings,
     OutboxEntry,
     PermissionDenied,
     Recipient,
     RetryPolicy,
     Role,
+    Submission,
     SupportDesk,
     Ticket,
     UnitOfWork,
@@ -74,15 +76,61 @@ def shared(portal: Portal, second_agent: Contact) -> Ticket:
 # Recipients.
 
 
-def test_opening_notifies_the_desk_agents_not_the_requester(
+def lone_event(portal: Portal) -> Event:
+    """The one event waiting in the outbox: a reply on a ticket whose opening was delivered."""
+    ticket = portal.open()
+    portal.desk.dispatch_notifications(Recorder())
+    portal.desk.share_update(portal.agent, ticket.reference, "A reply")
+    (event,) = portal.desk.list_undelivered(portal.admin, state=DeliveryState.PENDING)
+    return event.event
+
+
+def test_opening_tells_the_desk_agents_and_confirms_to_the_requester(
     portal: Portal, second_agent: Contact
 ) -> None:
     ticket = portal.open()
-    (created,) = events(portal, ticket)
+    created, received = events(portal, ticket)
     assert created.kind is EventKind.TICKET_CREATED
     assert names(created) == {"Agent Smith", "Agent Jones"}
     assert created.payload["reference"] == ticket.reference
     assert created.payload["actor"] == "Alice Payer"
+    # The confirmation reaches the requester, who opened it, and nobody else.
+    assert received.kind is EventKind.TICKET_RECEIVED
+    assert names(received) == {"Alice Payer"}
+    assert received.payload["reference"] == ticket.reference
+    assert received.payload["status_label"] == "New"
+    (entry,) = portal.desk.notifications(portal.alice).notifications
+    assert (entry.kind, entry.event_id) == (EventKind.TICKET_RECEIVED, received.id)
+
+
+def test_a_request_raised_on_someones_behalf_confirms_to_them(
+    portal: Portal, second_agent: Contact
+) -> None:
+    ticket = portal.desk.open_ticket(
+        portal.agent,
+        portal.general.id,
+        Submission(summary="Called in", description="Phoned about missing claims"),
+        requester_id=portal.bob.id,
+    )
+    created, received = events(portal, ticket)
+    assert names(created) == {"Agent Jones"}  # staff only: not the customer, not the actor
+    assert names(received) == {"Bob Payer"}
+    assert received.actor_id == portal.agent.id
+    assert received.payload["actor"] == "Agent Smith"
+    assert [n.kind for n in portal.desk.notifications(portal.bob).notifications] == [
+        EventKind.TICKET_RECEIVED
+    ]
+
+
+def test_a_follow_up_confirms_its_new_reference_to_its_requester(
+    portal: Portal, shared: Ticket
+) -> None:
+    portal.desk.close(portal.alice, shared.reference)
+    follow_up = portal.desk.share_update(portal.agent, shared.reference, "Reopening for you")
+    received = [e for e in events(portal, follow_up) if e.kind is EventKind.TICKET_RECEIVED]
+    assert [(names(e), e.payload["reference"]) for e in received] == [
+        ({"Alice Payer"}, follow_up.reference)
+    ]
 
 
 def test_assignment_reaches_everyone_but_the_actor(portal: Portal, shared: Ticket) -> None:
@@ -282,7 +330,8 @@ def test_the_actor_is_never_notified_and_customers_never_get_notes(
     customers = {portal.alice.id, portal.carol.id}
     for event in events(portal, shared):
         ids = {recipient.contact_id for recipient in event.recipients}
-        assert event.actor_id not in ids
+        # But for the confirmation of their own request.
+        assert (event.actor_id in ids) == (event.kind is EventKind.TICKET_RECEIVED)
         if event.kind is EventKind.INTERNAL_NOTE:
             assert not ids & customers
 
@@ -457,7 +506,7 @@ def test_failure_is_retried_after_backoff_and_holds_back_the_ticket(
     assert retrying.event.id == first.id
     assert (retrying.attempts, retrying.last_error) == (1, "ConnectionError: SMTP down")
     assert retrying.next_attempt_at == portal.clock.now() + timedelta(minutes=1)
-    assert report.delivered == (last_event(portal, other).id,)
+    assert report.delivered == tuple(e.id for e in events(portal, other))
     handler.failing.clear()
     portal.clock.advance(timedelta(seconds=59))
     assert portal.desk.dispatch_notifications(handler).attempted == 0
@@ -468,7 +517,7 @@ def test_failure_is_retried_after_backoff_and_holds_back_the_ticket(
 def test_poison_event_is_parked_after_max_attempts(portal: Portal) -> None:
     portal.desk.retry_policy = RetryPolicy(max_attempts=3, first_delay=timedelta(minutes=1))
     ticket = portal.open()
-    (poison,) = events(portal, ticket)
+    poison, received = events(portal, ticket)
     portal.desk.share_update(portal.agent, ticket.reference, "after the poison")
     handler = Recorder()
     handler.failing = {poison.id}
@@ -481,7 +530,7 @@ def test_poison_event_is_parked_after_max_attempts(portal: Portal) -> None:
     report = portal.desk.dispatch_notifications(handler)
     (parked,) = report.parked
     assert (parked.event.id, parked.state, parked.attempts) == (poison.id, DeliveryState.PARKED, 3)
-    assert [e.payload["body"] for e in handler.got] == ["after the poison"]
+    assert [e.id for e in handler.got] == [received.id, last_event(portal, ticket).id]
     assert [e.event.id for e in portal.desk.list_undelivered(portal.admin)] == [poison.id]
     portal.clock.advance(DAY)
     assert portal.desk.dispatch_notifications(handler).attempted == 0
@@ -499,8 +548,8 @@ def test_outbox_is_for_admins(portal: Portal) -> None:
     with pytest.raises(PermissionDenied):
         portal.desk.retry_notification(portal.alice, "x")
     portal.open()
-    (pending,) = portal.desk.list_undelivered(portal.admin, state=DeliveryState.PENDING)
-    assert pending.event.kind is EventKind.TICKET_CREATED
+    pending = portal.desk.list_undelivered(portal.admin, state=DeliveryState.PENDING)
+    assert [e.event.kind for e in pending] == [EventKind.TICKET_CREATED, EventKind.TICKET_RECEIVED]
 
 
 def test_a_crashed_dispatcher_lease_ends_and_the_event_goes_again(portal: Portal) -> None:
@@ -515,7 +564,7 @@ def test_a_crashed_dispatcher_lease_ends_and_the_event_goes_again(portal: Portal
     assert portal.desk.dispatch_notifications(handler).attempted == 0
     portal.clock.advance(portal.desk.retry_policy.lease)
     portal.desk.dispatch_notifications(handler)
-    assert [e.ticket_id for e in handler.got] == [ticket.id]
+    assert [e.ticket_id for e in handler.got] == [ticket.id, ticket.id]
 
 
 def test_retry_policy_backoff_is_capped() -> None:
@@ -542,8 +591,7 @@ def outbox_entry(portal: Portal, event_id: str) -> OutboxEntry:
 
 def test_a_handler_slower_than_its_lease_is_not_acknowledged(portal: Portal) -> None:
     """Its event goes to another dispatcher, whose word alone counts."""
-    ticket = portal.open()
-    (event,) = events(portal, ticket)
+    event = lone_event(portal)
     lease = portal.desk.retry_policy.lease
     other = Recorder()
     inner: list[Any] = []
@@ -566,8 +614,7 @@ def test_a_handler_slower_than_its_lease_is_not_acknowledged(portal: Portal) -> 
 
 
 def test_a_stale_failure_changes_nothing(portal: Portal) -> None:
-    ticket = portal.open()
-    (event,) = events(portal, ticket)
+    event = lone_event(portal)
     lease = portal.desk.retry_policy.lease
 
     def slow_then_failing(got: Event) -> None:
@@ -582,8 +629,7 @@ def test_a_stale_failure_changes_nothing(portal: Portal) -> None:
 
 
 def test_a_handler_extends_its_lease_to_keep_its_event(portal: Portal) -> None:
-    ticket = portal.open()
-    (event,) = events(portal, ticket)
+    event = lone_event(portal)
     lease = portal.desk.retry_policy.lease
     taken_over: list[int] = []
     extended: list[bool] = []
@@ -600,8 +646,7 @@ def test_a_handler_extends_its_lease_to_keep_its_event(portal: Portal) -> None:
 
 
 def test_a_lease_is_extended_by_its_dispatcher_only(portal: Portal) -> None:
-    ticket = portal.open()
-    (event,) = events(portal, ticket)
+    event = lone_event(portal)
     desk, lease = portal.desk, portal.desk.retry_policy.lease
     with pytest.raises(ValidationError) as caught:
         desk.extend_notification_lease(event.id)  # no handler runs here
@@ -637,14 +682,17 @@ def test_each_dispatch_is_a_dispatcher_of_its_own(portal: Portal) -> None:
     first = portal.desk.dispatch_notifications(handler)
     portal.open(portal.bob)
     second = portal.desk.dispatch_notifications(handler)
-    assert owners == [first.dispatcher, second.dispatcher]
+    assert owners == [first.dispatcher] * 2 + [second.dispatcher] * 2
     assert first.dispatcher != second.dispatcher
 
 
 def test_an_event_late_in_a_batch_is_renewed_or_left_to_its_new_owner(portal: Portal) -> None:
     """Events wait for those before them in the batch; their lease must not run out unseen."""
-    first, second, third = portal.open(), portal.open(portal.bob), portal.open(portal.carol)
-    ids = [last_event(portal, ticket).id for ticket in (first, second, third)]
+    tickets = portal.open(), portal.open(portal.bob), portal.open(portal.carol)
+    portal.desk.dispatch_notifications(Recorder())
+    for ticket in tickets:
+        portal.desk.share_update(portal.agent, ticket.reference, "A reply")
+    ids = [last_event(portal, ticket).id for ticket in tickets]
     lease = portal.desk.retry_policy.lease
     handled: list[str] = []
     other = Recorder()
@@ -670,22 +718,22 @@ def test_an_event_late_in_a_batch_is_renewed_or_left_to_its_new_owner(portal: Po
 
 def test_feed_unread_counts_and_mark_read(portal: Portal, shared: Ticket) -> None:
     desk = portal.desk
-    assert desk.unread_count(portal.alice) == 1  # assigned
+    assert desk.unread_count(portal.alice) == 2  # received, assigned
     for body in ("one", "two"):
         portal.clock.advance(timedelta(minutes=1))
         desk.share_update(portal.agent, shared.reference, body)
     feed = desk.notifications(portal.alice)
-    assert feed.unread == 3
-    assert [n.payload.get("body") for n in feed.notifications] == ["two", "one", None]
+    assert feed.unread == 4
+    assert [n.payload.get("body") for n in feed.notifications] == ["two", "one", None, None]
     assert feed.notifications[0].ticket_id == shared.id
     assert desk.mark_read(portal.alice, feed.notifications[0].id) == 1
-    assert desk.unread_count(portal.alice) == 2
+    assert desk.unread_count(portal.alice) == 3
     assert desk.mark_read(portal.alice, feed.notifications[0].id) == 0
     unread = desk.notifications(portal.alice, unread_only=True).notifications
-    assert [n.payload.get("body") for n in unread] == ["one", None]
+    assert [n.payload.get("body") for n in unread] == ["one", None, None]
     with pytest.raises(NotFound):
         desk.mark_read(portal.carol, feed.notifications[1].id)
-    assert desk.mark_read(portal.alice) == 2
+    assert desk.mark_read(portal.alice) == 3
     assert desk.unread_count(portal.alice) == 0
     assert desk.unread_count(portal.agent) > 0
 
@@ -699,11 +747,88 @@ def test_feed_pages(portal: Portal) -> None:
     assert first.next_cursor is not None
     second = portal.desk.notifications(portal.alice, limit=2, cursor=first.next_cursor)
     third = portal.desk.notifications(portal.alice, limit=2, cursor=second.next_cursor)
-    bodies = [n.payload["body"] for page in (first, second, third) for n in page.notifications]
-    assert bodies == [f"update {n}" for n in (4, 3, 2, 1, 0)]
+    bodies = [n.payload.get("body") for page in (first, second, third) for n in page.notifications]
+    assert bodies == [*(f"update {n}" for n in (4, 3, 2, 1, 0)), None]  # then the confirmation
     assert third.next_cursor is None
     with pytest.raises(ValidationError):
         portal.desk.notifications(portal.alice, cursor="garbage!")
+
+
+# Notification settings: e-mail per kind, the feed always.
+
+
+def test_every_kind_is_mailed_until_switched_off(portal: Portal) -> None:
+    desk, alice = portal.desk, portal.alice
+    assert desk.get_notification_settings(alice) == NotificationSettings(contact_id=alice.id)
+    quiet = desk.set_notification_settings(
+        alice,
+        {EventKind.PUBLIC_UPDATE: False, "status_changed": False},  # type: ignore[dict-item]
+    )
+    assert quiet.email_off == {EventKind.PUBLIC_UPDATE, EventKind.STATUS_CHANGED}
+    # Kinds not named keep their setting.
+    again = desk.set_notification_settings(alice, {EventKind.PUBLIC_UPDATE: True})
+    assert again.email_off == {EventKind.STATUS_CHANGED}
+    assert desk.get_notification_settings(alice) == again
+    assert not again.emails(EventKind.STATUS_CHANGED) and again.emails(EventKind.PUBLIC_UPDATE)
+    assert desk.get_notification_settings(portal.bob).email_off == frozenset()
+
+
+def test_a_kind_switched_off_reaches_the_feed_but_not_the_mail(
+    portal: Portal, shared: Ticket
+) -> None:
+    desk = portal.desk
+    desk.set_notification_settings(portal.alice, {EventKind.PUBLIC_UPDATE: False})
+    would_send = desk.preview_notifications(
+        lambda d: d.share_update(portal.agent, shared.reference, "Preview")
+    )
+    assert [names(event) for event in would_send] == [{"Carol Provider", "Agent Jones"}]
+    desk.share_update(portal.agent, shared.reference, "We are on it")
+    update = last_event(portal, shared)
+    assert names(update) == {"Carol Provider", "Agent Jones"}
+    (entry,) = [
+        n for n in desk.notifications(portal.alice).notifications if n.event_id == update.id
+    ]
+    assert entry.payload["body"] == "We are on it"
+    handler = Recorder()
+    desk.dispatch_notifications(handler)
+    (sent,) = [event for event in handler.got if event.id == update.id]
+    assert portal.alice.id not in {r.contact_id for r in sent.recipients}
+    # Other kinds still reach her by e-mail.
+    desk.ask_customer(portal.agent, shared.reference, "Which claims?")
+    assert "Alice Payer" in names(last_event(portal, shared))
+
+
+def test_account_emails_are_always_sent(portal: Portal) -> None:
+    desk, alice = portal.desk, portal.alice
+    for kind in (EventKind.SIGNUP_REQUESTED, EventKind.APPROVED, EventKind.APPROVAL_NEEDED):
+        with pytest.raises(ValidationError) as refused:
+            desk.set_notification_settings(alice, {EventKind.PUBLIC_UPDATE: False, kind: False})
+        assert "account e-mails are always sent" in refused.value.errors["email"]
+    with pytest.raises(ValidationError):
+        desk.set_notification_settings(alice, {"no_such_kind": False})  # type: ignore[dict-item]
+    with pytest.raises(TypeError):
+        desk.set_notification_settings(alice, {EventKind.PUBLIC_UPDATE: "off"})  # type: ignore[dict-item]
+    with pytest.raises(TypeError):
+        desk.set_notification_settings(alice, [EventKind.PUBLIC_UPDATE])  # type: ignore[arg-type]
+    assert desk.get_notification_settings(alice).email_off == frozenset()  # nothing stored
+
+
+def test_only_admins_see_or_change_someone_elses_settings(portal: Portal) -> None:
+    desk, alice = portal.desk, portal.alice
+    off = {EventKind.ASSIGNED: False}
+    for other in (portal.bob, portal.agent):
+        with pytest.raises(PermissionDenied):
+            desk.set_notification_settings(other, off, contact_id=alice.id)
+        with pytest.raises(PermissionDenied):
+            desk.get_notification_settings(other, contact_id=alice.id)
+    desk.set_notification_settings(alice, off, contact_id=alice.id)  # one's own id is fine
+    bouncing = desk.set_notification_settings(
+        portal.admin, {EventKind.PUBLIC_UPDATE: False}, contact_id=alice.id
+    )
+    assert bouncing.email_off == {EventKind.ASSIGNED, EventKind.PUBLIC_UPDATE}
+    assert desk.get_notification_settings(portal.admin, contact_id=alice.id) == bouncing
+    with pytest.raises(NotFound):
+        desk.set_notification_settings(portal.admin, off, contact_id="no-such-contact")
 
 
 # Previews.
@@ -724,8 +849,10 @@ def test_preview_shows_what_would_be_sent_and_keeps_nothing(portal: Portal, shar
 
 
 def test_preview_does_not_burn_reference_numbers(portal: Portal) -> None:
-    (created,) = portal.desk.preview_notifications(lambda desk: build_on(desk, portal).open())
-    assert created.payload["reference"] == "HHA-1"
+    created, received = portal.desk.preview_notifications(
+        lambda desk: build_on(desk, portal).open()
+    )
+    assert created.payload["reference"] == received.payload["reference"] == "HHA-1"
     assert portal.open().reference == "HHA-1"
 
 

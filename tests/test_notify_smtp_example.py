@@ -99,16 +99,18 @@ def test_the_example_runs_against_a_local_smtp_server(
         check=False,
     )
     assert finished.returncode == 0, finished.stderr
-    assert f"4 events delivered through 127.0.0.1:{environment['SMTP_PORT']}" in finished.stdout
-    # Opened: to the agent.  Reply: to Alice.  Note: to nobody (its author is the
-    # only agent).  Sign-up: to Dana.
+    assert f"5 events delivered through 127.0.0.1:{environment['SMTP_PORT']}" in finished.stdout
+    # Opened: to the agent, and its confirmation to Alice.  Reply: to Alice.
+    # Note: to nobody (its author is the only agent).  Sign-up: to Dana.
     subjects = sorted(str(m["Subject"]) for m in inbox.messages)
     assert subjects == [
         "Your sign-up to the support portal",
         "[HHA-1] New request: Claims missing",
-        "[HHA-1] Now waiting_for_customer: Claims missing",
+        "[HHA-1] Now Waiting for customer: Claims missing",
+        "[HHA-1] We received your request: Claims missing",
     ]
-    (reply,) = inbox.to("alice@acme.test")
+    received, reply = inbox.to("alice@acme.test")
+    assert "HHA-1 (New), by Alice Payer:" in text(received)
     assert "Which member ids?" in text(reply)
     assert "https://portal.test/requests/HHA-1" in text(reply)
     assert "Feed stalled" not in "".join(text(m) for m in inbox.messages)
@@ -123,7 +125,7 @@ def test_a_signup_link_by_mail_completes_the_signup(
     example = load_example()
     desk = example.demo_desk()
     handler = example.SmtpHandler.from_environment(environment)
-    assert example.run(desk, handler, once=True) == 4
+    assert example.run(desk, handler, once=True) == 5
     (invitation,) = inbox.to("dana@example.test")
     link = re.search(r"https://portal\.test/signup/complete\?token=(\S+)", text(invitation))
     assert link is not None
@@ -135,6 +137,27 @@ def test_a_signup_link_by_mail_completes_the_signup(
     assert str(welcome["To"]) == "Dana Scully <dana@example.test>"
     assert str(welcome["X-Supportdesk-Event"]).startswith(EventKind.APPROVED.value)
     assert len({str(m["Message-ID"]) for m in inbox.messages}) == len(inbox.messages)
+
+
+def test_a_password_reset_link_by_mail_sets_a_new_password(
+    smtp_server: tuple[Inbox, dict[str, str]],
+) -> None:
+    inbox, environment = smtp_server
+    example = load_example()
+    desk = example.demo_desk()
+    handler = example.SmtpHandler.from_environment(environment)
+    desk.request_password_reset("alice@acme.test")
+    desk.request_password_reset("nobody@acme.test")
+    example.run(desk, handler, once=True)
+    (reset,) = [m for m in inbox.to("alice@acme.test") if "password" in str(m["Subject"])]
+    assert str(reset["Subject"]) == "Reset your support portal password"
+    link = re.search(r"https://portal\.test/password/reset\?token=(\S+)", text(reset))
+    assert link is not None
+    alice = desk.reset_password(link.group(1), "a brand new secret")
+    assert desk.verify_password("alice@acme.test", "a brand new secret") == alice
+    (nobody,) = inbox.to("nobody@acme.test")
+    assert "no active account" in text(nobody)
+    assert "token=" not in text(nobody)
 
 
 def test_an_unreachable_server_leaves_events_pending(
@@ -153,5 +176,5 @@ def test_an_unreachable_server_leaves_events_pending(
     up = example.SmtpHandler.from_environment(environment)
     assert example.run(desk, up, once=True) == 0  # not due again yet
     clock.advance(timedelta(minutes=1))
-    assert example.run(desk, up, once=True) == 4
-    assert len(inbox.messages) == 3
+    assert example.run(desk, up, once=True) == 5
+    assert len(inbox.messages) == 4

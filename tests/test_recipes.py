@@ -99,10 +99,22 @@ def test_a_customer_raises_reads_and_updates_a_request(call: Call) -> None:
     assert call("POST", f"/requests/{reference}/updates", {"body": "Two more."}, ALICE)[0] == 204
     status, page = call("GET", f"/requests/{reference}", None, ALICE)
     assert status == 200
-    assert page["activity"][-1] == "Two more."
+    assert page["activity"][-1] == {"by": "Alice Payer", "body": "Two more."}
+    assert (page["status"], page["shared_with"]) == ("New", ["Alice Payer"])
     status, after = call("GET", "/requests", None, ALICE)
     assert after["total"] == before["total"] + 1
-    assert reference in [row["reference"] for row in after["requests"]]
+    assert after["tabs"]["created_by_me"] == before["tabs"]["created_by_me"] + 1
+    (row,) = [row for row in after["requests"] if row["reference"] == reference]
+    assert row == {
+        "type": "General Request",
+        "reference": reference,
+        "summary": "Missing claims",
+        "status": "New",
+        "service_desk": "Customer Service Desk",
+        "requester": "Alice Payer",
+    }
+    # Bob's "All" tab counts his colleague's request.
+    assert call("GET", "/requests", None, BOB)[1]["tabs"]["all"] >= 1
 
 
 def test_errors_become_their_http_status(call: Call) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from supportdesk import (
     Activity,
+    ActivityEntry,
     ActivityKind,
     Collaborator,
     Contact,
@@ -17,10 +18,13 @@ from supportdesk import (
     EventKind,
     FieldKind,
     FieldSpec,
+    NotificationSettings,
     Organization,
+    Priority,
     RequestType,
     Role,
     Ticket,
+    TicketRow,
     Timer,
     ValidationError,
     from_data,
@@ -78,6 +82,36 @@ MODELS = [
         ticket_id="t1", name="reminder_1", status="waiting", status_epoch=2, due_at=AT, stale_at=AT
     ),
     Event(kind=EventKind.TICKET_CREATED, at=AT, ticket_id="t1", payload={"reference": "HHA-1"}),
+    TicketRow(
+        id="t1",
+        reference="HHA-1",
+        summary="Missing data",
+        desk_id="d1",
+        desk_key="HHA",
+        desk_name="Help",
+        request_type_id="rt",
+        request_type_name="General Request",
+        requester_id="c1",
+        requester_name="A",
+        status="waiting_for_third_party",
+        status_label="Waiting for third party",
+        sub_status="the bank",
+        priority=Priority.HIGH,
+        created_at=AT,
+        updated_at=AT,
+    ),
+    ActivityEntry(
+        ticket_id="t1",
+        kind=ActivityKind.PUBLIC_UPDATE,
+        actor_id="c1",
+        at=AT,
+        body="hi",
+        actor_name="A",
+        actor_role=Role.AGENT,
+    ),
+    NotificationSettings(
+        contact_id="c1", email_off=frozenset({EventKind.PUBLIC_UPDATE, EventKind.ASSIGNED})
+    ),
 ]
 
 

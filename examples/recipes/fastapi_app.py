@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from supportdesk import Contact, Submission, SupportDesk, SupportDeskError, ValidationError
 
+from .pages import request_page, requests_page
 from .seed import LOGIN_HEADER, seed
 
 
@@ -51,12 +52,7 @@ def create_app(desk: SupportDesk | None = None) -> FastAPI:
         desk: Annotated[SupportDesk, Depends(_desk)],
         contact: Annotated[Contact, Depends(_contact)],
     ) -> dict[str, Any]:
-        page = desk.list_tickets(contact)
-        rows = [
-            {"reference": t.reference, "summary": t.summary, "status": t.status}
-            for t in page.tickets
-        ]
-        return {"total": page.total, "requests": rows}
+        return requests_page(desk.list_tickets(contact))
 
     @app.post("/requests", status_code=201)
     def open_request(
@@ -73,12 +69,7 @@ def create_app(desk: SupportDesk | None = None) -> FastAPI:
         desk: Annotated[SupportDesk, Depends(_desk)],
         contact: Annotated[Contact, Depends(_contact)],
     ) -> dict[str, Any]:
-        view = desk.view_ticket(contact, reference)
-        return {
-            "reference": view.ticket.reference,
-            "status": view.ticket.status,
-            "activity": [entry.body for entry in view.activities if entry.body],
-        }
+        return request_page(desk.view_ticket(contact, reference))
 
     @app.post("/requests/{reference}/updates", status_code=204)
     def share_update(

@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 
 from supportdesk import Contact, Submission, SupportDesk, SupportDeskError, ValidationError
 
+from .pages import request_page, requests_page
 from .seed import LOGIN_HEADER, seed
 
 
@@ -36,12 +37,7 @@ def create_app(desk: SupportDesk | None = None) -> Flask:
 
     @app.get("/requests")
     def my_requests() -> ResponseReturnValue:
-        page = _desk().list_tickets(_contact())
-        rows = [
-            {"reference": t.reference, "summary": t.summary, "status": t.status}
-            for t in page.tickets
-        ]
-        return {"total": page.total, "requests": rows}
+        return requests_page(_desk().list_tickets(_contact()))
 
     @app.post("/requests")
     def open_request() -> ResponseReturnValue:
@@ -54,12 +50,7 @@ def create_app(desk: SupportDesk | None = None) -> Flask:
 
     @app.get("/requests/<reference>")
     def view_request(reference: str) -> ResponseReturnValue:
-        view = _desk().view_ticket(_contact(), reference)
-        return {
-            "reference": view.ticket.reference,
-            "status": view.ticket.status,
-            "activity": [entry.body for entry in view.activities if entry.body],
-        }
+        return request_page(_desk().view_ticket(_contact(), reference))
 
     @app.post("/requests/<reference>/updates")
     def share_update(reference: str) -> ResponseReturnValue:

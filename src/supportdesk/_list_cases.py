@@ -11,7 +11,7 @@ from ._desk_base import _DeskBase
 from ._input import ID_TEXT, check_choice, check_optional_id, check_texts, check_type
 from ._models import Contact
 from ._paging import _check_page_size, _decode_cursor, _one_page, _ticket_cursor
-from ._views import Page, TicketList
+from ._views import ListCount, Page, TicketList
 from .storage.protocol import TicketQuery, TicketSort
 
 
@@ -31,10 +31,15 @@ class _ListCases(_DeskBase):
         limit: int = 25,
         cursor: str | None = None,
     ) -> Page:
-        """A page of one of the portal's ticket lists, with the list's total count.
+        """A page of one of the portal's ticket lists, ready to show, with every list's count.
 
         ``open`` keeps open (True) or not-open (False: resolved, closed,
-        canceled) tickets; ``cursor`` continues from a previous page.
+        canceled) tickets; ``cursor`` continues from a previous page.  Each
+        row carries the names the list shows and the status's label (the
+        workflow's :attr:`~supportdesk.StatusSpec.label`, the same for
+        customers and agents); :attr:`Page.counts` has the open and closed
+        count of each :class:`TicketList`, for the tabs.  Three statements on
+        SQL, however many rows: the actor, the rows, the counts.
         """
         which = check_choice("which", which, TicketList)
         _check_open(open)
@@ -46,24 +51,38 @@ class _ListCases(_DeskBase):
         after = _decode_cursor(cursor)
         with self._store.unit_of_work() as work:
             actor = self._refresh(work, actor)
+            tabs = {
+                (listed, state): self._query(actor, listed, state, None)
+                for listed in TicketList
+                for state in (True, False)
+            }
             query = self._query(actor, which, open, chosen)
-            if query is None:
-                return Page(tickets=(), total=0, next_cursor=None)
-            query = attrs.evolve(
-                query,
-                desk_id=desk_id,
-                request_type_id=request_type_id,
-                sort=sort,
-                limit=limit + 1,
-                after=after,
-            )
-            found = list(work.tickets.find(query))
-            total = work.tickets.count(query)
+            if query is not None:
+                query = attrs.evolve(
+                    query,
+                    desk_id=desk_id,
+                    request_type_id=request_type_id,
+                    sort=sort,
+                    limit=limit + 1,
+                    after=after,
+                )
+            labels = {name: self.workflow.status(name).label for name in self.workflow.statuses}
+            found = [] if query is None else list(work.tickets.find_rows(query, labels))
+            # The tabs and the page's own total in one statement.
+            asked = list(dict.fromkeys(q for q in (*tabs.values(), query) if q is not None))
+            counted = dict(zip(asked, work.tickets.count_each(asked), strict=True))
         tickets, more = _one_page(found, limit)
         return Page(
             tickets=tickets,
-            total=total,
+            total=_counted(counted, query),
             next_cursor=_ticket_cursor(tickets[-1], sort) if more else None,
+            counts={
+                listed: ListCount(
+                    open=_counted(counted, tabs[listed, True]),
+                    closed=_counted(counted, tabs[listed, False]),
+                )
+                for listed in TicketList
+            },
         )
 
     def count_tickets(self, actor: Contact, which: TicketList, *, open: bool | None = None) -> int:
@@ -97,6 +116,11 @@ class _ListCases(_DeskBase):
                 return None
             return attrs.evolve(query, organization_id=actor.organization_id)
         return query
+
+
+def _counted(counted: dict[TicketQuery, int], query: TicketQuery | None) -> int:
+    """What ``count_each`` said of ``query``; a list without a query holds nothing."""
+    return 0 if query is None else counted[query]
 
 
 def _check_open(open: object) -> None:

@@ -3,15 +3,32 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Self, cast
 
 from . import notifications
-from ._desk_base import _DeskBase
-from ._errors import NotFound, ValidationError
-from ._input import ID_TEXT, check_count, check_id, check_text
-from ._models import Contact, DeliveryState, Event, OutboxEntry, new_id
+from ._desk_base import _DeskBase, _found
+from ._errors import NotFound, PermissionDenied, ValidationError
+from ._input import (
+    ID_TEXT,
+    check_choice,
+    check_count,
+    check_id,
+    check_optional_id,
+    check_text,
+    check_type,
+)
+from ._models import (
+    Contact,
+    DeliveryState,
+    Event,
+    EventKind,
+    NotificationSettings,
+    OutboxEntry,
+    Role,
+    new_id,
+)
 from ._paging import _check_page_size, _decode_cursor, _keyset_cursor, _one_page
 from ._views import Feed
 from .blobs import MemoryBlobStore
@@ -150,6 +167,66 @@ class _NotificationCases(_DeskBase):
                 raise NotFound("notification", notification_id)
             return work.feed.mark_read(actor.id, [notification_id], self._clock.now())
 
+    def get_notification_settings(
+        self, actor: Contact, *, contact_id: str | None = None
+    ) -> NotificationSettings:
+        """How the actor (or, for admins, the contact ``contact_id``) hears of ticket events.
+
+        Every kind is e-mailed until switched off with
+        :meth:`set_notification_settings`; the in-app feed always gets them.
+
+        :raises PermissionDenied: for someone else's settings, unless the actor is an admin.
+        :raises NotFound: when there is no contact ``contact_id``.
+        """
+        with self._store.unit_of_work() as work:
+            owner = self._settings_owner(work, actor, contact_id)
+            stored = work.participants.find_settings([owner.id])
+        return stored[0] if stored else NotificationSettings(contact_id=owner.id)
+
+    def set_notification_settings(
+        self,
+        actor: Contact,
+        email: Mapping[EventKind, bool],
+        *,
+        contact_id: str | None = None,
+    ) -> NotificationSettings:
+        """Switch the e-mail of each kind of ticket event named on (True) or off (False).
+
+        Kinds not named keep their setting, so a settings form may send all of
+        them or only what changed.  Only the kinds of
+        :data:`~supportdesk.notifications.EMAIL_OPTIONAL` may be switched off:
+        account e-mails (sign-up and reset links, approvals) are always sent.
+        The feed entry comes whatever the setting.  An actor changes their own
+        settings; an admin may change anyone's with ``contact_id`` (a bouncing
+        address, say).  Returns the settings as stored now.
+
+        :raises ValidationError: on ``email`` for a kind that cannot be switched off.
+        :raises PermissionDenied: for someone else's settings, unless the actor is an admin.
+        :raises NotFound: when there is no contact ``contact_id``.
+        """
+        wanted = _check_email_switches(email)
+        with self._store.unit_of_work() as work:
+            owner = self._settings_owner(work, actor, contact_id)
+            stored = work.participants.find_settings([owner.id])
+            off = set(stored[0].email_off if stored else ())
+            off |= {kind for kind, on in wanted.items() if not on}
+            off -= {kind for kind, on in wanted.items() if on}
+            settings = NotificationSettings(contact_id=owner.id, email_off=frozenset(off))
+            work.participants.put_settings(settings)
+        return settings
+
+    def _settings_owner(self, work: UnitOfWork, actor: Contact, contact_id: str | None) -> Contact:
+        """Whose settings the actor reads or changes: their own, or anyone's for an admin."""
+        check_optional_id("contact_id", contact_id)
+        actor = self._refresh(work, actor)
+        if contact_id is None or contact_id == actor.id:
+            return actor
+        if actor.role is not Role.ADMIN:
+            raise PermissionDenied(
+                "see or change another contact's notification settings", "only admins may"
+            )
+        return _found(work.directory.get_contact(contact_id), "contact", contact_id)
+
     def preview_notifications(self, use_case: Callable[[Self], object]) -> tuple[Event, ...]:
         """What a use case would notify, and to whom, without doing it.
 
@@ -169,6 +246,26 @@ class _NotificationCases(_DeskBase):
             use_case(self._on(_RehearsalStore(rehearsal), scratch))
             raise _Rollback
         return tuple(rehearsal.events)
+
+
+def _check_email_switches(email: object) -> dict[EventKind, bool]:
+    """``email`` as kinds and switches, each kind one a contact may switch."""
+    if not isinstance(email, Mapping):
+        raise TypeError(f"email must be a mapping of kinds to bool, not {type(email).__name__}")
+    switches: dict[EventKind, bool] = {}
+    for kind, on in email.items():
+        chosen = check_choice("email", kind, EventKind)
+        check_type("email", on, bool)
+        switches[chosen] = on
+    fixed = sorted(kind.value for kind in switches if kind not in notifications.EMAIL_OPTIONAL)
+    if fixed:
+        raise ValidationError(
+            {
+                "email": f"{', '.join(fixed)}: account e-mails are always sent; only ticket"
+                " events can be switched off"
+            }
+        )
+    return switches
 
 
 def _check_dispatcher(dispatcher: object) -> None:

@@ -11,7 +11,7 @@ from typing import TypeVar
 from . import _base64
 from ._errors import ValidationError
 from ._input import ID_TEXT, check_type, text_problem
-from ._models import Ticket
+from ._models import TicketRow
 from .storage.protocol import TicketSort
 
 T = TypeVar("T")
@@ -36,7 +36,7 @@ def _one_page(found: Sequence[T], limit: int) -> tuple[tuple[T, ...], bool]:
     return tuple(found[:limit]), len(found) > limit
 
 
-def _ticket_cursor(ticket: Ticket, sort: TicketSort) -> str:
+def _ticket_cursor(ticket: TicketRow, sort: TicketSort) -> str:
     moment = ticket.updated_at if sort is TicketSort.RECENTLY_UPDATED else ticket.created_at
     return _keyset_cursor(moment, ticket.id)
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from typing import BinaryIO
 
 import attrs
 
 from ._models import (
-    Activity,
+    ActivityEntry,
     Attachment,
     Contact,
     Desk,
@@ -16,6 +17,7 @@ from ._models import (
     RequestType,
     SearchHit,
     Ticket,
+    TicketRow,
 )
 
 Upload = tuple[str, BinaryIO]
@@ -36,30 +38,54 @@ class TicketList(enum.StrEnum):
 
 
 @attrs.frozen(kw_only=True)
-class Page:
-    """One page of a ticket list with the list's total count."""
+class ListCount:
+    """How many tickets one of the portal's lists holds: the number on its tab."""
 
-    tickets: tuple[Ticket, ...]
+    open: int
+    """Its open tickets, waiting ones included ("My Open Cases")."""
+    closed: int
+    """Its resolved, closed and canceled tickets ("My Closed Cases")."""
+
+    @property
+    def total(self) -> int:
+        """Open and closed together."""
+        return self.open + self.closed
+
+
+@attrs.frozen(kw_only=True)
+class Page:
+    """One page of a ticket list, ready to show: its rows, its total and every list's count."""
+
+    tickets: tuple[TicketRow, ...]
+    """The rows of this page, each with the names a list shows."""
     total: int
-    """How many tickets the whole list holds, over all pages."""
+    """How many tickets the whole list holds, over all pages, with the page's filters."""
     next_cursor: str | None
     """Pass as ``cursor`` for the next page; None on the last page."""
+    counts: Mapping[TicketList, ListCount]
+    """Each :class:`TicketList`'s count as the actor's tabs show it, whatever the page's
+    filters: ``page.counts[TicketList.CREATED_BY_ME].open``."""
 
 
 @attrs.frozen(kw_only=True)
 class TicketView:
-    """A ticket as one actor may see it: the ticket page of a portal."""
+    """A ticket as one actor may see it: everything the ticket page of a portal shows."""
 
     ticket: Ticket
     desk: Desk
     request_type: RequestType
-    activities: tuple[Activity, ...]
-    """The activity log, without internal entries for customers."""
+    status_label: str
+    """What people read for the ticket's status ("Waiting for customer")."""
+    assignee_name: str | None
+    """Who handles the ticket, or None while nobody is assigned."""
+    activities: tuple[ActivityEntry, ...]
+    """The activity log, without internal entries for customers, each with who made it."""
     shared_with: tuple[Contact, ...]
-    """The collaborators ("Shared with")."""
+    """"Shared with": the requester first, then the collaborators in the order they were added."""
     actions: tuple[str, ...]
     """The workflow triggers this actor may fire now."""
     notifications_on: bool
+    """The actor's "Notifications on/off" switch for this ticket."""
     attachments: tuple[Attachment, ...] = ()
     """The Attachments tab, as :meth:`SupportDesk.list_attachments` shows it to this actor."""
 

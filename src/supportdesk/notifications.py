@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import timedelta
 
 import attrs
@@ -25,20 +25,47 @@ from .storage.protocol.outbox import holds_secrets, without_secrets
 NotificationHandler = Callable[[Event], object]
 """Delivers one event (an e-mail, a push, a webhook); raising means "try again later".
 
-It receives the event with its resolved ``recipients`` and ``payload``.  Delivery
-is at least once: use ``event.id`` as the idempotency key.  A handler that may
-run longer than :attr:`RetryPolicy.lease` keeps its event with
-:meth:`~supportdesk.SupportDesk.extend_notification_lease`.
+It receives the event with its resolved ``recipients`` and ``payload``: send to
+exactly ``recipients``, who wanted this kind by e-mail (whoever switched it off
+has the feed entry alone).  Delivery is at least once: use ``event.id`` as the
+idempotency key.  A handler that may run longer than :attr:`RetryPolicy.lease`
+keeps its event with :meth:`~supportdesk.SupportDesk.extend_notification_lease`.
 """
 
-STAFF_ONLY = frozenset({EventKind.INTERNAL_NOTE})
-"""Events only agents and admins hear of: internal notes never reach a customer."""
+STAFF_ONLY = frozenset({EventKind.INTERNAL_NOTE, EventKind.TICKET_CREATED})
+"""Events only those who see the ticket as staff hear of: internal notes never reach a
+customer, and a new ticket is announced to staff (its requester gets ``ticket_received``)."""
 
 CUSTOMERS_ONLY = frozenset({EventKind.REMINDER_DUE, EventKind.CLOSING_SOON})
 """Events that ask the customer to act; agents are not reminded of them."""
 
 NOT_IN_FEED = frozenset({EventKind.SIGNUP_REQUESTED, EventKind.REJECTED})
 """Events for people who cannot log in: e-mail only, no feed entry."""
+
+EMAIL_OPTIONAL = frozenset(
+    {
+        EventKind.TICKET_CREATED,
+        EventKind.TICKET_RECEIVED,
+        EventKind.PUBLIC_UPDATE,
+        EventKind.INTERNAL_NOTE,
+        EventKind.STATUS_CHANGED,
+        EventKind.ASSIGNED,
+        EventKind.REMINDER_DUE,
+        EventKind.CLOSING_SOON,
+        EventKind.AUTO_RESOLVED,
+        EventKind.AUTO_CLOSED,
+        EventKind.COLLABORATOR_ADDED,
+        EventKind.FOLLOW_UP_CREATED,
+        EventKind.ESCALATED,
+        EventKind.ATTACHMENT_ADDED,
+        EventKind.ATTACHMENT_REJECTED,
+    }
+)
+"""The ticket events a contact may get no e-mail of (:class:`~supportdesk.NotificationSettings`).
+
+Every other kind is an account e-mail (a sign-up or reset link, an approval),
+always sent: a kind is optional only when listed here.
+"""
 
 
 def may_hear(
@@ -104,11 +131,50 @@ def ticket_recipients(
     return tuple(chosen.values())
 
 
-def record(work: UnitOfWork, event: Event) -> None:
-    """Write ``event`` to the outbox and one feed entry per recipient, in ``work``."""
-    work.outbox.add([event])
-    if event.kind in NOT_IN_FEED:
-        return
+@attrs.frozen
+class Delivery:
+    """Whom one event reaches: everyone who hears of it in the feed, and whom it is sent to."""
+
+    feed: tuple[Recipient, ...]
+    """Everyone who hears of the event: a feed entry each (the feed cannot be switched off)."""
+    email: tuple[Recipient, ...]
+    """Those of ``feed`` who did not switch e-mail of its kind off: the event's ``recipients``."""
+
+
+def deliveries(
+    work: UnitOfWork, *audiences: tuple[EventKind, Sequence[Recipient]]
+) -> tuple[Delivery, ...]:
+    """Each event's hearers, by kind, split by their notification settings, read once for all.
+
+    A hearer gets the e-mail unless the kind is :data:`EMAIL_OPTIONAL` and
+    their :class:`~supportdesk.NotificationSettings` switched it off.
+    """
+    optional = {
+        r.contact_id for kind, hearers in audiences if kind in EMAIL_OPTIONAL for r in hearers
+    }
+    settings = (
+        {s.contact_id: s for s in work.participants.find_settings(optional)} if optional else {}
+    )
+
+    def emailed(kind: EventKind, recipient: Recipient) -> bool:
+        chosen = settings.get(recipient.contact_id)
+        return kind not in EMAIL_OPTIONAL or chosen is None or chosen.emails(kind)
+
+    return tuple(
+        Delivery(feed=tuple(hearers), email=tuple(r for r in hearers if emailed(kind, r)))
+        for kind, hearers in audiences
+    )
+
+
+def record(work: UnitOfWork, *sent: tuple[Event, Delivery]) -> None:
+    """Write each event to the outbox and its feed entries, in ``work``, in one go.
+
+    The outbox holds the event addressed to its delivery's ``email``: the
+    handler of :func:`dispatch` sends to exactly ``event.recipients``.  Each
+    of the delivery's ``feed`` gets a feed entry, unless the kind is
+    :data:`NOT_IN_FEED`.
+    """
+    work.outbox.add([attrs.evolve(event, recipients=delivery.email) for event, delivery in sent])
     work.feed.add(
         [
             Notification(
@@ -119,7 +185,9 @@ def record(work: UnitOfWork, event: Event) -> None:
                 ticket_id=event.ticket_id,
                 payload=event.payload,
             )
-            for recipient in event.recipients
+            for event, delivery in sent
+            if event.kind not in NOT_IN_FEED
+            for recipient in delivery.feed
         ]
     )
 

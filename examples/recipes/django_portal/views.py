@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from supportdesk import Contact, Submission, SupportDeskError, ValidationError
 
+from ..pages import request_page, requests_page
 from ..seed import LOGIN_HEADER
 from .apps import desk
 
@@ -51,11 +52,7 @@ def requests(request: HttpRequest) -> HttpResponse:
         )
         ticket = desk().open_ticket(contact, form.get("request_type", ""), submission)
         return JsonResponse({"reference": ticket.reference}, status=201)
-    page = desk().list_tickets(contact)
-    rows = [
-        {"reference": t.reference, "summary": t.summary, "status": t.status} for t in page.tickets
-    ]
-    return JsonResponse({"total": page.total, "requests": rows})
+    return JsonResponse(requests_page(desk().list_tickets(contact)))
 
 
 @require_GET
@@ -64,11 +61,7 @@ def view_request(request: HttpRequest, reference: str) -> HttpResponse:
     contact = _contact(request)
     if contact is None:
         return HttpResponse(status=401)
-    view = desk().view_ticket(contact, reference)
-    activity = [entry.body for entry in view.activities if entry.body]
-    return JsonResponse(
-        {"reference": view.ticket.reference, "status": view.ticket.status, "activity": activity}
-    )
+    return JsonResponse(request_page(desk().view_ticket(contact, reference)))
 
 
 @require_POST

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 import attrs
 
 from ..._errors import NotFound
-from ..._models import Activity, ActivityKind, SearchKind
+from ..._models import Activity, ActivityEntry, ActivityKind, SearchKind
 from ...search import IndexedText, SearchIndex
 from ._changes import Changes
+from .directory import DirectoryTables
 from .tickets import TicketTables
 
 
@@ -24,15 +25,23 @@ class ActivityTables:
 class MemoryActivityLog:
     """The activity area of a :class:`~.store.MemoryUnitOfWork`.
 
-    Reads the tickets (an entry needs its ticket) and writes the search index.
+    Reads the tickets (an entry needs its ticket) and the directory (who made
+    each entry), and writes the search index.
     """
 
     def __init__(
-        self, tables: ActivityTables, changes: Changes, *, tickets: TicketTables, index: SearchIndex
+        self,
+        tables: ActivityTables,
+        changes: Changes,
+        *,
+        tickets: TicketTables,
+        directory: DirectoryTables,
+        index: SearchIndex,
     ) -> None:
         self._tables = tables
         self._changes = changes
         self._tickets = tickets
+        self._directory = directory
         self._search_index = index
 
     def add(self, activity: Activity) -> Activity:
@@ -50,6 +59,12 @@ class MemoryActivityLog:
             self._changes.index(self._search_index, ("activity", entry.id), text)
         return entry
 
-    def list_entries(self, ticket_id: str, *, include_internal: bool) -> Sequence[Activity]:
+    def list_entries(self, ticket_id: str, *, include_internal: bool) -> Sequence[ActivityEntry]:
         log = self._tables.logs.get(ticket_id, [])
-        return [entry for entry in log if include_internal or not entry.internal]
+        return [self._told(entry) for entry in log if include_internal or not entry.internal]
+
+    def _told(self, entry: Activity) -> ActivityEntry:
+        actor = None if entry.actor_id is None else self._directory.contacts.get(entry.actor_id)
+        if actor is None:
+            return ActivityEntry.of(entry, None, None)
+        return ActivityEntry.of(entry, actor.full_name, actor.role)

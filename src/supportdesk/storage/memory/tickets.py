@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 
 import attrs
 
 from ..._errors import Conflict, NotFound
-from ..._models import SearchKind, Ticket
+from ..._models import SearchKind, Ticket, TicketRow
 from ...search import TITLE_WEIGHT, IndexedText, SearchIndex
-from ..protocol import TicketQuery, TicketSort
+from ..protocol import TicketDetails, TicketQuery, TicketSort
 from ._changes import Changes
+from .desks import DeskTables
+from .directory import DirectoryTables
 from .participants import ParticipantTables
 
 
@@ -28,7 +30,9 @@ class TicketTables:
 class MemoryTickets:
     """The tickets area of a :class:`~.store.MemoryUnitOfWork`.
 
-    Reads the collaborators (for scopes) and writes the search index.
+    Reads the collaborators and mutes (for scopes and pages), the desks and
+    the directory (for the names lists and pages show), and writes the
+    search index.
     """
 
     def __init__(
@@ -37,11 +41,15 @@ class MemoryTickets:
         changes: Changes,
         *,
         participants: ParticipantTables,
+        desks: DeskTables,
+        directory: DirectoryTables,
         index: SearchIndex,
     ) -> None:
         self._tables = tables
         self._changes = changes
         self._participants = participants
+        self._desks = desks
+        self._directory = directory
         self._search_index = index
 
     def add(self, ticket: Ticket) -> None:
@@ -98,6 +106,20 @@ class MemoryTickets:
         ticket_id = self._tables.ids_by_reference.get(reference.upper())
         return None if ticket_id is None else self._tables.tickets[ticket_id]
 
+    def get_details(self, key: str, viewer_id: str) -> TicketDetails | None:
+        ticket = self.get_by_reference(key) or self.get(key)
+        if ticket is None:
+            return None
+        contacts = self._directory.contacts
+        return TicketDetails(
+            ticket=ticket,
+            desk=self._desks.desks.get(ticket.desk_id),
+            request_type=self._desks.request_types.get(ticket.request_type_id),
+            requester=contacts.get(ticket.requester_id),
+            assignee=None if ticket.assignee_id is None else contacts.get(ticket.assignee_id),
+            muted=(ticket.id, viewer_id) in self._participants.muted,
+        )
+
     def _matching(self, query: TicketQuery) -> Iterator[Ticket]:
         tickets: Iterable[Ticket] = self._tables.tickets.values()
         if query.requester_id is not None:
@@ -122,8 +144,39 @@ class MemoryTickets:
             found = [t for t in found if (key(t) < after if descending else key(t) > after)]
         return found[: query.limit]
 
+    def find_rows(
+        self, query: TicketQuery, status_labels: Mapping[str, str]
+    ) -> Sequence[TicketRow]:
+        return [self._row(ticket, status_labels) for ticket in self.find(query)]
+
+    def _row(self, ticket: Ticket, status_labels: Mapping[str, str]) -> TicketRow:
+        desk = self._desks.desks.get(ticket.desk_id)
+        request_type = self._desks.request_types.get(ticket.request_type_id)
+        requester = self._directory.contacts.get(ticket.requester_id)
+        return TicketRow(
+            id=ticket.id,
+            reference=ticket.reference,
+            summary=ticket.summary,
+            desk_id=ticket.desk_id,
+            desk_key="" if desk is None else desk.key,
+            desk_name="" if desk is None else desk.name,
+            request_type_id=ticket.request_type_id,
+            request_type_name="" if request_type is None else request_type.name,
+            requester_id=ticket.requester_id,
+            requester_name="" if requester is None else requester.full_name,
+            status=ticket.status,
+            status_label=status_labels.get(ticket.status, ticket.status),
+            sub_status=ticket.sub_status,
+            priority=ticket.priority,
+            created_at=ticket.created_at,
+            updated_at=ticket.updated_at,
+        )
+
     def count(self, query: TicketQuery) -> int:
         return sum(1 for _ in self._matching(query))
+
+    def count_each(self, queries: Sequence[TicketQuery]) -> Sequence[int]:
+        return [self.count(query) for query in queries]
 
 
 def _sort_key(query: TicketQuery) -> Callable[[Ticket], tuple[datetime, str]]:

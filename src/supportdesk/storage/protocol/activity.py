@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from ..._models import Activity
+from ..._models import Activity, ActivityEntry
 
 
 class ActivityLog(Protocol):
@@ -25,6 +25,11 @@ class ActivityLog(Protocol):
         """
         ...
 
-    def list_entries(self, ticket_id: str, *, include_internal: bool) -> Sequence[Activity]:
-        """The ticket's log in ``seq`` order, without internal entries unless asked."""
+    def list_entries(self, ticket_id: str, *, include_internal: bool) -> Sequence[ActivityEntry]:
+        """The ticket's log in ``seq`` order, without internal entries unless asked.
+
+        Each entry is told by its actor's name and role as the directory holds
+        them now (:meth:`ActivityEntry.of <supportdesk.ActivityEntry.of>`; SQL:
+        in the same statement).
+        """
         ...

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
 import attrs
 
-from ..._models import Ticket
+from ..._models import Contact, Desk, RequestType, Ticket, TicketRow
 from ...access import TicketScope
 
 
@@ -43,6 +43,22 @@ class TicketQuery:
     sort: TicketSort = TicketSort.NEWEST
     limit: int = 25
     after: tuple[datetime, str] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class TicketDetails:
+    """A ticket with what its page shows beside it, read together.
+
+    A desk, request type or contact the ticket names but the store lacks is None.
+    """
+
+    ticket: Ticket
+    desk: Desk | None
+    request_type: RequestType | None
+    requester: Contact | None
+    assignee: Contact | None
+    muted: bool
+    """Whether the contact the page is for switched this ticket's notifications off."""
 
 
 class Tickets(Protocol):
@@ -80,10 +96,37 @@ class Tickets(Protocol):
         """The ticket with that reference (``HHA-13782``), compared case-insensitively."""
         ...
 
+    def get_details(self, key: str, viewer_id: str) -> TicketDetails | None:
+        """The ticket whose id is ``key``, or whose reference is (case-insensitively).
+
+        With its desk, request type, requester and assignee, and whether
+        ``viewer_id`` muted it (SQL: one statement, whichever ``key`` names).
+        """
+        ...
+
     def find(self, query: TicketQuery) -> Sequence[Ticket]:
         """Up to ``query.limit`` tickets matching ``query``, in its order."""
         ...
 
+    def find_rows(
+        self, query: TicketQuery, status_labels: Mapping[str, str]
+    ) -> Sequence[TicketRow]:
+        """The tickets :meth:`find` gives, as list rows with their desk, type and requester names.
+
+        A row's ``status_label`` is ``status_labels[status]``, or the status
+        itself where the mapping has none; a name the store lacks (a desk,
+        request type or contact) reads ``""``.  SQL: one statement, however
+        many rows.
+        """
+        ...
+
     def count(self, query: TicketQuery) -> int:
         """How many tickets match ``query``, ignoring its limit and position."""
+        ...
+
+    def count_each(self, queries: Sequence[TicketQuery]) -> Sequence[int]:
+        """How many tickets match each of ``queries``, in their order: :meth:`count` of each.
+
+        SQL: one statement for them all.
+        """
         ...

@@ -8,10 +8,10 @@ import attrs
 import sqlalchemy as sa
 
 from ..._errors import NotFound
-from ..._models import Activity, ActivityKind, SearchKind
+from ..._models import Activity, ActivityEntry, ActivityKind, Role, SearchKind
 from . import rows
 from ._transaction import Transaction
-from .schema import activities, tickets
+from .schema import activities, contacts, tickets
 
 # Appends to one ticket queue on its row; FOR NO KEY UPDATE, unlike FOR
 # UPDATE, leaves the row free for the key-share locks foreign keys take.
@@ -30,8 +30,15 @@ APPEND_ACTIVITY = (
     )
     .returning(activities.c.seq)
 )
+# Each entry with its actor as the directory names them now; no actor (the
+# system), or none stored, leaves the outer join's columns empty.
 LIST_ACTIVITIES = (
-    sa.select(activities)
+    sa.select(
+        activities,
+        contacts.c.full_name.label("actor_name"),
+        contacts.c.role.label("actor_role"),
+    )
+    .select_from(activities.outerjoin(contacts, contacts.c.id == activities.c.actor_id))
     .where(activities.c.ticket_id == sa.bindparam("ticket_id"))
     .order_by(activities.c.seq)
 )
@@ -61,6 +68,13 @@ class SqlActivityLog:
             self._tx.index(SearchKind.TICKET, activity.ticket_id, field)
         return attrs.evolve(activity, seq=seq)
 
-    def list_entries(self, ticket_id: str, *, include_internal: bool) -> Sequence[Activity]:
+    def list_entries(self, ticket_id: str, *, include_internal: bool) -> Sequence[ActivityEntry]:
         statement = LIST_ACTIVITIES if include_internal else LIST_PUBLIC_ACTIVITIES
-        return self._tx.all(rows.ACTIVITIES, statement, ticket_id=ticket_id)
+        return [
+            ActivityEntry.of(
+                rows.ACTIVITIES.model(row),
+                row["actor_name"],
+                None if row["actor_role"] is None else Role(row["actor_role"]),
+            )
+            for row in self._tx.execute(statement, {"ticket_id": ticket_id}).mappings()
+        ]

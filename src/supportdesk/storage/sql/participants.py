@@ -1,17 +1,18 @@
-"""The SQL participants: a ticket's collaborators and the contacts who muted it."""
+"""The SQL participants: a ticket's collaborators, the contacts who muted it, and each
+contact's notification settings."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
-from ..._models import Collaborator
+from ..._models import Collaborator, Contact, EventKind, NotificationSettings
 from . import dialects, rows
 from ._transaction import Transaction
-from .schema import collaborators, muted
+from .schema import collaborators, contacts, email_opt_outs, muted
 
 REMOVE_COLLABORATOR = collaborators.delete().where(
     collaborators.c.ticket_id == sa.bindparam("ticket_id"),
@@ -26,6 +27,18 @@ UNMUTE = muted.delete().where(
     muted.c.ticket_id == sa.bindparam("ticket_id"), muted.c.contact_id == sa.bindparam("contact_id")
 )
 MUTED_CONTACTS = sa.select(muted.c.contact_id).where(muted.c.ticket_id == sa.bindparam("ticket_id"))
+LIST_COLLABORATOR_CONTACTS = (
+    sa.select(contacts)
+    .join(collaborators, collaborators.c.contact_id == contacts.c.id)
+    .where(collaborators.c.ticket_id == sa.bindparam("ticket_id"))
+    .order_by(collaborators.c.position)
+)
+CLEAR_SETTINGS = email_opt_outs.delete().where(
+    email_opt_outs.c.contact_id == sa.bindparam("contact_id")
+)
+FIND_SETTINGS = sa.select(email_opt_outs.c.contact_id, email_opt_outs.c.kind).where(
+    email_opt_outs.c.contact_id.in_(sa.bindparam("contact_ids", expanding=True))
+)
 
 
 @functools.cache
@@ -57,6 +70,9 @@ class SqlParticipants:
     def list_collaborators(self, ticket_id: str) -> Sequence[Collaborator]:
         return self._tx.all(rows.COLLABORATORS, LIST_COLLABORATORS, ticket_id=ticket_id)
 
+    def list_collaborator_contacts(self, ticket_id: str) -> Sequence[Contact]:
+        return self._tx.all(rows.CONTACTS, LIST_COLLABORATOR_CONTACTS, ticket_id=ticket_id)
+
     def add_mute(self, ticket_id: str, contact_id: str) -> None:
         key = {"ticket_id": ticket_id, "contact_id": contact_id}
         self._tx.execute(_add_mute(self._tx.dialect_name), key)
@@ -67,3 +83,24 @@ class SqlParticipants:
 
     def list_muted(self, ticket_id: str) -> frozenset[str]:
         return frozenset(self._tx.execute(MUTED_CONTACTS, {"ticket_id": ticket_id}).scalars())
+
+    def put_settings(self, settings: NotificationSettings) -> None:
+        # One row per kind switched off: whom an event e-mails is one indexed read.
+        self._tx.execute(CLEAR_SETTINGS, {"contact_id": settings.contact_id})
+        off = [
+            {"contact_id": settings.contact_id, "kind": kind.value} for kind in settings.email_off
+        ]
+        if off:
+            self._tx.execute(email_opt_outs.insert(), off)
+
+    def find_settings(self, contact_ids: Collection[str]) -> Sequence[NotificationSettings]:
+        if not contact_ids:
+            return []
+        found: dict[str, set[EventKind]] = {}
+        wanted = {"contact_ids": sorted(set(contact_ids))}
+        for row in self._tx.execute(FIND_SETTINGS, wanted).mappings():
+            found.setdefault(row["contact_id"], set()).add(EventKind(row["kind"]))
+        return [
+            NotificationSettings(contact_id=contact_id, email_off=frozenset(kinds))
+            for contact_id, kinds in found.items()
+        ]

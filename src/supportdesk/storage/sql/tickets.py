@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,13 +11,14 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..._errors import Conflict, NotFound
-from ..._models import SearchKind, Ticket
+from ..._models import SearchKind, Ticket, TicketRow
+from ..._serialization import from_data
 from ...access import TicketScope
-from ..protocol import TicketQuery, TicketSort
+from ..protocol import TicketDetails, TicketQuery, TicketSort
 from . import dialects, rows
 from ._transaction import Transaction, by_id
 from .dialects import InSubquery
-from .schema import collaborators, tickets
+from .schema import collaborators, contacts, desks, muted, request_types, tickets
 
 GET_TICKET = by_id(tickets)
 GET_TICKET_BY_REFERENCE = sa.select(tickets).where(tickets.c.reference == sa.bindparam("reference"))
@@ -30,6 +31,63 @@ TOUCH_TICKET = (
     tickets.update()
     .where(tickets.c.id == sa.bindparam("match_id"), tickets.c.updated_at < sa.bindparam("at"))
     .values(updated_at=sa.bindparam("at"))
+)
+
+# Outer joins throughout: a ticket is listed and shown whatever its names'
+# rows hold, as count_statement counts it, and the planners keep reading
+# tickets first, in the order of the list's index.
+_REQUESTER = contacts.alias("requester")
+_ASSIGNEE = contacts.alias("assignee")
+GET_TICKET_DETAILS = (
+    sa.select(
+        tickets,
+        *rows.DESKS.labelled(desks, "desk__"),
+        *rows.REQUEST_TYPES.labelled(request_types, "type__"),
+        *rows.CONTACTS.labelled(_REQUESTER, "requester__"),
+        *rows.CONTACTS.labelled(_ASSIGNEE, "assignee__"),
+        muted.c.contact_id.label("muted_by"),
+    )
+    .select_from(
+        tickets.outerjoin(desks, desks.c.id == tickets.c.desk_id)
+        .outerjoin(request_types, request_types.c.id == tickets.c.request_type_id)
+        .outerjoin(_REQUESTER, _REQUESTER.c.id == tickets.c.requester_id)
+        .outerjoin(_ASSIGNEE, _ASSIGNEE.c.id == tickets.c.assignee_id)
+        .outerjoin(
+            muted,
+            sa.and_(
+                muted.c.ticket_id == tickets.c.id,
+                muted.c.contact_id == sa.bindparam("viewer_id"),
+            ),
+        )
+    )
+    .where(
+        sa.or_(
+            tickets.c.id == sa.bindparam("key"),
+            tickets.c.reference == sa.bindparam("reference"),
+        )
+    )
+)
+_ROW_COLUMNS = (
+    tickets.c.id,
+    tickets.c.reference,
+    tickets.c.summary,
+    tickets.c.desk_id,
+    sa.func.coalesce(desks.c.key, "").label("desk_key"),
+    sa.func.coalesce(desks.c.name, "").label("desk_name"),
+    tickets.c.request_type_id,
+    sa.func.coalesce(request_types.c.name, "").label("request_type_name"),
+    tickets.c.requester_id,
+    sa.func.coalesce(contacts.c.full_name, "").label("requester_name"),
+    tickets.c.status,
+    tickets.c.sub_status,
+    tickets.c.priority,
+    tickets.c.created_at,
+    tickets.c.updated_at,
+)
+_ROW_SOURCE = (
+    tickets.outerjoin(desks, desks.c.id == tickets.c.desk_id)
+    .outerjoin(request_types, request_types.c.id == tickets.c.request_type_id)
+    .outerjoin(contacts, contacts.c.id == tickets.c.requester_id)
 )
 
 
@@ -87,12 +145,22 @@ def filter_clauses(query: TicketQuery) -> list[ColumnElement[bool]]:
 
 def find_statement(query: TicketQuery) -> sa.Select[Any]:
     """The page of tickets ``query`` asks for, in its order, after its keyset position."""
+    return _paged(sa.select(tickets), query)
+
+
+def rows_statement(query: TicketQuery) -> sa.Select[Any]:
+    """The page :func:`find_statement` reads, as list rows: names joined, wide text left out."""
+    return _paged(sa.select(*_ROW_COLUMNS).select_from(_ROW_SOURCE), query)
+
+
+def _paged(statement: sa.Select[Any], query: TicketQuery) -> sa.Select[Any]:
+    """``statement`` over tickets, filtered, ordered, after the position and limited as asked."""
     sort_column = tickets.c.created_at
     if query.sort is TicketSort.RECENTLY_UPDATED:
         sort_column = tickets.c.updated_at
     key = sa.tuple_(sort_column, tickets.c.id)
     descending = query.sort is not TicketSort.OLDEST
-    statement = sa.select(tickets).where(*filter_clauses(query))
+    statement = statement.where(*filter_clauses(query))
     if query.after is not None:
         at, ticket_id = query.after
         # Typed binds: the cursor's time must be stored-form UTC, like the column.
@@ -108,6 +176,16 @@ def find_statement(query: TicketQuery) -> sa.Select[Any]:
 def count_statement(query: TicketQuery) -> sa.Select[int]:
     """How many tickets match ``query``, ignoring its order, position and limit."""
     return sa.select(sa.func.count()).select_from(tickets).where(*filter_clauses(query))
+
+
+def count_each_statement(queries: Sequence[TicketQuery]) -> sa.Select[Any]:
+    """One row: :func:`count_statement` of each query, each a subquery planned on its own."""
+    return sa.select(
+        *(
+            count_statement(query).scalar_subquery().label(f"n{n}")
+            for n, query in enumerate(queries)
+        )
+    )
 
 
 class SqlTickets:
@@ -164,12 +242,45 @@ class SqlTickets:
             self._tx.one(rows.TICKETS, GET_TICKET_BY_REFERENCE, reference=reference.upper())
         )
 
+    def get_details(self, key: str, viewer_id: str) -> TicketDetails | None:
+        found = {"key": key, "reference": key.upper(), "viewer_id": viewer_id}
+        row = self._tx.execute(GET_TICKET_DETAILS, found).mappings().first()
+        if row is None:
+            return None
+        return TicketDetails(
+            ticket=rows.TICKETS.model(row),
+            desk=rows.DESKS.joined(row, "desk__"),
+            request_type=rows.REQUEST_TYPES.joined(row, "type__"),
+            requester=rows.CONTACTS.joined(row, "requester__"),
+            assignee=rows.CONTACTS.joined(row, "assignee__"),
+            muted=row["muted_by"] is not None,
+        )
+
     def find(self, query: TicketQuery) -> Sequence[Ticket]:
         if query.scope.is_empty:
             return []
         return self._tx.all(rows.TICKETS, find_statement(query))
 
+    def find_rows(
+        self, query: TicketQuery, status_labels: Mapping[str, str]
+    ) -> Sequence[TicketRow]:
+        if query.scope.is_empty:
+            return []
+        return [
+            from_data(
+                {**row, "status_label": status_labels.get(row["status"], row["status"])},
+                TicketRow,
+            )
+            for row in self._tx.execute(rows_statement(query)).mappings()
+        ]
+
     def count(self, query: TicketQuery) -> int:
         if query.scope.is_empty:
             return 0
         return int(self._tx.execute(count_statement(query)).scalar_one())
+
+    def count_each(self, queries: Sequence[TicketQuery]) -> Sequence[int]:
+        # An empty scope holds nothing: it is counted without asking the database.
+        asked = [query for query in queries if not query.scope.is_empty]
+        counted = iter(self._tx.execute(count_each_statement(asked)).one() if asked else ())
+        return [0 if query.scope.is_empty else int(next(counted)) for query in queries]

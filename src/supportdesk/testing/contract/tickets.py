@@ -13,6 +13,9 @@ from ..._models import (
     Desk,
     Event,
     EventKind,
+    Priority,
+    RequestType,
+    TicketRow,
 )
 from ...access import TicketScope
 from ...storage.protocol import Store, TicketQuery, TicketSort
@@ -185,3 +188,145 @@ class TicketsContract(ContractBase):
         query = TicketQuery(scope=TicketScope(everything=True), sort=TicketSort.RECENTLY_UPDATED)
         with store.unit_of_work() as work:
             assert [t.reference for t in work.tickets.find(query)] == ["HHA-1", "HHA-3", "HHA-2"]
+
+    def test_list_rows_carry_the_names_a_list_shows(self, store: Store, world: World) -> None:
+        desk, alice, bob, agent = world.desk, world.alice, world.bob, world.agent
+        general = RequestType(desk_id=desk.id, name="General Request")
+        waiting = make_ticket(
+            desk,
+            1,
+            alice,
+            request_type_id=general.id,
+            status="waiting_for_third_party",
+            sub_status="the bank",
+            priority=Priority.HIGH,
+            assignee_id=agent.id,
+        )
+        # What the store lacks reads "": the ticket is listed all the same.
+        orphan = make_ticket(Desk(id="gone", key="GON", name="Gone"), 2, bob, requester_id="x")
+        with store.unit_of_work() as work:
+            work.desks.put_request_type(general)
+            work.tickets.add(waiting)
+            work.tickets.add(orphan)
+        everything = TicketQuery(scope=TicketScope(everything=True), sort=TicketSort.OLDEST)
+        labels = {"waiting_for_third_party": "Waiting for third party"}
+        with store.unit_of_work() as work:
+            rows = list(work.tickets.find_rows(everything, labels))
+        assert rows == [
+            TicketRow(
+                id=waiting.id,
+                reference="HHA-1",
+                summary="ticket 1",
+                desk_id=desk.id,
+                desk_key="HHA",
+                desk_name="Help",
+                request_type_id=general.id,
+                request_type_name="General Request",
+                requester_id=alice.id,
+                requester_name="Alice",
+                status="waiting_for_third_party",
+                status_label="Waiting for third party",
+                sub_status="the bank",
+                priority=Priority.HIGH,
+                created_at=waiting.created_at,
+                updated_at=waiting.updated_at,
+            ),
+            TicketRow(
+                id=orphan.id,
+                reference="GON-2",
+                summary="ticket 2",
+                desk_id="gone",
+                desk_key="",
+                desk_name="",
+                request_type_id="rt",
+                request_type_name="",
+                requester_id="x",
+                requester_name="",
+                status="new",
+                status_label="new",  # no label given: the status itself
+                priority=Priority.MEDIUM,
+                created_at=orphan.created_at,
+                updated_at=orphan.updated_at,
+            ),
+        ]
+
+    def test_list_rows_are_the_tickets_find_gives(self, store: Store, world: World) -> None:
+        desk, alice, bob, carol = world.desk, world.alice, world.bob, world.carol
+        with store.unit_of_work() as work:
+            for number in range(1, 13):
+                requester = (alice, bob, carol)[number % 3]
+                status = "resolved" if number % 4 == 0 else "new"
+                work.tickets.add(make_ticket(desk, number, requester, status=status))
+        alices = TicketScope(
+            requester_id=alice.id, collaborator_id=alice.id, organization_id=alice.organization_id
+        )
+        queries = [
+            TicketQuery(scope=TicketScope(everything=True), limit=5),
+            TicketQuery(scope=alices, statuses=frozenset({"new"})),
+            TicketQuery(scope=alices, requester_id=alice.id, sort=TicketSort.OLDEST, limit=2),
+            TicketQuery(scope=TicketScope(desk_ids=frozenset({desk.id})), after=(T0, "z")),
+            TicketQuery(scope=TicketScope(), limit=5),
+        ]
+        with store.unit_of_work() as work:
+            for query in queries:
+                found = [t.id for t in work.tickets.find(query)]
+                assert [r.id for r in work.tickets.find_rows(query, {})] == found, query
+
+    def test_count_each_counts_every_query_at_once(self, store: Store, world: World) -> None:
+        desk, alice, bob = world.desk, world.alice, world.bob
+        with store.unit_of_work() as work:
+            for number in range(1, 8):
+                requester = alice if number % 2 else bob
+                status = "closed" if number % 3 == 0 else "new"
+                work.tickets.add(make_ticket(desk, number, requester, status=status))
+        everything = TicketScope(everything=True)
+        queries = [
+            TicketQuery(scope=everything),
+            TicketQuery(scope=everything, requester_id=alice.id),
+            TicketQuery(scope=everything, requester_id=alice.id, statuses=frozenset({"closed"})),
+            TicketQuery(scope=TicketScope()),
+            TicketQuery(scope=everything, desk_id="nope", limit=1),
+        ]
+        with store.unit_of_work() as work:
+            assert list(work.tickets.count_each(queries)) == [7, 4, 1, 0, 0]
+            assert [work.tickets.count(q) for q in queries] == [7, 4, 1, 0, 0]
+            assert list(work.tickets.count_each([])) == []
+
+    def test_details_read_a_ticket_with_what_its_page_shows(
+        self, store: Store, world: World
+    ) -> None:
+        desk, alice, bob, agent = world.desk, world.alice, world.bob, world.agent
+        general = RequestType(desk_id=desk.id, name="General Request")
+        ticket = make_ticket(desk, 7, alice, request_type_id=general.id, assignee_id=agent.id)
+        orphan = make_ticket(Desk(key="GON", name="Gone"), 8, bob, requester_id="x")
+        with store.unit_of_work() as work:
+            work.desks.put_request_type(general)
+            work.tickets.add(ticket)
+            work.tickets.add(orphan)
+            work.participants.add_mute(ticket.id, bob.id)
+        with store.unit_of_work() as work:
+            for key in (ticket.id, "HHA-7", "hha-7"):
+                details = work.tickets.get_details(key, alice.id)
+                assert details is not None, key
+                assert (details.ticket, details.desk, details.request_type) == (
+                    ticket,
+                    desk,
+                    general,
+                )
+                assert (details.requester, details.assignee, details.muted) == (
+                    alice,
+                    agent,
+                    False,
+                )
+            muted = work.tickets.get_details("HHA-7", bob.id)
+            assert muted is not None and muted.muted
+            lacking = work.tickets.get_details(orphan.id, alice.id)
+            assert lacking is not None and lacking.ticket == orphan
+            assert (lacking.desk, lacking.request_type, lacking.requester, lacking.assignee) == (
+                None,
+                None,
+                None,
+                None,
+            )
+            assert work.tickets.get_details("HHA-9", alice.id) is None
+            assert work.tickets.get_details("0" * 32, alice.id) is None
