@@ -56,6 +56,7 @@ from supportdesk import (
     SupportDesk,
     Ticket,
     TicketList,
+    TicketRow,
     TicketSort,
     TicketView,
     ValidationError,
@@ -403,7 +404,7 @@ class World:
         staff = [c for c in self.people() if c.role is not Role.CUSTOMER]
         target = self.rng.choice(staff if staff and self.rng.random() < 0.4 else self.people())
         view = self.admin_view(reference)
-        collaborators = {c.id for c in view.shared_with} | {target.id}
+        collaborators = {c.id for c in _collaborators(view)} | {target.id}
         would_see = sees_by_the_rules(target, view.ticket, collaborators)
         saw = self.sees(actor.id, reference)
         try:
@@ -433,7 +434,7 @@ class World:
 
     def _step_remove_collaborator(self) -> None:
         reference = self._a_ticket()
-        collaborators = self.admin_view(reference).shared_with
+        collaborators = _collaborators(self.admin_view(reference))
         if not collaborators:
             return
         gone = self.rng.choice(collaborators)
@@ -586,7 +587,13 @@ class World:
                     f"{event.kind} on {reference} reached {contact.email}, not staff",
                 )
         ticket = view.ticket
-        collaborators = [c.id for c in view.shared_with]
+        if event.kind is EventKind.TICKET_RECEIVED:
+            # The confirmation: for the requester alone, even as its actor.
+            requester = ticket.requester_id
+            wanted = {requester} if self.sees(requester, reference) else set()
+            check(set(got) == wanted, f"{event.kind} on {reference} reached {self._emails(got)}")
+            return
+        collaborators = [c.id for c in _collaborators(view)]
         if event.kind is EventKind.TICKET_CREATED:
             collaborators = []  # a follow-up's collaborators join after it is created
         offered = [ticket.requester_id, *collaborators]
@@ -649,7 +656,7 @@ class World:
     def _check_actor(self, actor: Contact, views: dict[str, TicketView]) -> None:
         seen = {ref for ref in self.references if self.sees(actor.id, ref)}
         for reference, view in views.items():
-            collaborators = {c.id for c in view.shared_with}
+            collaborators = {c.id for c in _collaborators(view)}
             self.audit.check(
                 (reference in seen) == sees_by_the_rules(actor, view.ticket, collaborators),
                 f"get_ticket({actor.email}, {reference}) breaks the rules of DESIGN.md",
@@ -670,7 +677,7 @@ class World:
             ticket = view.ticket
             kept = {
                 TicketList.CREATED_BY_ME: ticket.requester_id == actor.id,
-                TicketList.COLLABORATING: actor.id in {c.id for c in view.shared_with},
+                TicketList.COLLABORATING: actor.id in {c.id for c in _collaborators(view)},
                 TicketList.ORGANIZATION: actor.organization_id is not None
                 and ticket.organization_id == actor.organization_id,
                 TicketList.VISIBLE: True,
@@ -719,7 +726,7 @@ class World:
     ) -> None:
         """Every page of one list: what get_ticket shows and the filters keep, once, in order."""
         expected = self._expected(actor, query, views, seen)
-        listed: list[Ticket] = []
+        listed: list[TicketRow] = []
         totals = set()
         cursor = None
         while True:
@@ -883,8 +890,13 @@ def _texts(view: TicketView) -> tuple[set[str], set[str]]:
     return set(tokenize(" ".join(public))), set(tokenize(" ".join(internal)))
 
 
-def _in_order(tickets: list[Ticket], sort: TicketSort) -> bool:
-    def key(ticket: Ticket) -> tuple[object, str]:
+def _collaborators(view: TicketView) -> list[Contact]:
+    """ "Shared with" but its requester: whom the ticket is shared with as collaborators."""
+    return [c for c in view.shared_with if c.id != view.ticket.requester_id]
+
+
+def _in_order(tickets: list[TicketRow], sort: TicketSort) -> bool:
+    def key(ticket: TicketRow) -> tuple[object, str]:
         if sort is TicketSort.RECENTLY_UPDATED:
             return ticket.updated_at, ticket.id
         return ticket.created_at, ticket.id

@@ -8,17 +8,21 @@ import attrs
 import pytest
 
 from supportdesk import (
+    Activity,
     ActivityKind,
     Conflict,
     ContactState,
     Desk,
     EventKind,
+    FieldSpec,
     FollowUpPolicy,
     Grant,
     InvalidTransition,
     NotFound,
     PermissionDenied,
     Priority,
+    RequestType,
+    Role,
     Submission,
     TicketList,
     ValidationError,
@@ -166,7 +170,7 @@ def test_collaborator_from_another_organisation(portal: Portal) -> None:
         portal.desk.get_ticket(portal.carol, ticket.reference)
     portal.desk.add_collaborator(portal.alice, ticket.reference, "CAROL@globex.test")
     view = portal.desk.view_ticket(portal.carol, ticket.reference)
-    assert [c.email for c in view.shared_with] == [portal.carol.email]
+    assert [c.email for c in view.shared_with] == [portal.alice.email, portal.carol.email]
     portal.desk.share_update(portal.carol, ticket.reference, "I see the same on our side")
     assert ActivityKind.COLLABORATOR_ADDED in kinds(portal, ticket.reference)
 
@@ -202,7 +206,7 @@ def test_a_collaborator_must_be_able_to_see_the_ticket(portal: Portal) -> None:
             portal.desk.add_collaborator(actor, ticket.reference, portal.outsider_agent.email)
         assert set(refused.value.errors) == {"email"}
         assert "own desks" in refused.value.errors["email"]
-    assert portal.desk.view_ticket(portal.alice, ticket.reference).shared_with == ()
+    assert portal.desk.view_ticket(portal.alice, ticket.reference).shared_with == (portal.alice,)
     assert ActivityKind.COLLABORATOR_ADDED not in kinds(portal, ticket.reference)
     with pytest.raises(NotFound):
         portal.desk.get_ticket(portal.outsider_agent, ticket.reference)
@@ -210,7 +214,11 @@ def test_a_collaborator_must_be_able_to_see_the_ticket(portal: Portal) -> None:
     portal.desk.add_collaborator(portal.alice, ticket.reference, portal.admin.email)
     portal.desk.add_collaborator(portal.alice, ticket.reference, portal.agent.email)
     shared_with = portal.desk.view_ticket(portal.alice, ticket.reference).shared_with
-    assert [c.email for c in shared_with] == [portal.admin.email, portal.agent.email]
+    assert [c.email for c in shared_with] == [
+        portal.alice.email,
+        portal.admin.email,
+        portal.agent.email,
+    ]
 
 
 def test_notifications_switch(portal: Portal) -> None:
@@ -253,6 +261,7 @@ def test_events_written_with_each_change(portal: Portal) -> None:
         events = [event.kind for event in work.outbox.list_events(ticket.id)]
     assert events == [
         EventKind.TICKET_CREATED,
+        EventKind.TICKET_RECEIVED,
         EventKind.INTERNAL_NOTE,
         EventKind.STATUS_CHANGED,
     ]
@@ -282,7 +291,7 @@ def test_update_on_closed_ticket_opens_a_follow_up(portal: Portal) -> None:
     )
     assert follow_up.organization_id == original.organization_id
     view = portal.desk.view_ticket(portal.carol, follow_up.reference)
-    assert [c.id for c in view.shared_with] == [portal.carol.id]
+    assert [c.id for c in view.shared_with] == [portal.alice.id, portal.carol.id]
     assert [e.kind for e in view.activities] == [
         ActivityKind.CREATED,
         ActivityKind.FOLLOW_UP_CREATED,
@@ -345,3 +354,66 @@ def test_only_staff_set_a_priority_and_only_a_priority(portal: Portal) -> None:
         with pytest.raises(TypeError, match="priority"):
             portal.desk.open_ticket(portal.agent, general, submission, priority=wrong)
     assert portal.desk.count_tickets(portal.admin, TicketList.VISIBLE) == 4
+
+
+def test_the_ticket_page_names_everyone_on_it(portal: Portal) -> None:
+    desk = portal.desk
+    ticket = portal.open()
+    desk.add_collaborator(portal.alice, ticket.reference, portal.carol.email)
+    desk.assign(portal.agent, ticket.reference, portal.agent.id)
+    desk.share_update(portal.carol, ticket.reference, "Ours too")
+    desk.add_note(portal.admin, ticket.reference, "Known issue")
+    desk.ask_customer(portal.agent, ticket.reference, "Which claims?")
+    portal.clock.advance(timedelta(days=1))
+    desk.run_due_timers()
+    view = desk.view_ticket(portal.agent, ticket.reference)
+    assert [c.full_name for c in view.shared_with] == ["Alice Payer", "Carol Provider"]
+    assert (view.status_label, view.assignee_name) == ("Waiting for customer", "Agent Smith")
+    told = [(e.kind, e.actor_name, e.actor_role) for e in view.activities]
+    assert told[0] == (ActivityKind.CREATED, "Alice Payer", Role.CUSTOMER)
+    assert (ActivityKind.PUBLIC_UPDATE, "Carol Provider", Role.CUSTOMER) in told
+    assert (ActivityKind.INTERNAL_NOTE, "Admin", Role.ADMIN) in told
+    assert told[-1] == (ActivityKind.REMINDER_SENT, "System", None)
+    assert all(isinstance(e, Activity) for e in view.activities)  # entries read as entries
+    # Names are the directory's now, not as they were when written.
+    desk.add_contact(attrs.evolve(portal.carol, full_name="Carol Renamed"))
+    customer = desk.view_ticket(portal.alice, ticket.reference)
+    assert [c.full_name for c in customer.shared_with] == ["Alice Payer", "Carol Renamed"]
+    assert "Carol Renamed" in {e.actor_name for e in customer.activities}
+    assert "Admin" not in {e.actor_name for e in customer.activities}  # the note is staff's
+    assert desk.view_ticket(portal.bob, ticket.reference).assignee_name == "Agent Smith"
+
+
+def test_an_unassigned_ticket_page(portal: Portal) -> None:
+    ticket = portal.open()
+    view = portal.desk.view_ticket(portal.bob, ticket.reference)
+    assert (view.assignee_name, view.status_label) == (None, "New")
+    assert view.shared_with == (portal.alice,)
+    assert view.notifications_on
+    assert "escalate" not in view.actions  # Bob is neither requester nor collaborator
+
+
+def test_customers_never_read_an_internal_field(portal: Portal) -> None:
+    triage = portal.desk.add_request_type(
+        RequestType(
+            desk_id=portal.help_desk.id,
+            name="Triage",
+            fields=(
+                FieldSpec(key="product", label="Product"),
+                FieldSpec(key="root_cause", label="Root cause", internal=True),
+            ),
+        )
+    )
+    submission = Submission(
+        summary="Phoned in", fields={"product": "Portal", "root_cause": "Expired card"}
+    )
+    ticket = portal.desk.open_ticket(
+        portal.agent, triage.id, submission, requester_id=portal.alice.id
+    )
+    assert portal.desk.get_ticket(portal.agent, ticket.reference).fields == ticket.fields
+    assert "root_cause" in portal.desk.view_ticket(portal.agent, ticket.reference).ticket.fields
+    for read in (
+        portal.desk.get_ticket(portal.alice, ticket.reference),
+        portal.desk.view_ticket(portal.alice, ticket.reference).ticket,
+    ):
+        assert read.fields == {"product": "Portal"}

@@ -31,3 +31,18 @@ def test_python_blocks_run(where: str, code: str) -> None:
 def test_workflow_diagram_is_current() -> None:
     (diagram,) = [code for where, code in blocks("mermaid") if where.startswith("workflow.md")]
     assert diagram.strip() == Workflow(DEFAULT_WORKFLOW).to_mermaid().strip()
+
+
+TEST_REFERENCE = re.compile(r"`(tests/[\w/]+\.py)::(test_\w+)`")
+
+
+def test_security_claims_point_at_tests_that_exist() -> None:
+    page = (ROOT / "docs" / "security.md").read_text()
+    named = TEST_REFERENCE.findall(page)
+    assert len(named) >= 30
+    missing = [
+        f"{path}::{name}"
+        for path, name in named
+        if not re.search(rf"^\s*def {name}\(", (ROOT / path).read_text(), re.MULTILINE)
+    ]
+    assert missing == []

@@ -41,6 +41,7 @@ from supportdesk import (
     Audience,
     Contact,
     Desk,
+    EventKind,
     FieldKind,
     FieldSpec,
     FollowUpPolicy,
@@ -58,7 +59,9 @@ from supportdesk import (
     ValidationError,
     ticket_scope,
 )
+from supportdesk._account_cases import TOKEN_TEXT
 from supportdesk._input import EMAIL, ID_TEXT, LABEL_TEXT, LONG_TEXT, SEARCH_TEXT, SHORT_TEXT
+from supportdesk.accounts import MAX_PASSWORD_LENGTH
 from supportdesk.blobs import MemoryBlobStore
 from supportdesk.storage.protocol import TicketQuery, TicketSort, UnitOfWork
 
@@ -1133,6 +1136,46 @@ TARGETS: tuple[Target, ...] = (
         baseline=lambda world: {"email": "carol@globex.test"},
     ),
     Target(
+        name="request_password_reset",
+        params=(Param(name="email", kind="text", limit=EMAIL, one_line=True),),
+        baseline=lambda world: {"email": "carol@globex.test"},
+    ),
+    Target(
+        name="reset_password",
+        params=(
+            Param(name="token", kind="text", limit=TOKEN_TEXT, one_line=True),
+            Param(name="password", kind="text", limit=MAX_PASSWORD_LENGTH),
+        ),
+        # No link works here: what is checked is that bad text never reaches the store.
+        baseline=lambda world: {"token": "no-such-link", "password": "a long enough secret"},
+    ),
+    Target(
+        name="update_profile",
+        params=(
+            ACTOR,
+            Param(name="full_name", kind="text", one_line=True, required=True),
+            Param(name="contact_id", kind="id", optional=True),
+        ),
+        baseline=lambda world: {
+            "actor": world.portal.alice,
+            "full_name": "Alice Payer",
+            "contact_id": None,
+        },
+    ),
+    Target(
+        name="set_contact_organization",
+        params=(
+            ACTOR,
+            Param(name="contact_id", kind="id"),
+            Param(name="organization_id", kind="id", optional=True),
+        ),
+        baseline=lambda world: {
+            "actor": world.portal.admin,
+            "contact_id": world.portal.loner.id,
+            "organization_id": None,
+        },
+    ),
+    Target(
         name="set_next_reference",
         params=(Param(name="desk_id", kind="id"), Param(name="number", kind="int")),
         baseline=lambda world: {"desk_id": world.portal.other_desk.id, "number": 1},
@@ -1193,6 +1236,24 @@ TARGETS: tuple[Target, ...] = (
         baseline=_on_ticket("alice", "mine", enabled=True),
     ),
     Target(
+        name="get_notification_settings",
+        params=(ACTOR, Param(name="contact_id", kind="id", optional=True)),
+        baseline=lambda world: {"actor": world.portal.admin, "contact_id": world.portal.alice.id},
+    ),
+    Target(
+        name="set_notification_settings",
+        params=(
+            ACTOR,
+            Param(name="email", kind="bool"),
+            Param(name="contact_id", kind="id", optional=True),
+        ),
+        baseline=lambda world: {"actor": world.portal.alice, "email": False, "contact_id": None},
+        # The switch of one kind: what a settings form sends.
+        call=lambda desk, kw: desk.set_notification_settings(
+            kw["actor"], {EventKind.PUBLIC_UPDATE: kw["email"]}, contact_id=kw["contact_id"]
+        ),
+    ),
+    Target(
         name="set_organization_sharing",
         params=(ACTOR, REFERENCE, Param(name="shared", kind="bool")),
         baseline=_on_ticket("alice", "mine", shared=True),
@@ -1215,6 +1276,22 @@ TARGETS: tuple[Target, ...] = (
         name="scan_pending_attachments",
         params=(Param(name="limit", kind="count"),),
         baseline=lambda world: {"limit": 10},
+    ),
+    Target(
+        name="export_contact_data",
+        params=(ACTOR, Param(name="contact_id", kind="id")),
+        baseline=lambda world: {"actor": world.portal.admin, "contact_id": world.portal.alice.id},
+    ),
+    Target(
+        name="erase_contact",
+        # Not the contact: a known id would erase someone the other cases act as.
+        params=(ACTOR,),
+        baseline=lambda world: {"actor": world.portal.admin, "contact_id": world.portal.loner.id},
+    ),
+    Target(
+        name="purge",
+        params=(Param(name="older_than", kind="duration"), Param(name="batch_size", kind="count")),
+        baseline=lambda world: {"older_than": timedelta(days=90), "batch_size": 10},
     ),
 )
 
@@ -1487,6 +1564,7 @@ def _entry_points(world: World, bad: str) -> Iterator[tuple[str, str, Callable[[
     yield "whom", "wait_for", lambda: desk.wait_for(p.agent, ref, bad)
     yield "reason", "escalate", lambda: desk.escalate(p.alice, ref, bad)
     yield "name", "organisation", lambda: desk.add_organization(Organization(name=bad))
+    yield "full_name", "profile", lambda: desk.update_profile(p.alice, bad)
     yield "name", "desk", lambda: desk.add_desk(Desk(key="BAD", name=bad))
     yield (
         "name",

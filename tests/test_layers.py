@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "supportdesk._directory_cases",
         "supportdesk._list_cases",
         "supportdesk._notification_cases",
+        "supportdesk._privacy_cases",
         "supportdesk._status_moves",
         "supportdesk._ticket_cases",
         "supportdesk._timer_cases",

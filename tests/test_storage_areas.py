@@ -25,7 +25,7 @@ def _methods(cls: type) -> dict[str, inspect.Signature]:
     }
 
 
-def test_the_unit_of_work_has_the_twelve_areas() -> None:
+def test_the_unit_of_work_has_the_thirteen_areas() -> None:
     assert sorted(AREAS) == [
         "accounts",
         "activity",
@@ -36,6 +36,7 @@ def test_the_unit_of_work_has_the_twelve_areas() -> None:
         "feed",
         "outbox",
         "participants",
+        "privacy",
         "search",
         "tickets",
         "timers",

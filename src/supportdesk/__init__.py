@@ -17,7 +17,9 @@ from ._errors import StorageError as StorageError
 from ._errors import SupportDeskError as SupportDeskError
 from ._errors import ValidationError as ValidationError
 from ._errors import WorkflowDefinitionError as WorkflowDefinitionError
+from ._models import AccountToken as AccountToken
 from ._models import Activity as Activity
+from ._models import ActivityEntry as ActivityEntry
 from ._models import ActivityKind as ActivityKind
 from ._models import Announcement as Announcement
 from ._models import Article as Article
@@ -30,6 +32,7 @@ from ._models import Collaborator as Collaborator
 from ._models import Contact as Contact
 from ._models import ContactState as ContactState
 from ._models import DeliveryState as DeliveryState
+from ._models import DependentOptions as DependentOptions
 from ._models import Desk as Desk
 from ._models import Event as Event
 from ._models import EventKind as EventKind
@@ -38,6 +41,7 @@ from ._models import FieldSpec as FieldSpec
 from ._models import FieldValue as FieldValue
 from ._models import FollowUpPolicy as FollowUpPolicy
 from ._models import Notification as Notification
+from ._models import NotificationSettings as NotificationSettings
 from ._models import Organization as Organization
 from ._models import OutboxEntry as OutboxEntry
 from ._models import Priority as Priority
@@ -47,10 +51,14 @@ from ._models import Role as Role
 from ._models import ScanStatus as ScanStatus
 from ._models import SearchHit as SearchHit
 from ._models import SearchKind as SearchKind
-from ._models import SignupToken as SignupToken
 from ._models import Ticket as Ticket
+from ._models import TicketRow as TicketRow
 from ._models import Timer as Timer
 from ._models import TimerState as TimerState
+from ._models import TokenPurpose as TokenPurpose
+from ._privacy_cases import DEFAULT_RETENTION as DEFAULT_RETENTION
+from ._privacy_cases import ErasureReport as ErasureReport
+from ._privacy_cases import PurgeReport as PurgeReport
 from ._serialization import from_data as from_data
 from ._serialization import to_data as to_data
 from ._version import __version__ as __version__
@@ -62,6 +70,7 @@ from .access import ticket_scope as ticket_scope
 from .accounts import PasswordHasher as PasswordHasher
 from .accounts import ScryptHasher as ScryptHasher
 from .accounts import SignupDetails as SignupDetails
+from .accounts import SignupOptions as SignupOptions
 from .accounts import SignupPolicy as SignupPolicy
 from .accounts import SignupReview as SignupReview
 from .attachments import Scanner as Scanner
@@ -79,6 +88,7 @@ from .clock import FakeClock as FakeClock
 from .clock import SystemClock as SystemClock
 from .desk import DeskOptions as DeskOptions
 from .desk import Feed as Feed
+from .desk import ListCount as ListCount
 from .desk import Page as Page
 from .desk import ScanReport as ScanReport
 from .desk import SearchPage as SearchPage
@@ -118,8 +128,11 @@ _LAZY = {"SqlStore": "supportdesk.storage.sql"}
 
 __all__ = [
     "ALWAYS_OPEN",
+    "DEFAULT_RETENTION",
     "DEFAULT_WORKFLOW",
+    "AccountToken",
     "Activity",
+    "ActivityEntry",
     "ActivityKind",
     "AlwaysOpen",
     "Announcement",
@@ -139,7 +152,9 @@ __all__ = [
     "Contact",
     "ContactState",
     "DeliveryState",
+    "DependentOptions",
     "Desk",
+    "ErasureReport",
     "DeskOptions",
     "DispatchReport",
     "Event",
@@ -155,10 +170,12 @@ __all__ = [
     "Grant",
     "InvalidToken",
     "InvalidTransition",
+    "ListCount",
     "MemoryBlobStore",
     "MemoryStore",
     "NotFound",
     "Notification",
+    "NotificationSettings",
     "NotificationHandler",
     "Organization",
     "OutboxEntry",
@@ -168,6 +185,7 @@ __all__ = [
     "PasswordHasher",
     "PermissionDenied",
     "Priority",
+    "PurgeReport",
     "Recipient",
     "RequestType",
     "RetryPolicy",
@@ -183,9 +201,9 @@ __all__ = [
     "SearchPage",
     "SearchQuery",
     "SignupDetails",
+    "SignupOptions",
     "SignupPolicy",
     "SignupReview",
-    "SignupToken",
     "StatusCategory",
     "StatusSpec",
     "StorageError",
@@ -198,6 +216,7 @@ __all__ = [
     "SystemClock",
     "Ticket",
     "TicketList",
+    "TicketRow",
     "TicketQuery",
     "TicketScope",
     "TicketSort",
@@ -205,6 +224,7 @@ __all__ = [
     "Timer",
     "TimerSpec",
     "TimerState",
+    "TokenPurpose",
     "TransitionSpec",
     "UnitOfWork",
     "Upload",
@@ -236,17 +256,21 @@ def _publish() -> None:
 
     Tracebacks, reprs and the API reference then show the public path
     (``supportdesk.Ticket``), not the private module it is defined in.
-    attrs classes resolve their string annotations first, while their own
-    module's names are still the ones those annotations mean.
+    attrs classes resolve their string annotations first, every one before
+    any is renamed: a class's annotations, and those of the bases it inherits
+    fields from, mean the names of the modules they were written in.
     """
-    for name in __all__:
-        exported = globals().get(name)
-        if exported is None or (not isinstance(exported, type) and not callable(exported)):
-            continue
-        if not getattr(exported, "__module__", "").startswith(f"{__name__}."):
-            continue
+    published = [
+        exported
+        for exported in (globals().get(name) for name in __all__)
+        if exported is not None
+        and (isinstance(exported, type) or callable(exported))
+        and getattr(exported, "__module__", "").startswith(f"{__name__}.")
+    ]
+    for exported in published:
         if isinstance(exported, type) and _attrs.has(exported):
             _attrs.resolve_types(exported)
+    for exported in published:
         exported.__module__ = __name__
 
 

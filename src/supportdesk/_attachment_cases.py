@@ -36,6 +36,9 @@ MAX_URL_EXPIRY = timedelta(days=7)
 TICKET_BLOBS = "tickets/"
 """The blob key prefix of every attachment: ``tickets/<ticket id>/<attachment id>``."""
 
+ERASED_BLOBS = "erased/"
+"""The blob key of an erased person's file, ``erased/<attachment id>``, names no blob."""
+
 
 class _AttachmentCases(_StatusMoves):
     """Files on tickets: judged, stored, recorded and handed out through the ticket's access."""
@@ -307,7 +310,7 @@ class _AttachmentCases(_StatusMoves):
 
     def _downloadable(self, work: UnitOfWork, actor: Contact, attachment_id: str) -> Attachment:
         attachment = work.attachments.get(attachment_id)
-        if attachment is None:
+        if attachment is None or attachment.blob_key.startswith(ERASED_BLOBS):
             raise NotFound("attachment", attachment_id)
         try:
             ctx = self._load(work, actor, attachment.ticket_id)

@@ -13,6 +13,7 @@ from . import access, notifications
 from ._errors import NotFound, PermissionDenied
 from ._input import LONG_TEXT, check_id, check_text, check_type
 from ._models import (
+    SYSTEM_NAME,
     Activity,
     ActivityKind,
     Contact,
@@ -61,7 +62,7 @@ class _Audience:
     muted: frozenset[str] | None = None
     desk_staff: dict[str, Sequence[Contact]] | None = attrs.field(default=None, eq=False)
     """Each desk's staff as first read, shared by the events of one batch (a timer sweep)."""
-    recipients: tuple[Recipient, ...] | None = None
+    delivery: notifications.Delivery | None = None
     """Whom the event reaches, resolved before the unit of work took a lock."""
 
 
@@ -162,11 +163,21 @@ class _DeskBase:
         else:
             ticket = work.tickets.get(reference)
         listed = work.participants.list_collaborators("" if ticket is None else ticket.id)
-        ordered = tuple(c.contact_id for c in listed)
-        ids = frozenset(ordered)
+        return self._admit(work, actor, reference, ticket, tuple(c.contact_id for c in listed))
+
+    def _admit(
+        self,
+        work: UnitOfWork,
+        actor: Contact,
+        reference: str,
+        ticket: Ticket | None,
+        collaborator_ids: tuple[str, ...],
+    ) -> _Context:
+        """The ticket as ``actor`` sees it with these collaborators; NotFound if they may not."""
+        ids = frozenset(collaborator_ids)
         if ticket is None or access.ticket_scope(actor).grant(ticket, ids) is None:
             raise NotFound("ticket", reference)
-        audience = _Audience(collaborator_ids=ordered)
+        audience = _Audience(collaborator_ids=collaborator_ids)
         return _Context(work, actor, ticket, ids, _party(actor, ticket, ids), audience)
 
     def _log(
@@ -208,10 +219,24 @@ class _DeskBase:
         ``known`` is what the unit of work has read already of who takes part.
         """
         known = known or _Audience()
-        recipients = known.recipients
-        if recipients is None:
-            recipients = _ticket_recipients(work, ticket, kind, actor, known)
-        event = Event(
+        delivery = known.delivery
+        if delivery is None:
+            hearers = _ticket_recipients(work, ticket, kind, actor, known)
+            (delivery,) = notifications.deliveries(work, (kind, hearers))
+        notifications.record(
+            work, (self._ticket_event(ticket, kind, actor, now, payload), delivery)
+        )
+
+    def _ticket_event(
+        self,
+        ticket: Ticket,
+        kind: EventKind,
+        actor: Contact | None,
+        now: datetime,
+        payload: Mapping[str, str],
+    ) -> Event:
+        """A ticket's event, its payload led by what every ticket event says; not yet addressed."""
+        return Event(
             kind=kind,
             at=now,
             ticket_id=ticket.id,
@@ -220,12 +245,11 @@ class _DeskBase:
                 "reference": ticket.reference,
                 "summary": ticket.summary,
                 "status": ticket.status,
-                "actor": "System" if actor is None else actor.full_name,
+                "status_label": self.workflow.status(ticket.status).label,
+                "actor": SYSTEM_NAME if actor is None else actor.full_name,
                 **payload,
             },
-            recipients=recipients,
         )
-        notifications.record(work, event)
 
     def _emit_to(
         self,
@@ -238,16 +262,20 @@ class _DeskBase:
         *,
         ticket_id: str | None = None,
     ) -> None:
-        """Write an event to exactly the contacts ``to``: an account event, or a ticket's."""
+        """Write an event to exactly the contacts ``to``: an account event, or a ticket's.
+
+        They all get the feed entry; the e-mail, as their settings say.
+        """
         event = Event(
             kind=kind,
             at=now,
             ticket_id=ticket_id,
             actor_id=None if actor is None else actor.id,
             payload=dict(payload),
-            recipients=tuple(Recipient.of(contact) for contact in to),
         )
-        notifications.record(work, event)
+        hearers = tuple(Recipient.of(contact) for contact in to)
+        (delivery,) = notifications.deliveries(work, (kind, hearers))
+        notifications.record(work, (event, delivery))
 
 
 def _ticket_recipients(
@@ -299,6 +327,13 @@ def _desk_staff(
 
 def _get_desk(work: UnitOfWork, desk_id: str) -> Desk:
     return _found(work.desks.get_desk(desk_id), "desk", desk_id)
+
+
+def _organization_problem(work: UnitOfWork, organization_id: str | None) -> str | None:
+    """Why a contact cannot belong to ``organization_id`` (it does not exist), or None."""
+    if organization_id is None or work.directory.get_organization(organization_id) is not None:
+        return None
+    return f"no organisation {organization_id!r}"
 
 
 def _get_request_type(work: UnitOfWork, request_type_id: str) -> RequestType:

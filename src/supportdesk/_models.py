@@ -50,6 +50,8 @@ class ContactState(enum.StrEnum):
     PENDING_APPROVAL = "pending_approval"
     ACTIVE = "active"
     DISABLED = "disabled"
+    ERASED = "erased"
+    """Its personal data was erased: it keeps id, role and organisation, and never acts again."""
 
 
 class Priority(enum.IntEnum):
@@ -220,6 +222,9 @@ class EventKind(enum.StrEnum):
     """The domain events use cases write to the outbox."""
 
     TICKET_CREATED = "ticket_created"
+    """A new ticket, announced to the staff who see it; its requester gets ``ticket_received``."""
+    TICKET_RECEIVED = "ticket_received"
+    """The requester's confirmation of a new ticket and its reference, even when they opened it."""
     PUBLIC_UPDATE = "public_update"
     INTERNAL_NOTE = "internal_note"
     STATUS_CHANGED = "status_changed"
@@ -236,6 +241,8 @@ class EventKind(enum.StrEnum):
     ATTACHMENT_REJECTED = "attachment_rejected"
     """A file the scanner refused after it was stored; told to its uploader only."""
     SIGNUP_REQUESTED = "signup_requested"
+    PASSWORD_RESET_REQUESTED = "password_reset_requested"  # noqa: S105 (a name, no secret)
+    """A password reset link, or word that the address has no active account: e-mail only."""
     APPROVAL_NEEDED = "approval_needed"
     APPROVED = "approved"
     REJECTED = "rejected"
@@ -283,21 +290,45 @@ class Desk:
 
 
 @attrs.frozen(kw_only=True)
+class DependentOptions:
+    """The options of a choice field that depend on the value of an earlier choice field."""
+
+    field: str
+    """The key of the choice field whose value picks the options (``product``)."""
+    options: Mapping[str, tuple[str, ...]]
+    """For each of that field's options, the options this field offers then
+    (``{"Claims Portal": ("Access", "Data")}``), shown in the order of the field's own
+    ``options``; a value not listed leaves this field hidden."""
+
+
+@attrs.frozen(kw_only=True)
 class FieldSpec:
-    """One custom field on a request type's form."""
+    """One custom field on a request type's form (or on the sign-up form).
+
+    See ``docs/forms.md`` for what each kind takes and how conditions read.
+    """
 
     key: str
     label: str
     kind: FieldKind = FieldKind.SHORT_TEXT
     required: bool = False
+    """Required while the field is shown; a hidden field is never required."""
     help_text: str = ""
     max_length: int | None = None
     pattern: str | None = None
     options: tuple[str, ...] = ()
+    """Every option of a choice or multi-choice field, in the order they are shown."""
     min_value: float | None = None
     max_value: float | None = None
     internal: bool = False
     """Internal-only fields are filled and seen by agents only."""
+    visible_when: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+    """Show the field only when each earlier field named here has one of the values given
+    (``{"no_customer_id": ("yes",)}``): an option of a choice or multi-choice field, or
+    ``"yes"``/``"no"`` for a yes/no field, where an empty answer counts as ``"no"``.  A hidden
+    field is neither required nor stored, and what is sent for it is ignored."""
+    options_by: DependentOptions | None = None
+    """Make the options of this choice or multi-choice field depend on an earlier choice field."""
 
 
 @attrs.frozen(kw_only=True)
@@ -349,6 +380,34 @@ class Ticket:
 
 
 @attrs.frozen(kw_only=True)
+class TicketRow:
+    """A ticket as a row of a list shows it, names read with it: no look-up per row.
+
+    Names (desk, request type, requester) are as stored when the list is
+    read; ``status_label`` is the workflow's label of ``status``.
+    """
+
+    id: str
+    reference: str
+    summary: str
+    desk_id: str
+    desk_key: str
+    desk_name: str
+    request_type_id: str
+    request_type_name: str
+    requester_id: str
+    requester_name: str
+    status: str
+    """The status's name, as stored and as the ``statuses=`` filter takes it."""
+    status_label: str
+    """What people read for the status ("Waiting for customer")."""
+    sub_status: str | None = None
+    priority: Priority
+    created_at: datetime = attrs.field(validator=_aware)
+    updated_at: datetime = attrs.field(validator=_aware)
+
+
+@attrs.frozen(kw_only=True)
 class Activity:
     """One entry of a ticket's append-only activity log.
 
@@ -365,6 +424,31 @@ class Activity:
     body: str = ""
     internal: bool = False
     data: Mapping[str, str] = attrs.field(factory=dict)
+
+
+SYSTEM_NAME = "System"
+"""Who did what no contact did (a timer's reminder, an automatic close), as people read it."""
+
+
+@attrs.frozen(kw_only=True)
+class ActivityEntry(Activity):
+    """An activity log entry as a ticket page shows it: with who made it, named as they are now.
+
+    An :class:`Activity` with two more fields, so that it reads like one.
+    """
+
+    actor_name: str
+    """The actor's full name now; :data:`SYSTEM_NAME` for what the system did."""
+    actor_role: Role | None
+    """The actor's role now (an agent's reply, a customer's update); None for the system."""
+
+    @classmethod
+    def of(cls, activity: Activity, name: str | None, role: Role | None) -> ActivityEntry:
+        """``activity`` told by its actor's ``name`` and ``role`` as stored (None: unknown)."""
+        if activity.actor_id is None:
+            name, role = SYSTEM_NAME, None
+        logged = {field.name: getattr(activity, field.name) for field in attrs.fields(Activity)}
+        return cls(**logged, actor_name=name or "", actor_role=role)
 
 
 @attrs.frozen(kw_only=True)
@@ -464,6 +548,8 @@ class Event:
     actor_id: str | None = None
     payload: Mapping[str, str] = attrs.field(factory=dict)
     recipients: tuple[Recipient, ...] = ()
+    """Whom to send it to: those who hear of it, but for any who switched e-mail of its kind
+    off (:class:`NotificationSettings`), who get its feed entry alone."""
 
 
 class DeliveryState(enum.StrEnum):
@@ -517,11 +603,45 @@ class Notification:
 
 
 @attrs.frozen(kw_only=True)
-class SignupToken:
-    """A sign-up link's token as stored: only its SHA-256, never the token itself."""
+class NotificationSettings:
+    """How a contact wants to hear of ticket events: e-mail per kind; the in-app feed always.
+
+    Account e-mails (sign-up links, approvals) are always sent; see
+    :data:`supportdesk.notifications.EMAIL_OPTIONAL` for the kinds that may be
+    switched off.
+    """
+
+    contact_id: str
+    email_off: frozenset[EventKind] = frozenset()
+    """The kinds of event the contact gets no e-mail of, only the feed entry."""
+
+    def emails(self, kind: EventKind) -> bool:
+        """Whether the contact is e-mailed events of ``kind``."""
+        return kind not in self.email_off
+
+
+class TokenPurpose(enum.StrEnum):
+    """What a single-use e-mail link does."""
+
+    SIGNUP = "signup"
+    """Completes a sign-up (:meth:`~supportdesk.SupportDesk.complete_signup`)."""
+    PASSWORD_RESET = "password_reset"  # noqa: S105 (a name, no secret)
+    """Sets a new password (:meth:`~supportdesk.SupportDesk.reset_password`)."""
+
+
+@attrs.frozen(kw_only=True)
+class AccountToken:
+    """A single-use e-mail link's token as stored: only its SHA-256, never the token itself.
+
+    A token works only for its ``purpose``: a sign-up link never resets a
+    password, nor a reset link completes a sign-up.
+    """
 
     token_hash: str
     contact_id: str
+    """The contact the link is for; empty for an address without an account (a token
+    written only so that every address costs the same, stored used)."""
+    purpose: TokenPurpose = TokenPurpose.SIGNUP
     created_at: datetime = attrs.field(validator=_aware)
     expires_at: datetime = attrs.field(validator=_aware)
     used_at: datetime | None = attrs.field(default=None, validator=_aware)

@@ -15,9 +15,11 @@ from ._desk_base import DeskOptions as DeskOptions
 from ._directory_cases import _DirectoryCases
 from ._list_cases import _ListCases
 from ._notification_cases import _NotificationCases
+from ._privacy_cases import _PrivacyCases
 from ._ticket_cases import _TicketCases
 from ._timer_cases import _TimerCases
 from ._views import Feed as Feed
+from ._views import ListCount as ListCount
 from ._views import Page as Page
 from ._views import ScanReport as ScanReport
 from ._views import SearchPage as SearchPage
@@ -42,6 +44,7 @@ class SupportDesk(
     _TimerCases,
     _ContentCases,
     _NotificationCases,
+    _PrivacyCases,
 ):
     """The support portal's back end.  Every use case takes the acting contact.
 
@@ -136,6 +139,7 @@ def _default_blob_store(url: str) -> BlobStore:
 __all__ = [
     "TICKET_BLOBS",
     "Feed",
+    "ListCount",
     "Page",
     "ScanReport",
     "SearchPage",

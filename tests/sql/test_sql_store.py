@@ -26,6 +26,7 @@ from supportdesk import (
     Event,
     EventKind,
     NotFound,
+    NotificationSettings,
     Organization,
     ScanStatus,
     StorageError,
@@ -421,8 +422,30 @@ def test_each_call_sends_few_statements(sql_store: SqlStore) -> None:
                 1,
                 lambda: work.participants.list_collaborators(seeded.ticket.id),
             ),
+            "list_collaborator_contacts": (
+                1,
+                lambda: work.participants.list_collaborator_contacts(seeded.ticket.id),
+            ),
             "find_tickets": (1, lambda: work.tickets.find(everything)),
+            "find_ticket_rows": (1, lambda: work.tickets.find_rows(everything, {})),
             "count_tickets": (1, lambda: work.tickets.count(everything)),
+            "count_each": (1, lambda: work.tickets.count_each([everything] * 9)),
+            "get_ticket_details": (
+                1,
+                lambda: work.tickets.get_details(seeded.ticket.reference, seeded.alice.id),
+            ),
+            "list_entries": (
+                1,
+                lambda: work.activity.list_entries(seeded.ticket.id, include_internal=True),
+            ),
+            "find_settings": (1, lambda: work.participants.find_settings(["a", "b", "c"])),
+            # The kinds switched off replace the stored ones: a delete, an insert.
+            "put_settings": (
+                2,
+                lambda: work.participants.put_settings(
+                    NotificationSettings(contact_id=seeded.alice.id, email_off=frozenset(EventKind))
+                ),
+            ),
             "allocate_reference": (1, lambda: work.desks.claim_reference(seeded.desk.id)),
             "add_timers": (1, lambda: work.timers.add([timer(seeded.ticket, n) for n in range(5)])),
             # The row, then its search fields.

@@ -16,6 +16,7 @@ from .directory import DirectoryTables, MemoryDirectory
 from .feed import FeedTables, MemoryNotificationFeed
 from .outbox import MemoryOutbox, OutboxTables
 from .participants import MemoryParticipants, ParticipantTables
+from .privacy import MemoryPrivacy
 from .search import MemorySearch, SearchTables
 from .tickets import MemoryTickets, TicketTables
 from .timers import MemoryTimers, TimerTables
@@ -53,12 +54,23 @@ class MemoryUnitOfWork:
         self.accounts = MemoryAccounts(tables.accounts, changes)
         self.desks = MemoryDesks(tables.desks, changes)
         self.tickets = MemoryTickets(
-            tables.tickets, changes, participants=tables.participants, index=index
+            tables.tickets,
+            changes,
+            participants=tables.participants,
+            desks=tables.desks,
+            directory=tables.directory,
+            index=index,
         )
         self.activity = MemoryActivityLog(
-            tables.activity, changes, tickets=tables.tickets, index=index
+            tables.activity,
+            changes,
+            tickets=tables.tickets,
+            directory=tables.directory,
+            index=index,
         )
-        self.participants = MemoryParticipants(tables.participants, changes)
+        self.participants = MemoryParticipants(
+            tables.participants, changes, directory=tables.directory
+        )
         self.attachments = MemoryAttachments(tables.attachments, changes)
         self.timers = MemoryTimers(tables.timers, changes)
         self.content = MemoryContent(tables.content, changes, index=index)
@@ -70,6 +82,18 @@ class MemoryUnitOfWork:
         )
         self.outbox = MemoryOutbox(tables.outbox, changes)
         self.feed = MemoryNotificationFeed(tables.feed, changes)
+        self.privacy = MemoryPrivacy(
+            changes,
+            accounts=tables.accounts,
+            tickets=tables.tickets,
+            activity=tables.activity,
+            participants=tables.participants,
+            attachments=tables.attachments,
+            timers=tables.timers,
+            outbox=tables.outbox,
+            feed=tables.feed,
+            index=index,
+        )
 
     def rollback(self) -> None:
         """Undo every write of this unit of work, newest first."""

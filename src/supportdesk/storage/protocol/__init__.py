@@ -56,8 +56,9 @@ from .directory import Directory
 from .feed import NotificationFeed
 from .outbox import Outbox
 from .participants import Participants
+from .privacy import PersonalData, Privacy
 from .search import Search, SearchQuery
-from .tickets import TicketQuery, Tickets, TicketSort
+from .tickets import TicketDetails, TicketQuery, Tickets, TicketSort
 from .timers import Timers
 
 
@@ -128,6 +129,11 @@ class UnitOfWork(Protocol):
         """Each contact's in-app notifications (the bell)."""
         ...
 
+    @property
+    def privacy(self) -> Privacy:
+        """A person's data found across the areas, its redaction, and the retention purge."""
+        ...
+
 
 class Store(Protocol):
     """A storage back end: hands out units of work."""
@@ -152,9 +158,12 @@ __all__ = [
     "NotificationFeed",
     "Outbox",
     "Participants",
+    "PersonalData",
+    "Privacy",
     "Search",
     "SearchQuery",
     "Store",
+    "TicketDetails",
     "TicketQuery",
     "TicketSort",
     "Tickets",

@@ -147,8 +147,13 @@ class Transaction:
 
     def index(self, kind: SearchKind, target_id: str, *fields: rows.Searchable) -> None:
         """Write the fields of a search target to the search index."""
-        indexed = [field.row(kind, target_id) for field in fields]
-        self.execute(_index_field(self.dialect_name), indexed)
+        self.index_each(kind, [(target_id, field) for field in fields])
+
+    def index_each(self, kind: SearchKind, fields: Sequence[tuple[str, rows.Searchable]]) -> None:
+        """Write fields of many search targets, each ``(target id, field)``, in one statement."""
+        if fields:
+            indexed = [field.row(kind, target_id) for target_id, field in fields]
+            self.execute(_index_field(self.dialect_name), indexed)
 
     def unindex(self, kind: SearchKind, target_id: str) -> None:
         """Remove a search target's every field from the search index."""

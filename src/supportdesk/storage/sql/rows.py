@@ -9,8 +9,11 @@ from typing import Any, Generic, TypeVar
 import attrs
 from sqlalchemy import Table
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.sql.elements import Label
+from sqlalchemy.sql.selectable import NamedFromClause
 
 from ..._models import (
+    AccountToken,
     Activity,
     Announcement,
     Article,
@@ -25,7 +28,6 @@ from ..._models import (
     OutboxEntry,
     RequestType,
     SearchKind,
-    SignupToken,
     Ticket,
     Timer,
 )
@@ -74,9 +76,20 @@ class Rows(Generic[M]):
                 data[name] = data[name].value
         return data
 
-    def model(self, row: RowMapping) -> M:
-        """The model a stored row holds."""
-        return from_data({name: row[name] for name in self._fields}, self._model)
+    def model(self, row: RowMapping, prefix: str = "") -> M:
+        """The model a stored row holds; in a join, under the names :meth:`labelled` gave."""
+        return from_data({name: row[f"{prefix}{name}"] for name in self._fields}, self._model)
+
+    def labelled(self, source: NamedFromClause, prefix: str) -> list[Label[Any]]:
+        """The model's columns of ``source`` (its table, or an alias), named ``prefix`` + field.
+
+        So that a join reads several models in one row without their names clashing.
+        """
+        return [source.c[name].label(f"{prefix}{name}") for name in self._fields]
+
+    def joined(self, row: RowMapping, prefix: str) -> M | None:
+        """The model :meth:`labelled` read in ``row``, or None where an outer join found none."""
+        return None if row[f"{prefix}id"] is None else self.model(row, prefix)
 
 
 ORGANIZATIONS = Rows(organizations, Organization)
@@ -90,7 +103,7 @@ ATTACHMENTS = Rows(attachments, Attachment)
 TIMERS = Rows(timers, Timer)
 EVENTS = Rows(events, Event)
 NOTIFICATIONS = Rows(notifications, Notification)
-SIGNUP_TOKENS = Rows(signup_tokens, SignupToken)
+SIGNUP_TOKENS = Rows(signup_tokens, AccountToken)
 ANNOUNCEMENTS = Rows(announcements, Announcement)
 ARTICLES = Rows(articles, Article)
 

@@ -35,6 +35,9 @@ SCANNING: ColumnClause[str] = sa.literal_column("'scanning'")
 REJECTED: ColumnClause[str] = sa.literal_column("'rejected'")
 """The scan status of refused attachments, as a literal."""
 
+DELIVERED: ColumnClause[str] = sa.literal_column("'delivered'")
+"""The state of delivered outbox events, as a literal, for the purge's partial index."""
+
 
 def _id(name: str = "id", *constraints: SchemaItem, **options: Any) -> sa.Column[str]:
     return sa.Column(name, sa.String(64), *constraints, **options)
@@ -86,6 +89,8 @@ contact_desks = sa.Table(
 )
 """The desks a contact works on: ``Contact.desk_ids`` as rows, kept in step by ``put_contact``."""
 
+# Every single-use link's token, sign-up or password reset by its purpose
+# (the table's name predates resets).
 signup_tokens = sa.Table(
     "signup_tokens",
     metadata,
@@ -95,6 +100,7 @@ signup_tokens = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("expires_at", UtcDateTime, nullable=False),
     sa.Column("used_at", UtcDateTime, nullable=True),
+    sa.Column("purpose", sa.String(32), nullable=False),
 )
 
 # Apart from contacts, so that reading a contact never reads its password.
@@ -190,6 +196,8 @@ activities = sa.Table(
     sa.Column("internal", sa.Boolean, nullable=False),
     sa.Column("data", sa.JSON, nullable=False),
     sa.UniqueConstraint("ticket_id", "seq"),
+    # What a person wrote, for export and erasure.
+    sa.Index(None, "actor_id"),
 )
 
 collaborators = sa.Table(
@@ -210,7 +218,18 @@ muted = sa.Table(
     metadata,
     _id("ticket_id", _ticket_fk(), primary_key=True),
     _id("contact_id", primary_key=True),
+    # A person's mutes, for export and erasure.
+    sa.Index(None, "contact_id"),
 )
+
+email_opt_outs = sa.Table(
+    "email_opt_outs",
+    metadata,
+    # Whom an event e-mails is read by contact: the key leads with it.
+    _id("contact_id", sa.ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("kind", sa.String(32), primary_key=True),
+)
+"""The kinds of ticket event each contact gets no e-mail of: ``NotificationSettings.email_off``."""
 
 attachments = sa.Table(
     "attachments",
@@ -235,6 +254,8 @@ attachments = sa.Table(
     sa.Column("rejection_reason", sa.Text, nullable=True),
     # A ticket's Attachments tab, and its usage of the limits, in order added.
     sa.Index(None, "ticket_id", "position"),
+    # A person's files, for export and erasure.
+    sa.Index(None, "uploader_id"),
 )
 
 # The scan worker reads only quarantined files, oldest upload first: the
@@ -270,6 +291,13 @@ sa.Index(
     timers.c.id,
     postgresql_where=timers.c.state == PENDING,
     sqlite_where=timers.c.state == PENDING,
+)
+# The retention purge reads only finished timers, oldest first.
+sa.Index(
+    "ix_timers_finished_done_at",
+    timers.c.done_at,
+    postgresql_where=timers.c.state != PENDING,
+    sqlite_where=timers.c.state != PENDING,
 )
 
 events = sa.Table(
@@ -321,6 +349,13 @@ sa.Index(
     postgresql_where=events.c.secret_until.is_not(None),
     sqlite_where=events.c.secret_until.is_not(None),
 )
+# The retention purge reads only delivered events, oldest first.
+sa.Index(
+    "ix_events_delivered_finished_at",
+    events.c.finished_at,
+    postgresql_where=events.c.state == DELIVERED,
+    sqlite_where=events.c.state == DELIVERED,
+)
 
 notifications = sa.Table(
     "notifications",
@@ -335,6 +370,8 @@ notifications = sa.Table(
     sa.Column("read_at", UtcDateTime, nullable=True),
     # The feed, newest first, page by page.
     sa.Index(None, "contact_id", "at", "id"),
+    # Entries that copy what a person wrote on a ticket, for erasure.
+    sa.Index(None, "ticket_id"),
 )
 
 # The bell's unread count.
@@ -343,6 +380,13 @@ sa.Index(
     notifications.c.contact_id,
     postgresql_where=notifications.c.read_at.is_(None),
     sqlite_where=notifications.c.read_at.is_(None),
+)
+# The retention purge reads only read entries, oldest first.
+sa.Index(
+    "ix_notifications_read_at",
+    notifications.c.at,
+    postgresql_where=notifications.c.read_at.is_not(None),
+    sqlite_where=notifications.c.read_at.is_not(None),
 )
 
 announcements = sa.Table(

@@ -23,6 +23,7 @@ from .feed import SqlNotificationFeed
 from .migrate import require_head, upgrade
 from .outbox import SqlOutbox
 from .participants import SqlParticipants
+from .privacy import SqlPrivacy
 from .search import SqlSearch
 from .tickets import SqlTickets
 from .timers import SqlTimers
@@ -45,6 +46,7 @@ class SqlUnitOfWork:
         self.search = SqlSearch(transaction)
         self.outbox = SqlOutbox(transaction)
         self.feed = SqlNotificationFeed(transaction)
+        self.privacy = SqlPrivacy(transaction)
 
 
 class SqlStore:

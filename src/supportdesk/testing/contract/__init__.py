@@ -25,6 +25,7 @@ from .directory import DirectoryContract
 from .feed import FeedContract
 from .outbox import OutboxContract
 from .participants import ParticipantsContract
+from .privacy import PrivacyContract
 from .search import SearchContract
 from .tickets import TicketsContract
 from .timers import TimersContract
@@ -43,6 +44,7 @@ class StoreContract(
     SearchContract,
     OutboxContract,
     FeedContract,
+    PrivacyContract,
 ):
     """What every :class:`~supportdesk.Store` adapter must do: every area's contract."""
 
@@ -58,6 +60,7 @@ __all__ = [
     "FeedContract",
     "OutboxContract",
     "ParticipantsContract",
+    "PrivacyContract",
     "SearchContract",
     "StoreContract",
     "TicketsContract",
