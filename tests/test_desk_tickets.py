@@ -281,7 +281,14 @@ def test_update_on_closed_ticket_opens_a_follow_up(portal: Portal) -> None:
     follow_up = portal.desk.share_update(portal.alice, reference, "It happened again")
     original = portal.desk.get_ticket(portal.alice, reference)
     assert original.status == "closed"
-    assert portal.desk.view_ticket(portal.agent, reference) == before
+    # The closed ticket stays as it was, its log now saying which ticket continued it.
+    after = portal.desk.view_ticket(portal.agent, reference)
+    assert attrs.evolve(after, activities=after.activities[:-1]) == before
+    assert (after.activities[-1].kind, after.activities[-1].data) == (
+        ActivityKind.FOLLOWED_UP,
+        {"follow_up": "HHA-2"},
+    )
+    assert after.activities[-1].actor_name == portal.alice.full_name
     assert follow_up.follow_up_of == original.id
     assert follow_up.reference == "HHA-2"
     assert follow_up.status == "new"

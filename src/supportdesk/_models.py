@@ -207,6 +207,9 @@ class ActivityKind(enum.StrEnum):
     AUTO_RESOLVED = "auto_resolved"
     AUTO_CLOSED = "auto_closed"
     FOLLOW_UP_CREATED = "follow_up_created"
+    """On the follow-up: ``data["follow_up_of"]`` is the closed ticket's reference."""
+    FOLLOWED_UP = "followed_up"
+    """On the closed ticket: ``data["follow_up"]`` is the reference of the one that continued it."""
 
 
 class TimerState(enum.StrEnum):

@@ -347,6 +347,9 @@ class _TicketCases(_AttachmentCases):
         _carry_collaborators(ctx, follow_up, now)
         data = {"follow_up_of": original.reference}
         self._log(ctx.work, follow_up, ActivityKind.FOLLOW_UP_CREATED, ctx.actor.id, now, data=data)
+        # The closed ticket's log says where the conversation went on.
+        onward = {"follow_up": follow_up.reference}
+        self._log(ctx.work, original, ActivityKind.FOLLOWED_UP, ctx.actor.id, now, data=onward)
         self._emit(ctx.work, follow_up, EventKind.FOLLOW_UP_CREATED, ctx.actor, now, **data)
         return follow_up
 
