@@ -671,6 +671,7 @@ class World:
     ) -> set[str]:
         """The tickets get_ticket shows the actor that the list's mode and filters keep."""
         open_statuses = self.desk.workflow.open_statuses
+        staff = actor.role is not Role.CUSTOMER
         chosen = set()
         for reference in seen:
             view = views[reference]
@@ -681,6 +682,8 @@ class World:
                 TicketList.ORGANIZATION: actor.organization_id is not None
                 and ticket.organization_id == actor.organization_id,
                 TicketList.VISIBLE: True,
+                TicketList.ASSIGNED_TO_ME: staff and ticket.assignee_id == actor.id,
+                TicketList.UNASSIGNED: staff and ticket.assignee_id is None,
             }[query.which] and all(
                 (
                     query.open is None or (ticket.status in open_statuses) == query.open,

@@ -152,6 +152,8 @@ def test_a_page_counts_every_list_whatever_its_filters(busy: Portal) -> None:
         TicketList.ORGANIZATION: (5, 2),
         TicketList.COLLABORATING: (1, 0),
         TicketList.VISIBLE: (6, 2),
+        TicketList.ASSIGNED_TO_ME: (0, 0),
+        TicketList.UNASSIGNED: (0, 0),
     }
     assert page.counts[TicketList.VISIBLE].total == 8
     for which, count in page.counts.items():
@@ -162,3 +164,23 @@ def test_a_page_counts_every_list_whatever_its_filters(busy: Portal) -> None:
     agent = desk.list_tickets(busy.agent, TicketList.VISIBLE, limit=1)
     assert agent.counts[TicketList.VISIBLE].total == agent.total == 9
     assert agent.counts[TicketList.CREATED_BY_ME].total == 0
+
+
+def test_agent_queues_assigned_to_me_and_unassigned(busy: Portal) -> None:
+    desk, agent = busy.desk, busy.agent
+    for reference in ("HHA-2", "HHA-3", "HHA-7"):
+        desk.assign(agent, reference, agent.id)
+    mine = desk.list_tickets(agent, TicketList.ASSIGNED_TO_ME, limit=2)
+    assert references(mine.tickets) == ["HHA-7", "HHA-3"]
+    assert mine.total == 3
+    rest = desk.list_tickets(agent, TicketList.ASSIGNED_TO_ME, limit=2, cursor=mine.next_cursor)
+    assert references(rest.tickets) == ["HHA-2"]
+    unassigned = desk.list_tickets(agent, TicketList.UNASSIGNED, open=True, limit=50)
+    assert references(unassigned.tickets) == [f"HHA-{n}" for n in (9, 8, 6, 1)]
+    assert unassigned.counts[TicketList.UNASSIGNED].open == 4
+    assert unassigned.counts[TicketList.ASSIGNED_TO_ME].open == 3
+    # Customers have no queues, and the tabs say so.
+    page = desk.list_tickets(busy.alice, TicketList.UNASSIGNED)
+    assert (page.tickets, page.total) == ((), 0)
+    assert desk.count_tickets(busy.alice, TicketList.ASSIGNED_TO_ME) == 0
+    assert page.counts[TicketList.UNASSIGNED].total == 0

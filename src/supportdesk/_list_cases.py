@@ -111,11 +111,21 @@ class _ListCases(_DeskBase):
             return attrs.evolve(query, requester_id=actor.id)
         if which is TicketList.COLLABORATING:
             return attrs.evolve(query, collaborator_id=actor.id)
+        if which in _QUEUES and not access.is_staff(actor):
+            return None
+        if which is TicketList.ASSIGNED_TO_ME:
+            return attrs.evolve(query, assignee_id=actor.id)
+        if which is TicketList.UNASSIGNED:
+            return attrs.evolve(query, unassigned=True)
         if which is TicketList.ORGANIZATION:
             if actor.organization_id is None:
                 return None
             return attrs.evolve(query, organization_id=actor.organization_id)
         return query
+
+
+_QUEUES = frozenset({TicketList.ASSIGNED_TO_ME, TicketList.UNASSIGNED})
+"""The agents' queues: a customer is assigned nothing and sees no one's assignments."""
 
 
 def _counted(counted: dict[TicketQuery, int], query: TicketQuery | None) -> int:

@@ -35,6 +35,10 @@ class TicketList(enum.StrEnum):
     """Tickets shared with the actor as a collaborator ("My Collaborator Cases")."""
     VISIBLE = "visible"
     """Every ticket the actor may see (an agent's queue)."""
+    ASSIGNED_TO_ME = "assigned_to_me"
+    """Tickets assigned to the actor (an agent's "Assigned to me" queue); empty for customers."""
+    UNASSIGNED = "unassigned"
+    """Tickets the actor may see that nobody is assigned to; empty for customers."""
 
 
 @attrs.frozen(kw_only=True)

@@ -45,6 +45,9 @@ LISTS = {
     "where I collaborate": TicketQuery(scope=CUSTOMER, collaborator_id="alice"),
     "everything I see": TicketQuery(scope=CUSTOMER),
     "an agent's desks": TicketQuery(scope=TicketScope(desk_ids=frozenset({"d1", "d2"}))),
+    "assigned to me": TicketQuery(
+        scope=TicketScope(desk_ids=frozenset({"d1"})), assignee_id="sam", statuses=OPEN
+    ),
 }
 
 

@@ -192,4 +192,6 @@ def _filters_admit(query: TicketQuery, ticket: Ticket) -> bool:
         and (query.statuses is None or ticket.status in query.statuses)
         and (query.desk_id is None or ticket.desk_id == query.desk_id)
         and (query.request_type_id is None or ticket.request_type_id == query.request_type_id)
+        and (query.assignee_id is None or ticket.assignee_id == query.assignee_id)
+        and (not query.unassigned or ticket.assignee_id is None)
     )

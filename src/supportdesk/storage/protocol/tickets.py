@@ -40,6 +40,9 @@ class TicketQuery:
     statuses: frozenset[str] | None = None
     desk_id: str | None = None
     request_type_id: str | None = None
+    assignee_id: str | None = None
+    unassigned: bool = False
+    """Only tickets nobody is assigned to (an agent's "Unassigned" queue)."""
     sort: TicketSort = TicketSort.NEWEST
     limit: int = 25
     after: tuple[datetime, str] | None = None

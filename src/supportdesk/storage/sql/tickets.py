@@ -140,6 +140,10 @@ def filter_clauses(query: TicketQuery) -> list[ColumnElement[bool]]:
         clauses.append(tickets.c.desk_id == query.desk_id)
     if query.request_type_id is not None:
         clauses.append(tickets.c.request_type_id == query.request_type_id)
+    if query.assignee_id is not None:
+        clauses.append(tickets.c.assignee_id == query.assignee_id)
+    if query.unassigned:
+        clauses.append(tickets.c.assignee_id.is_(None))
     return clauses
 
 

@@ -178,6 +178,22 @@ class TicketsContract(ContractBase):
             by_desk = TicketQuery(scope=scope, desk_id="nope")
             assert work.tickets.count(by_desk) == 0
 
+    def test_queues_by_assignee(self, store: Store, world: World) -> None:
+        desk, alice, agent = world.desk, world.alice, world.agent
+        with store.unit_of_work() as work:
+            for number in range(1, 6):
+                assignee = agent.id if number % 2 else None
+                work.tickets.add(make_ticket(desk, number, alice, assignee_id=assignee))
+        scope = TicketScope(everything=True)
+        mine = TicketQuery(scope=scope, assignee_id=agent.id)
+        nobody = TicketQuery(scope=scope, unassigned=True)
+        with store.unit_of_work() as work:
+            assert [t.reference for t in work.tickets.find(mine)] == ["HHA-5", "HHA-3", "HHA-1"]
+            assert [t.reference for t in work.tickets.find(nobody)] == ["HHA-4", "HHA-2"]
+            assert work.tickets.count_each([mine, nobody]) == [3, 2]
+            rows = work.tickets.find_rows(nobody, {})
+            assert [row.reference for row in rows] == ["HHA-4", "HHA-2"]
+
     def test_recently_updated_sort(self, store: Store, world: World) -> None:
         desk, alice = world.desk, world.alice
         tickets = [make_ticket(desk, n, alice) for n in (1, 2, 3)]

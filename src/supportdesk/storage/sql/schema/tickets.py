@@ -44,6 +44,7 @@ tickets = sa.Table(
     # unshared tickets the actor requested, so the flag is no equality there.
     sa.Index(None, "requester_id", "created_at", "id"),
     sa.Index(None, "organization_id", "created_at", "id"),
+    sa.Index(None, "assignee_id", "created_at", "id"),
     sa.Index(None, "desk_id", "created_at"),
     sa.Index(None, "created_at", "id"),
     sa.Index(None, "updated_at", "id"),
