@@ -424,3 +424,29 @@ def test_customers_never_read_an_internal_field(portal: Portal) -> None:
         portal.desk.view_ticket(portal.alice, ticket.reference).ticket,
     ):
         assert read.fields == {"product": "Portal"}
+
+
+def test_agents_set_priority_and_unassign(portal: Portal) -> None:
+    ticket = portal.open()
+    portal.desk.assign(portal.agent, ticket.reference, portal.agent.id)
+    raised = portal.desk.set_priority(portal.agent, ticket.reference, Priority.HIGH)
+    assert raised.priority is Priority.HIGH
+    freed = portal.desk.unassign(portal.agent, ticket.reference)
+    assert freed.assignee_id is None
+    # Doing it again changes nothing and logs nothing.
+    assert portal.desk.unassign(portal.agent, ticket.reference) == freed
+    entries = portal.desk.view_ticket(portal.agent, ticket.reference).activities
+    assert [(e.kind, dict(e.data)) for e in entries[-2:]] == [
+        (ActivityKind.PRIORITY_CHANGED, {"priority": "high"}),
+        (ActivityKind.UNASSIGNED, {}),
+    ]
+    with pytest.raises(PermissionDenied):
+        portal.desk.set_priority(portal.alice, ticket.reference, Priority.HIGHEST)
+    with pytest.raises(PermissionDenied):
+        portal.desk.unassign(portal.alice, ticket.reference)
+    with pytest.raises(ValidationError):
+        portal.desk.set_priority(portal.agent, ticket.reference, 99)  # type: ignore[arg-type]
+    portal.desk.resolve(portal.agent, ticket.reference)
+    with pytest.raises(InvalidTransition):
+        portal.desk.set_priority(portal.agent, ticket.reference, Priority.LOW)
+    assert portal.desk.get_ticket(portal.agent, ticket.reference).priority is Priority.HIGH

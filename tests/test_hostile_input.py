@@ -907,6 +907,12 @@ TARGETS: tuple[Target, ...] = (
         },
     ),
     Target(
+        name="set_priority",
+        params=(ACTOR, REFERENCE, Param(name="priority", kind="priority")),
+        baseline=_on_ticket("agent", "theirs", priority=Priority.HIGH),
+    ),
+    Target(name="unassign", params=(ACTOR, REFERENCE), baseline=_on_ticket("agent", "theirs")),
+    Target(
         name="wait_for",
         params=(
             ACTOR,

@@ -209,6 +209,9 @@ class ActivityKind(enum.StrEnum):
     FOLLOW_UP_CREATED = "follow_up_created"
     """On the follow-up: ``data["follow_up_of"]`` is the closed ticket's reference."""
     FOLLOWED_UP = "followed_up"
+    PRIORITY_CHANGED = "priority_changed"
+    """``data["priority"]`` is the new priority's name, lower-case."""
+    UNASSIGNED = "unassigned"
     """On the closed ticket: ``data["follow_up"]`` is the reference of the one that continued it."""
 
 

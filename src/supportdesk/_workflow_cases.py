@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from . import access
 from ._desk_base import _changed, _Context, _require_text
-from ._errors import Conflict, ValidationError
-from ._input import LABEL_TEXT, LONG_TEXT, check_id, check_text, check_type
+from ._errors import Conflict, InvalidTransition, PermissionDenied, ValidationError
+from ._input import LABEL_TEXT, LONG_TEXT, check_choice, check_id, check_text, check_type
 from ._models import ActivityKind, Contact, EventKind, Priority, Ticket
 from ._status_moves import _moved_from, _StatusMoves
 from .workflow import Party
@@ -106,6 +106,54 @@ class _WorkflowCases(_StatusMoves):
             moved = _moved_from(ctx.ticket, ticket)
             kind = EventKind.ASSIGNED
             self._emit(work, ticket, kind, ctx.actor, now, assignee_id=assignee.id, **data, **moved)
+            return ticket
+
+    def unassign(self, actor: Contact, reference: str) -> Ticket:
+        """Take the assignee off an open ticket (agents and admins); it joins "Unassigned".
+
+        Logged, with no notification.  Unassigning an unassigned ticket
+        changes nothing.
+
+        :raises PermissionDenied: for a customer.
+        :raises InvalidTransition: on a ticket that is no longer open.
+        """
+        return self._staff_change(actor, reference, ActivityKind.UNASSIGNED, assignee_id=None)
+
+    def set_priority(self, actor: Contact, reference: str, priority: Priority) -> Ticket:
+        """Set an open ticket's priority (agents and admins); logged, with no notification.
+
+        :raises PermissionDenied: for a customer.
+        :raises InvalidTransition: on a ticket that is no longer open.
+        :raises ValidationError: on ``priority`` when it is not a :class:`Priority`.
+        """
+        chosen = check_choice("priority", priority, Priority)
+        data = {"priority": chosen.name.lower()}
+        return self._staff_change(
+            actor, reference, ActivityKind.PRIORITY_CHANGED, data=data, priority=chosen
+        )
+
+    def _staff_change(
+        self,
+        actor: Contact,
+        reference: str,
+        kind: ActivityKind,
+        *,
+        data: dict[str, str] | None = None,
+        **changes: object,
+    ) -> Ticket:
+        """Change fields of an open ticket that only staff set, and log it when it changed."""
+        now = self._clock.now()
+        with self._store.unit_of_work() as work:
+            ctx = self._load(work, actor, reference)
+            if ctx.party is not Party.AGENT:
+                raise PermissionDenied(kind.value.replace("_", " "), "only agents may")
+            if not self.workflow.is_open(ctx.ticket.status):
+                raise InvalidTransition(ctx.ticket.status, kind.value, ctx.party.value, ())
+            if all(getattr(ctx.ticket, name) == value for name, value in changes.items()):
+                return ctx.ticket
+            ticket = _changed(ctx.ticket, now, **changes)
+            work.tickets.update(ticket)
+            self._log(work, ticket, kind, ctx.actor.id, now, data=data)
             return ticket
 
     def wait_for(self, actor: Contact, reference: str, whom: str, comment: str = "") -> Ticket:
