@@ -117,7 +117,9 @@ class _WorkflowCases(_StatusMoves):
         :raises PermissionDenied: for a customer.
         :raises InvalidTransition: on a ticket that is no longer open.
         """
-        return self._staff_change(actor, reference, ActivityKind.UNASSIGNED, assignee_id=None)
+        return self._staff_change(
+            actor, reference, "unassign", ActivityKind.UNASSIGNED, assignee_id=None
+        )
 
     def set_priority(self, actor: Contact, reference: str, priority: Priority) -> Ticket:
         """Set an open ticket's priority (agents and admins); logged, with no notification.
@@ -129,26 +131,35 @@ class _WorkflowCases(_StatusMoves):
         chosen = check_choice("priority", priority, Priority)
         data = {"priority": chosen.name.lower()}
         return self._staff_change(
-            actor, reference, ActivityKind.PRIORITY_CHANGED, data=data, priority=chosen
+            actor,
+            reference,
+            "set_priority",
+            ActivityKind.PRIORITY_CHANGED,
+            data=data,
+            priority=chosen,
         )
 
     def _staff_change(
         self,
         actor: Contact,
         reference: str,
+        move: str,
         kind: ActivityKind,
         *,
         data: dict[str, str] | None = None,
         **changes: object,
     ) -> Ticket:
-        """Change fields of an open ticket that only staff set, and log it when it changed."""
+        """Change fields of an open ticket that only staff set, and log it when it changed.
+
+        ``move`` names the change in errors, as a workflow trigger would.
+        """
         now = self._clock.now()
         with self._store.unit_of_work() as work:
             ctx = self._load(work, actor, reference)
             if ctx.party is not Party.AGENT:
-                raise PermissionDenied(kind.value.replace("_", " "), "only agents may")
+                raise PermissionDenied(move.replace("_", " "), "only agents may")
             if not self.workflow.is_open(ctx.ticket.status):
-                raise InvalidTransition(ctx.ticket.status, kind.value, ctx.party.value, ())
+                raise InvalidTransition(ctx.ticket.status, move, ctx.party.value, ())
             if all(getattr(ctx.ticket, name) == value for name, value in changes.items()):
                 return ctx.ticket
             ticket = _changed(ctx.ticket, now, **changes)
