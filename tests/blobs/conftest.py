@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import functools
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import pytest
+from tests.moto_server import start_moto, stop_moto
 
 if TYPE_CHECKING:
     import boto3.session
@@ -23,19 +21,6 @@ MOTO_PART_SIZE = 256 * 1024
 """Parts against moto: small keeps the suite fast; moto is told to accept them."""
 S3_MIN_PART_SIZE = 5 * MIB
 """Parts against a real S3: its minimum for every part but the last."""
-
-# The server runs in its own process, so that its memory does not count in tracemalloc
-# measurements here; it prints its port and serves until its stdin closes.
-_MOTO_SERVER = """
-import logging, sys
-from moto.server import ThreadedMotoServer
-logging.getLogger("werkzeug").setLevel(logging.ERROR)
-server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-server.start()
-print(server.get_host_and_port()[1], flush=True)
-sys.stdin.read()
-server.stop()
-"""
 
 
 @attrs.frozen(kw_only=True)
@@ -125,25 +110,6 @@ def _real_target(endpoint: str) -> S3Target:
     )
 
 
-def _start_moto(log: Path) -> tuple[subprocess.Popen[str], int]:
-    env = {**os.environ, "S3_UPLOAD_PART_MIN_SIZE": str(MOTO_PART_SIZE)}
-    with log.open("w") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-c", _MOTO_SERVER],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            env=env,
-            text=True,
-        )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if not line.strip().isdigit():
-        process.kill()
-        pytest.fail(f"moto server did not start: {log.read_text()}")
-    return process, int(line)
-
-
 @pytest.fixture(scope="session")
 def s3_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Target]:
     """The S3 endpoint of this session; moto's server unless SUPPORTDESK_S3_ENDPOINT is set."""
@@ -158,7 +124,7 @@ def s3_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Target]:
         import moto.server  # noqa: F401
     except ImportError:
         _unavailable("moto[server] is not installed")
-    process, port = _start_moto(tmp_path_factory.mktemp("moto") / "server.log")
+    process, port = start_moto(tmp_path_factory.mktemp("moto") / "server.log", MOTO_PART_SIZE)
     yield S3Target(
         endpoint_url=f"http://127.0.0.1:{port}",
         region_name="us-east-1",
@@ -168,19 +134,7 @@ def s3_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Target]:
         part_size=MOTO_PART_SIZE,
         is_moto=True,
     )
-    _stop(process)
-
-
-def _stop(process: subprocess.Popen[str]) -> None:
-    assert process.stdin is not None
-    assert process.stdout is not None
-    process.stdin.close()
-    process.stdout.close()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    stop_moto(process)
 
 
 @pytest.fixture

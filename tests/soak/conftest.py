@@ -6,8 +6,6 @@ import ipaddress
 import os
 import shlex
 import shutil
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,22 +15,10 @@ import sqlalchemy as sa
 
 from supportdesk.storage.sql import upgrade
 
+from ..moto_server import start_moto, stop_moto
 from .driver import PgFault
 from .scenario import APPLICATION_NAME, Settings
 from .worker import PART_SIZE, S3Config, s3_client
-
-# The server runs in a process of its own, shared by every worker; it prints
-# its port and serves until its stdin closes.
-_MOTO_SERVER = """
-import logging, sys
-from moto.server import ThreadedMotoServer
-logging.getLogger("werkzeug").setLevel(logging.ERROR)
-server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-server.start()
-print(server.get_host_and_port()[1], flush=True)
-sys.stdin.read()
-server.stop()
-"""
 
 
 def _unavailable(message: str) -> None:
@@ -66,30 +52,9 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         import moto.server  # noqa: F401
     except ImportError as error:
         _unavailable(f"the soak needs boto3 and moto[server]: {error}")
-    log = tmp_path_factory.mktemp("moto") / "server.log"
-    env = {**os.environ, "S3_UPLOAD_PART_MIN_SIZE": str(PART_SIZE)}
-    with log.open("w") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-c", _MOTO_SERVER],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            env=env,
-            text=True,
-        )
-    assert process.stdout is not None and process.stdin is not None
-    line = process.stdout.readline()
-    if not line.strip().isdigit():
-        process.kill()
-        pytest.fail(f"moto server did not start: {log.read_text()}")
-    yield f"http://127.0.0.1:{int(line)}"
-    process.stdin.close()
-    process.stdout.close()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    process, port = start_moto(tmp_path_factory.mktemp("moto") / "server.log", PART_SIZE)
+    yield f"http://127.0.0.1:{port}"
+    stop_moto(process)
 
 
 @pytest.fixture
