@@ -623,7 +623,8 @@ def _default_definition() -> WorkflowDefinition:
             ),
             TransitionSpec(
                 trigger="wait_for",
-                sources=("new", "assigned", "pending_support"),
+                # The customer answered elsewhere, or a supplier holds it now.
+                sources=("new", "assigned", "pending_support", "waiting_for_customer"),
                 dest="waiting_for_third_party",
                 parties=agent,
             ),
