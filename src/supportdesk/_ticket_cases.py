@@ -39,7 +39,7 @@ from ._models import (
 from ._views import TicketView, Upload
 from .attachments import ReceivedFile
 from .forms import CleanedSubmission, Submission, validate_submission
-from .storage.protocol import UnitOfWork
+from .storage.protocol import TicketDetails, UnitOfWork
 from .workflow import Party, StatusCategory
 
 
@@ -215,19 +215,8 @@ class _TicketCases(_AttachmentCases):
 
     def get_ticket(self, actor: Contact, reference: str) -> Ticket:
         """The ticket with that reference (or id), if the actor may see it."""
-        check_id("reference", reference)
         with self._store.unit_of_work() as work:
-            actor = self._refresh(work, actor)
-            # The joined read brings the request type along, which says which
-            # fields a customer may not read, at no extra statement.
-            found = work.tickets.get_details(reference, actor.id)
-            listed = work.participants.list_collaborators("" if found is None else found.ticket.id)
-            details = _found(found, "ticket", reference)
-            ids = tuple(c.contact_id for c in listed)
-            ticket = self._admit(work, actor, reference, details.ticket, ids).ticket
-        if access.is_staff(actor):
-            return ticket
-        return _without_internal_fields(ticket, details.request_type)
+            return self._load_page(work, actor, reference)[0].ticket
 
     def view_ticket(self, actor: Contact, reference: str) -> TicketView:
         """Everything a ticket page shows this actor, internal entries only for staff.
@@ -241,18 +230,9 @@ class _TicketCases(_AttachmentCases):
         log, the files.  A ticket the actor may not see costs what a missing
         one does.
         """
-        check_id("reference", reference)
         with self._store.unit_of_work() as work:
-            actor = self._refresh(work, actor)
-            found = work.tickets.get_details(reference, actor.id)
-            shared = work.participants.list_collaborator_contacts(
-                "" if found is None else found.ticket.id
-            )
-            details = _found(found, "ticket", reference)
-            ctx = self._admit(work, actor, reference, details.ticket, tuple(c.id for c in shared))
-            ticket = ctx.ticket
-            if not access.is_staff(actor):
-                ticket = _without_internal_fields(ticket, details.request_type)
+            ctx, details, shared = self._load_page(work, actor, reference)
+            ticket, actor = ctx.ticket, ctx.actor
             requester = () if details.requester is None else (details.requester,)
             return TicketView(
                 ticket=ticket,
@@ -268,6 +248,28 @@ class _TicketCases(_AttachmentCases):
                 notifications_on=not details.muted,
                 attachments=self._visible_attachments(ctx),
             )
+
+    def _load_page(
+        self, work: UnitOfWork, actor: Contact, reference: str
+    ) -> tuple[_Context, TicketDetails, tuple[Contact, ...]]:
+        """The ticket with what its page shows, as ``actor`` may read it; else NotFound.
+
+        Three statements on SQL, for a hidden ticket as for a missing one: the
+        actor, the ticket joined with its desk, request type and people, and
+        the collaborators' contacts.  The joined request type says which
+        fields a customer may not read: their copy has none of them.
+        """
+        check_id("reference", reference)
+        actor = self._refresh(work, actor)
+        found = work.tickets.get_details(reference, actor.id)
+        key = "" if found is None else found.ticket.id
+        shared = tuple(work.participants.list_collaborator_contacts(key))
+        details = _found(found, "ticket", reference)
+        ctx = self._admit(work, actor, reference, details.ticket, tuple(c.id for c in shared))
+        if not access.is_staff(ctx.actor):
+            readable = _without_internal_fields(ctx.ticket, details.request_type)
+            ctx = attrs.evolve(ctx, ticket=readable)
+        return ctx, details, shared
 
     def explain_access(self, contact_id: str, reference: str) -> access.Explanation:
         """Why a contact may or may not see a ticket, for support staff (unscoped)."""
