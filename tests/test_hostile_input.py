@@ -1067,6 +1067,11 @@ TARGETS: tuple[Target, ...] = (
     ),
     Target(name="list_desks", params=(ACTOR,), baseline=lambda world: {"actor": world.portal.bob}),
     Target(
+        name="workflow_of",
+        params=(Param(name="desk", kind="model"),),
+        baseline=lambda world: {"desk": world.portal.help_desk},
+    ),
+    Target(
         name="add_organization",
         params=(
             Param(name="model", kind="model", named="organization"),
@@ -1087,6 +1092,8 @@ TARGETS: tuple[Target, ...] = (
             Param(name="d.share_with_organization", kind="bool"),
             Param(name="d.follow_up_policy", kind="enum", choices=FollowUpPolicy, strict=True),
             Param(name="d.follow_up_window", kind="duration", optional=True),
+            Param(name="d.workflow", kind="text", one_line=True, optional=True),
+            Param(name="d.calendar", kind="text", one_line=True, optional=True),
         ),
         baseline=lambda world: {
             "d.id": "desk-hostile",
@@ -1096,6 +1103,8 @@ TARGETS: tuple[Target, ...] = (
             "d.share_with_organization": True,
             "d.follow_up_policy": FollowUpPolicy.FOLLOW_UP,
             "d.follow_up_window": None,
+            "d.workflow": None,
+            "d.calendar": None,
         },
         call=_with_model(Desk, None),
     ),

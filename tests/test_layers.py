@@ -25,6 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("supportdesk.desk",),
     (
         "supportdesk._desk_base",
+        "supportdesk._desk_rules",
         "supportdesk._account_cases",
         "supportdesk._attachment_cases",
         "supportdesk._attachment_upkeep",

@@ -763,3 +763,26 @@ def test_a_jira_like_workflow_loads_and_fires() -> None:
         ("auto_resolve", day(5), "resolve", None),
     ]
     assert "waiting_for_customer --> resolved : after 5 days (resolve)" in jira.to_mermaid()
+
+
+def test_relabel_changes_words_and_nothing_else() -> None:
+    default = Workflow(DEFAULT_WORKFLOW)
+    jsm = default.relabel(
+        {"new": " Waiting for support ", "pending_support": "Waiting for support"}
+    )
+    assert jsm.status("new").label == "Waiting for support"
+    assert jsm.status("pending_support").label == "Waiting for support"
+    assert jsm.status("resolved") == default.status("resolved")
+    assert jsm.definition.transitions == default.definition.transitions
+    assert jsm.definition.timers == default.definition.timers
+    assert default.status("new").label == "New"
+    assert default.relabel({}, name="copy").definition.name == "copy"
+
+
+def test_relabel_refuses_unknown_statuses_and_blank_labels() -> None:
+    with pytest.raises(WorkflowDefinitionError) as refused:
+        Workflow(DEFAULT_WORKFLOW).relabel({"open": "Open", "new": "  "})
+    assert refused.value.problems == (
+        "no status 'open' to relabel",
+        "status 'new' needs a label that is not blank",
+    )

@@ -118,7 +118,8 @@ class _AttachmentCases(_StatusMoves):
         """Whether the actor may attach ``filename`` here; the limits and what the ticket uses."""
         if internal and ctx.party is not Party.AGENT:
             raise PermissionDenied("attach a file to an internal note", "only agents may")
-        closed = self.workflow.category(ctx.ticket.status) is StatusCategory.CLOSED
+        workflow = self._workflow(ctx.work, ctx.ticket)
+        closed = workflow.category(ctx.ticket.status) is StatusCategory.CLOSED
         if closed and ctx.party is not Party.AGENT:
             raise PermissionDenied(
                 "attach a file to a closed ticket", "share an update to follow it up instead"
@@ -226,9 +227,8 @@ class _AttachmentCases(_StatusMoves):
             self._emit(ctx.work, ctx.ticket, EventKind.INTERNAL_NOTE, ctx.actor, now, **payload)
             return
         status = ctx.ticket.status
-        if ctx.party is not Party.AGENT and self.workflow.can_fire(
-            status, "share_update", ctx.party
-        ):
+        workflow = self._workflow(ctx.work, ctx.ticket)
+        if ctx.party is not Party.AGENT and workflow.can_fire(status, "share_update", ctx.party):
             ticket = self._fire(ctx, "share_update", now, announce=False)
         else:
             ticket = self._touched(ctx, now)

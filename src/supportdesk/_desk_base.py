@@ -10,6 +10,7 @@ from typing import Any, Self, TypedDict, TypeVar, Unpack
 import attrs
 
 from . import access, notifications
+from ._desk_rules import _RuleBook
 from ._errors import NotFound, PermissionDenied
 from ._input import LONG_TEXT, check_id, check_text, check_type
 from ._models import (
@@ -79,9 +80,17 @@ class DeskOptions(TypedDict, total=False):
     clock: Clock | None
     """Where "now" comes from; a :class:`~supportdesk.SystemClock` by default."""
     workflow: Workflow | None
-    """Statuses, transitions and timers; :data:`~supportdesk.DEFAULT_WORKFLOW` by default."""
+    """Statuses, transitions and timers of desks that name no workflow;
+    :data:`~supportdesk.DEFAULT_WORKFLOW` by default."""
     calendar: Calendar
-    """What timer durations count in; 24x7 (:data:`~supportdesk.ALWAYS_OPEN`) by default."""
+    """What timer durations count in on desks that name no calendar; 24x7
+    (:data:`~supportdesk.ALWAYS_OPEN`) by default."""
+    workflows: Mapping[str, Workflow]
+    """The workflows a desk may name (:attr:`Desk.workflow <supportdesk.Desk.workflow>`),
+    by name.  A status name must be open in all of them or in none."""
+    calendars: Mapping[str, Calendar]
+    """The calendars a desk may name (:attr:`Desk.calendar <supportdesk.Desk.calendar>`),
+    by name."""
     retry_policy: RetryPolicy | None
     """How failed notification deliveries are retried."""
     signup_policy: SignupPolicy | None
@@ -110,8 +119,12 @@ class _DeskBase:
         self._scanner = scanner
         self._scan_later = options.get("scan_later", False)
         self.workflow = options.get("workflow") or Workflow(DEFAULT_WORKFLOW)
-        self._calendar = options.get("calendar", ALWAYS_OPEN)
-        self.workflow.check_calendar(self._calendar)
+        self._rules = _RuleBook(
+            self.workflow,
+            options.get("calendar", ALWAYS_OPEN),
+            options.get("workflows", {}),
+            options.get("calendars", {}),
+        )
         self.retry_policy = options.get("retry_policy") or RetryPolicy()
         self.signup_policy = options.get("signup_policy") or SignupPolicy()
         self._hasher: PasswordHasher = options.get("password_hasher") or ScryptHasher()
@@ -121,6 +134,10 @@ class _DeskBase:
         """A desk of the same configuration on other stores (a preview's rehearsal)."""
         options: DeskOptions = {**self._options, "blob_store": blob_store}
         return type(self)(store, **options)
+
+    def _workflow(self, work: UnitOfWork, ticket: Ticket) -> Workflow:
+        """The workflow of the ticket's desk."""
+        return self._rules.of(work, ticket.desk_id).workflow
 
     def _require_staff(self, work: UnitOfWork, actor: Contact, action: str) -> Contact:
         actor = self._refresh(work, actor)
@@ -224,11 +241,12 @@ class _DeskBase:
             hearers = _ticket_recipients(work, ticket, kind, actor, known)
             (delivery,) = notifications.deliveries(work, (kind, hearers))
         notifications.record(
-            work, (self._ticket_event(ticket, kind, actor, now, payload), delivery)
+            work, (self._ticket_event(work, ticket, kind, actor, now, payload), delivery)
         )
 
     def _ticket_event(
         self,
+        work: UnitOfWork,
         ticket: Ticket,
         kind: EventKind,
         actor: Contact | None,
@@ -245,7 +263,9 @@ class _DeskBase:
                 "reference": ticket.reference,
                 "summary": ticket.summary,
                 "status": ticket.status,
-                "status_label": self.workflow.status(ticket.status).label,
+                "status_label": self._rules.of(work, ticket.desk_id)
+                .workflow.status(ticket.status)
+                .label,
                 "actor": SYSTEM_NAME if actor is None else actor.full_name,
                 **payload,
             },

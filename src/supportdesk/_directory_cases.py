@@ -31,6 +31,7 @@ from ._models import (
 )
 from .forms import check_fields
 from .storage.protocol import UnitOfWork
+from .workflow import Workflow
 
 _LONGEST_WINDOW = timedelta(days=36_525)
 """A follow-up window of a century at most: every store keeps it exactly."""
@@ -156,11 +157,27 @@ class _DirectoryCases(_DeskBase):
             return contact
 
     def add_desk(self, desk: Desk) -> Desk:
-        """Store a service desk; its key (``HHA``) must be unique and upper-case."""
+        """Store a service desk, or replace it; its key (``HHA``) must be unique and upper-case.
+
+        :raises ValidationError: on ``workflow`` or ``calendar`` for a name
+            this desk was not given (``workflows=``, ``calendars=``), a
+            calendar that cannot count the workflow's timers, or a stored
+            desk's workflow or calendar changed: they are fixed once stored.
+        """
         _check_desk(desk)
         with self._store.unit_of_work() as work:
+            self._rules.check(desk, work.desks.get_desk(desk.id))
             work.desks.put_desk(desk)
         return desk
+
+    def workflow_of(self, desk: Desk) -> Workflow:
+        """The workflow the tickets of ``desk`` follow: for its statuses, labels and diagram.
+
+        :raises WorkflowDefinitionError: when the desk names a workflow this
+            desk was not given.
+        """
+        check_type("desk", desk, Desk)
+        return self._rules.resolve(desk).workflow
 
     def set_next_reference(self, desk_id: str, number: int) -> None:
         """Continue the desk's references at ``number``: a portal moving in keeps ``HHA-13783``.
@@ -237,6 +254,9 @@ def _check_desk(desk: object) -> None:
     if desk.follow_up_window is not None:
         check_duration("follow_up_window", desk.follow_up_window, most=_LONGEST_WINDOW)
     check_type("attachment_limits", desk.attachment_limits, AttachmentLimits)
+    for rule in ("workflow", "calendar"):
+        if getattr(desk, rule) is not None:
+            check_type(rule, getattr(desk, rule), str)
 
 
 def _check_request_type(request_type: object) -> None:

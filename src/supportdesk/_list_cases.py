@@ -66,7 +66,7 @@ class _ListCases(_DeskBase):
                     limit=limit + 1,
                     after=after,
                 )
-            labels = {name: self.workflow.status(name).label for name in self.workflow.statuses}
+            labels = self._rules.labeller(work)
             found = [] if query is None else list(work.tickets.find_rows(query, labels))
             # The tabs and the page's own total in one statement.
             asked = list(dict.fromkeys(q for q in (*tabs.values(), query) if q is not None))
@@ -102,9 +102,7 @@ class _ListCases(_DeskBase):
             return None
         chosen = frozenset(statuses) if statuses is not None else None
         if open is not None:
-            wanted = self.workflow.open_statuses
-            if not open:
-                wanted = frozenset(self.workflow.statuses) - wanted
+            wanted = self._rules.open_statuses if open else self._rules.ended_statuses
             chosen = wanted if chosen is None else chosen & wanted
         query = TicketQuery(scope=scope, statuses=chosen)
         if which is TicketList.CREATED_BY_ME:

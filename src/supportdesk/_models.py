@@ -293,6 +293,14 @@ class Desk:
     """How long after closing an update may still follow up or reopen; None is forever."""
     attachment_limits: AttachmentLimits = attrs.field(factory=AttachmentLimits)
     """Sizes, counts and sniffed types of the files its tickets accept."""
+    workflow: str | None = None
+    """The name of the workflow its tickets follow, one of the ``workflows`` the
+    :class:`~supportdesk.SupportDesk` was given; None: the desk's default ``workflow``.
+    Fixed once the desk is stored: its tickets hold that workflow's statuses."""
+    calendar: str | None = None
+    """The name of the calendar its timers count in, one of the ``calendars`` the
+    :class:`~supportdesk.SupportDesk` was given; None: the default ``calendar``.  Fixed
+    once stored, as ``workflow``; change the hours of the calendar it names instead."""
 
 
 @attrs.frozen(kw_only=True)

@@ -32,7 +32,7 @@ class _StatusMoves(_DeskBase):
         announce: bool = True,
         **changes: Any,
     ) -> Ticket:
-        target = self.workflow.fire(ctx.ticket.status, trigger, ctx.party)
+        target = self._workflow(ctx.work, ctx.ticket).fire(ctx.ticket.status, trigger, ctx.party)
         if target == ctx.ticket.status and not changes:
             return self._touched(ctx, now)
         return self._move(ctx, trigger, target, now, comment=comment, announce=announce, **changes)
@@ -67,13 +67,15 @@ class _StatusMoves(_DeskBase):
             moved = _changed(ticket, now, **changes)
             ctx.work.tickets.update(moved)
             return moved
-        moved = self._entered(ticket, target, now, **changes)
+        rules = self._rules.of(ctx.work, ticket.desk_id)
+        category = rules.workflow.category(target)
+        moved = _entered(ticket, target, category, now, **changes)
         ctx.work.tickets.update(moved)
         ctx.work.timers.mark_canceled(ticket.id, now)
-        ctx.work.timers.add(self.workflow.plan_timers(moved, now, self._calendar))
+        ctx.work.timers.add(rules.workflow.plan_timers(moved, now, rules.calendar))
         data = {"from": ticket.status, "to": target, "trigger": trigger}
-        category = self.workflow.category(target)
-        resolution = self._resolution(ctx.work, ticket, category, comment)
+        leaving = rules.workflow.category(ticket.status)
+        resolution = _resolution(ctx.work, ticket, leaving, category, comment)
         if resolution and category is StatusCategory.RESOLVED:
             data["resolution"] = resolution
         kind, event = ActivityKind.STATUS_CHANGED, EventKind.STATUS_CHANGED
@@ -87,51 +89,59 @@ class _StatusMoves(_DeskBase):
             self._emit(ctx.work, moved, event, actor, now, ctx.audience, **payload)
         return moved
 
-    def _resolution(
-        self, work: UnitOfWork, ticket: Ticket, entering: StatusCategory, comment: str
-    ) -> str:
-        """What resolves the ticket as it enters a status of category ``entering``.
-
-        Resolving (or closing an open ticket) is resolved by its comment;
-        closing a resolved ticket carries the resolution in force, never one
-        that a reopen has since undone.
-        """
-        if entering not in (StatusCategory.RESOLVED, StatusCategory.CLOSED):
-            return ""
-        if self.workflow.category(ticket.status) is not StatusCategory.RESOLVED:
-            return comment
-        for entry in reversed(work.activity.list_entries(ticket.id, include_internal=False)):
-            if "to" in entry.data:
-                return entry.data.get("resolution", "")
-        return ""
-
-    def _entered(self, ticket: Ticket, target: str, now: datetime, **changes: Any) -> Ticket:
-        category = self.workflow.category(target)
-        resolved_at = ticket.resolved_at
-        if category is StatusCategory.RESOLVED or (
-            category is StatusCategory.CLOSED and resolved_at is None
-        ):
-            resolved_at = now
-        elif category in (StatusCategory.OPEN, StatusCategory.WAITING):
-            resolved_at = None
-        closed_at = now if category is StatusCategory.CLOSED else None
-        sub_status = changes.pop("sub_status", None)
-        return _changed(
-            ticket,
-            now,
-            status=target,
-            sub_status=sub_status,
-            status_epoch=ticket.status_epoch + 1,
-            resolved_at=resolved_at,
-            closed_at=closed_at,
-            **changes,
-        )
-
     def _emit_update(self, ctx: _Context, ticket: Ticket, body: str, now: datetime) -> None:
         """The public update's event; it says so when the update moved the ticket."""
         moved = _moved_from(ctx.ticket, ticket)
         kind = EventKind.PUBLIC_UPDATE
         self._emit(ctx.work, ticket, kind, ctx.actor, now, ctx.audience, body=body, **moved)
+
+
+def _resolution(
+    work: UnitOfWork,
+    ticket: Ticket,
+    leaving: StatusCategory,
+    entering: StatusCategory,
+    comment: str,
+) -> str:
+    """What resolves the ticket as it moves from a status of ``leaving`` to one of ``entering``.
+
+    Resolving (or closing an open ticket) is resolved by its comment;
+    closing a resolved ticket carries the resolution in force, never one
+    that a reopen has since undone.
+    """
+    if entering not in (StatusCategory.RESOLVED, StatusCategory.CLOSED):
+        return ""
+    if leaving is not StatusCategory.RESOLVED:
+        return comment
+    for entry in reversed(work.activity.list_entries(ticket.id, include_internal=False)):
+        if "to" in entry.data:
+            return entry.data.get("resolution", "")
+    return ""
+
+
+def _entered(
+    ticket: Ticket, target: str, category: StatusCategory, now: datetime, **changes: Any
+) -> Ticket:
+    """The ticket as it enters ``target``, a status of ``category``."""
+    resolved_at = ticket.resolved_at
+    if category is StatusCategory.RESOLVED or (
+        category is StatusCategory.CLOSED and resolved_at is None
+    ):
+        resolved_at = now
+    elif category in (StatusCategory.OPEN, StatusCategory.WAITING):
+        resolved_at = None
+    closed_at = now if category is StatusCategory.CLOSED else None
+    sub_status = changes.pop("sub_status", None)
+    return _changed(
+        ticket,
+        now,
+        status=target,
+        sub_status=sub_status,
+        status_epoch=ticket.status_epoch + 1,
+        resolved_at=resolved_at,
+        closed_at=closed_at,
+        **changes,
+    )
 
 
 def _moved_from(before: Ticket, after: Ticket) -> dict[str, str]:

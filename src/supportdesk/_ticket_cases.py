@@ -102,7 +102,7 @@ class _TicketCases(_AttachmentCases):
                 summary=cleaned.summary,
                 description=cleaned.description,
                 fields=cleaned.fields,
-                status=self.workflow.initial,
+                status=self._rules.remember(desk).workflow.initial,
                 priority=Priority.MEDIUM if chosen is None else chosen,
                 requester_id=requester.id,
                 organization_id=requester.organization_id,
@@ -207,10 +207,11 @@ class _TicketCases(_AttachmentCases):
         self._log(work, ticket, ActivityKind.CREATED, actor.id, now, body=ticket.description)
         notifications.record(
             work,
-            (self._ticket_event(ticket, created, actor, now, payload), to_staff),
-            (self._ticket_event(ticket, received, actor, now, payload), to_requester),
+            (self._ticket_event(work, ticket, created, actor, now, payload), to_staff),
+            (self._ticket_event(work, ticket, received, actor, now, payload), to_requester),
         )
-        work.timers.add(self.workflow.plan_timers(ticket, now, self._calendar))
+        rules = self._rules.remember(desk)
+        work.timers.add(rules.workflow.plan_timers(ticket, now, rules.calendar))
         return ticket
 
     def get_ticket(self, actor: Contact, reference: str) -> Ticket:
@@ -234,17 +235,19 @@ class _TicketCases(_AttachmentCases):
             ctx, details, shared = self._load_page(work, actor, reference)
             ticket, actor = ctx.ticket, ctx.actor
             requester = () if details.requester is None else (details.requester,)
+            desk = _found(details.desk, "desk", ticket.desk_id)
+            workflow = self._rules.remember(desk).workflow
             return TicketView(
                 ticket=ticket,
-                desk=_found(details.desk, "desk", ticket.desk_id),
+                desk=desk,
                 request_type=_found(details.request_type, "request type", ticket.request_type_id),
-                status_label=self.workflow.status(ticket.status).label,
+                status_label=workflow.status(ticket.status).label,
                 assignee_name=None if details.assignee is None else details.assignee.full_name,
                 activities=tuple(
                     work.activity.list_entries(ticket.id, include_internal=access.is_staff(actor))
                 ),
                 shared_with=(*requester, *shared),
-                actions=self.workflow.allowed_triggers(ticket.status, ctx.party),
+                actions=workflow.allowed_triggers(ticket.status, ctx.party),
                 notifications_on=not details.muted,
                 attachments=self._visible_attachments(ctx),
             )
@@ -291,7 +294,8 @@ class _TicketCases(_AttachmentCases):
         now = self._clock.now()
         with self._store.unit_of_work() as work:
             ctx = self._load(work, actor, reference)
-            if self.workflow.category(ctx.ticket.status) is StatusCategory.CLOSED:
+            workflow = self._workflow(work, ctx.ticket)
+            if workflow.category(ctx.ticket.status) is StatusCategory.CLOSED:
                 return self._update_closed(ctx, body, now)
             self._log(work, ctx.ticket, ActivityKind.PUBLIC_UPDATE, ctx.actor.id, now, body=body)
             if ctx.party is Party.AGENT:
@@ -316,7 +320,7 @@ class _TicketCases(_AttachmentCases):
         return self._follow_up(ctx, body, now)
 
     def _reopen_closed(self, ctx: _Context, now: datetime) -> Ticket:
-        target = self.workflow.definition.reopen_to
+        target = self._workflow(ctx.work, ctx.ticket).definition.reopen_to
         if target is None:
             raise InvalidTransition(ctx.ticket.status, "share_update", ctx.party.value, ())
         return self._move(ctx, "share_update", target, now, announce=False)
@@ -336,7 +340,7 @@ class _TicketCases(_AttachmentCases):
             summary=original.summary,
             description=body,
             fields=original.fields,
-            status=self.workflow.initial,
+            status=self._rules.remember(desk).workflow.initial,
             priority=original.priority,
             requester_id=requester_id,
             organization_id=original.organization_id,

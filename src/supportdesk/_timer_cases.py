@@ -81,7 +81,7 @@ class _TimerCases(_StatusMoves):
         if timer.trigger is not None:
             self._fire(ctx, timer.trigger, now)
             return True
-        closing = self.workflow.category(ticket.status) is StatusCategory.RESOLVED
+        closing = self._workflow(work, ticket).category(ticket.status) is StatusCategory.RESOLVED
         event = EventKind.CLOSING_SOON if closing else EventKind.REMINDER_DUE
         self._log(work, ticket, ActivityKind.REMINDER_SENT, None, now, data={"timer": timer.name})
         self._emit(

@@ -72,7 +72,7 @@ class _WorkflowCases(_StatusMoves):
         now = self._clock.now()
         with self._store.unit_of_work() as work:
             ctx = self._load(work, actor, reference)
-            self.workflow.fire(ctx.ticket.status, "escalate", ctx.party)
+            self._workflow(work, ctx.ticket).fire(ctx.ticket.status, "escalate", ctx.party)
             ticket = ctx.ticket
             raised = Priority(min(ticket.priority + 1, Priority.HIGHEST))
             escalated = _changed(ticket, now, priority=raised, escalated=True)
@@ -93,9 +93,9 @@ class _WorkflowCases(_StatusMoves):
             assignee = _assignee(ctx, assignee_id)
             # An agent may hand an open ticket to a colleague in any status; the
             # workflow's "assign" move only applies where the table has it.
-            status = ctx.ticket.status
-            reassign = ctx.party is Party.AGENT and self.workflow.is_open(status)
-            if reassign and not self.workflow.can_fire(status, "assign", ctx.party):
+            status, workflow = ctx.ticket.status, self._workflow(work, ctx.ticket)
+            reassign = ctx.party is Party.AGENT and workflow.is_open(status)
+            if reassign and not workflow.can_fire(status, "assign", ctx.party):
                 ticket = _changed(ctx.ticket, now, assignee_id=assignee.id)
                 work.tickets.update(ticket)
             else:
@@ -158,7 +158,7 @@ class _WorkflowCases(_StatusMoves):
             ctx = self._load(work, actor, reference)
             if ctx.party is not Party.AGENT:
                 raise PermissionDenied(move.replace("_", " "), "only agents may")
-            if not self.workflow.is_open(ctx.ticket.status):
+            if not self._workflow(work, ctx.ticket).is_open(ctx.ticket.status):
                 raise InvalidTransition(ctx.ticket.status, move, ctx.party.value, ())
             if all(getattr(ctx.ticket, name) == value for name, value in changes.items()):
                 return ctx.ticket

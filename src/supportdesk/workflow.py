@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 
 import attrs
@@ -304,6 +304,34 @@ class Workflow:
                 problems.append(f"timer {spec.name!r} on status {spec.status!r}: {error}")
         if problems:
             raise WorkflowDefinitionError(self._definition.name, problems)
+
+    def relabel(self, labels: Mapping[str, str], *, name: str | None = None) -> Workflow:
+        """This workflow with other words for some statuses: same statuses, transitions and timers.
+
+        A desk shows its customers its own labels (JSM's "Waiting for
+        support") without redefining how tickets move.  ``labels`` maps status
+        names to their new labels; ``name`` names the result (by default the
+        same name).
+
+        :raises WorkflowDefinitionError: naming each status the workflow does
+            not have, or a label that is blank.
+        """
+        problems = [
+            f"no status {status!r} to relabel" for status in labels if status not in self._statuses
+        ]
+        problems += [
+            f"status {status!r} needs a label that is not blank"
+            for status, label in labels.items()
+            if not str(label).strip()
+        ]
+        if problems:
+            raise WorkflowDefinitionError(name or self._definition.name, problems)
+        statuses = tuple(
+            attrs.evolve(spec, label=labels[spec.name].strip()) if spec.name in labels else spec
+            for spec in self._definition.statuses
+        )
+        definition = self._definition
+        return Workflow(attrs.evolve(definition, name=name or definition.name, statuses=statuses))
 
     def to_mermaid(self) -> str:
         """The workflow as a Mermaid ``stateDiagram-v2``.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 
 import attrs
@@ -145,11 +145,11 @@ class MemoryTickets:
         return found[: query.limit]
 
     def find_rows(
-        self, query: TicketQuery, status_labels: Mapping[str, str]
+        self, query: TicketQuery, status_label: Callable[[str, str], str]
     ) -> Sequence[TicketRow]:
-        return [self._row(ticket, status_labels) for ticket in self.find(query)]
+        return [self._row(ticket, status_label) for ticket in self.find(query)]
 
-    def _row(self, ticket: Ticket, status_labels: Mapping[str, str]) -> TicketRow:
+    def _row(self, ticket: Ticket, status_label: Callable[[str, str], str]) -> TicketRow:
         desk = self._desks.desks.get(ticket.desk_id)
         request_type = self._desks.request_types.get(ticket.request_type_id)
         requester = self._directory.contacts.get(ticket.requester_id)
@@ -165,7 +165,7 @@ class MemoryTickets:
             requester_id=ticket.requester_id,
             requester_name="" if requester is None else requester.full_name,
             status=ticket.status,
-            status_label=status_labels.get(ticket.status, ticket.status),
+            status_label=status_label(ticket.desk_id, ticket.status),
             sub_status=ticket.sub_status,
             priority=ticket.priority,
             created_at=ticket.created_at,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -112,12 +112,12 @@ class Tickets(Protocol):
         ...
 
     def find_rows(
-        self, query: TicketQuery, status_labels: Mapping[str, str]
+        self, query: TicketQuery, status_label: Callable[[str, str], str]
     ) -> Sequence[TicketRow]:
         """The tickets :meth:`find` gives, as list rows with their desk, type and requester names.
 
-        A row's ``status_label`` is ``status_labels[status]``, or the status
-        itself where the mapping has none; a name the store lacks (a desk,
+        A row's ``status_label`` is ``status_label(desk_id, status)``, asked
+        once the rows are read (it may read the desk); a name the store lacks (a desk,
         request type or contact) reads ``""``.  SQL: one statement, however
         many rows.
         """

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -266,13 +266,13 @@ class SqlTickets:
         return self._tx.all(rows.TICKETS, find_statement(query))
 
     def find_rows(
-        self, query: TicketQuery, status_labels: Mapping[str, str]
+        self, query: TicketQuery, status_label: Callable[[str, str], str]
     ) -> Sequence[TicketRow]:
         if query.scope.is_empty:
             return []
         return [
             from_data(
-                {**row, "status_label": status_labels.get(row["status"], row["status"])},
+                {**row, "status_label": status_label(row["desk_id"], row["status"])},
                 TicketRow,
             )
             for row in self._tx.execute(rows_statement(query)).mappings()

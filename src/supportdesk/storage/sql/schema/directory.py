@@ -77,6 +77,9 @@ desks = sa.Table(
     sa.Column("follow_up_window", sa.Float, nullable=True),
     # AttachmentLimits as the converter writes it: read with the desk, always whole.
     sa.Column("attachment_limits", sa.JSON, nullable=False),
+    # Names the host's code resolves (SupportDesk(workflows=..., calendars=...)).
+    sa.Column("workflow", sa.String(64), nullable=True),
+    sa.Column("calendar", sa.String(64), nullable=True),
 )
 
 request_types = sa.Table(
