@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import attrs
 import pytest
@@ -14,6 +14,7 @@ from supportdesk import (
     ContactState,
     Desk,
     EventKind,
+    FieldKind,
     FieldSpec,
     FollowUpPolicy,
     Grant,
@@ -450,3 +451,59 @@ def test_agents_set_priority_and_unassign(portal: Portal) -> None:
     with pytest.raises(InvalidTransition):
         portal.desk.set_priority(portal.agent, ticket.reference, Priority.LOW)
     assert portal.desk.get_ticket(portal.agent, ticket.reference).priority is Priority.HIGH
+
+
+def test_agents_change_the_request_type_and_the_answers_follow_the_new_form(
+    portal: Portal,
+) -> None:
+    desk, agent = portal.desk, portal.agent
+    outage = desk.add_request_type(
+        RequestType(
+            desk_id=portal.help_desk.id,
+            name="Outage",
+            fields=(
+                FieldSpec(
+                    key="severity", label="Severity", kind=FieldKind.CHOICE, options=("low", "high")
+                ),
+                FieldSpec(key="since", label="Since", kind=FieldKind.DATE, required=True),
+            ),
+        )
+    )
+    submission = Submission(summary="Portal down", fields={"severity": "high"})
+    ticket = desk.open_ticket(portal.alice, portal.incident.id, submission)
+
+    # Every problem of the new form at once, and nothing changes.
+    with pytest.raises(ValidationError) as refused:
+        desk.change_request_type(agent, ticket.reference, outage.id, {"severity": "fatal"})
+    assert set(refused.value.errors) == {"severity", "since"}
+    assert desk.get_ticket(agent, ticket.reference) == ticket
+
+    moved = desk.change_request_type(agent, ticket.reference, outage.id, {"since": "2026-01-02"})
+    assert moved.request_type_id == outage.id
+    assert moved.fields == {"severity": "high", "since": date(2026, 1, 2)}
+    # The general request's form has neither field: both answers go.
+    back = desk.change_request_type(agent, ticket.reference, portal.general.id)
+    assert (back.request_type_id, back.fields) == (portal.general.id, {})
+    entries = desk.view_ticket(portal.alice, ticket.reference).activities
+    assert [(e.kind, dict(e.data)) for e in entries[-2:]] == [
+        (ActivityKind.REQUEST_TYPE_CHANGED, {"from": "Incident", "to": "Outage"}),
+        (ActivityKind.REQUEST_TYPE_CHANGED, {"from": "Outage", "to": "General Request"}),
+    ]
+    assert desk.change_request_type(agent, ticket.reference, portal.general.id) == back
+
+
+def test_a_request_type_change_stays_on_the_desk_and_with_staff(portal: Portal) -> None:
+    desk = portal.desk
+    ticket = portal.open()
+    edi = desk.add_request_type(RequestType(desk_id=portal.other_desk.id, name="SFTP Issue"))
+    with pytest.raises(ValidationError) as elsewhere:
+        desk.change_request_type(portal.admin, ticket.reference, edi.id)
+    assert "own desk" in elsewhere.value.errors["request_type_id"]
+    with pytest.raises(ValidationError):
+        desk.change_request_type(portal.agent, ticket.reference, "no-such-type")
+    with pytest.raises(PermissionDenied):
+        desk.change_request_type(portal.alice, ticket.reference, portal.incident.id)
+    desk.resolve(portal.agent, ticket.reference)
+    with pytest.raises(InvalidTransition):
+        desk.change_request_type(portal.agent, ticket.reference, portal.incident.id)
+    assert desk.get_ticket(portal.agent, ticket.reference).request_type_id == portal.general.id

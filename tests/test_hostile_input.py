@@ -913,6 +913,19 @@ TARGETS: tuple[Target, ...] = (
     ),
     Target(name="unassign", params=(ACTOR, REFERENCE), baseline=_on_ticket("agent", "theirs")),
     Target(
+        name="change_request_type",
+        params=(
+            ACTOR,
+            REFERENCE,
+            Param(name="request_type_id", kind="id"),
+        ),
+        baseline=lambda world: {
+            **_on_ticket("agent", "theirs")(world),
+            "request_type_id": world.portal.incident.id,
+            "fields": {"severity": "high"},
+        },
+    ),
+    Target(
         name="wait_for",
         params=(
             ACTOR,

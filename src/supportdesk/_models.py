@@ -209,10 +209,12 @@ class ActivityKind(enum.StrEnum):
     FOLLOW_UP_CREATED = "follow_up_created"
     """On the follow-up: ``data["follow_up_of"]`` is the closed ticket's reference."""
     FOLLOWED_UP = "followed_up"
+    """On the closed ticket: ``data["follow_up"]`` is the reference of the one that continued it."""
     PRIORITY_CHANGED = "priority_changed"
     """``data["priority"]`` is the new priority's name, lower-case."""
     UNASSIGNED = "unassigned"
-    """On the closed ticket: ``data["follow_up"]`` is the reference of the one that continued it."""
+    REQUEST_TYPE_CHANGED = "request_type_changed"
+    """``data["from"]`` and ``data["to"]`` are the names of the old and the new request type."""
 
 
 class TimerState(enum.StrEnum):

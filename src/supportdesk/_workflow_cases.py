@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from . import access
-from ._desk_base import _changed, _Context, _require_text
+from ._desk_base import _changed, _Context, _found, _require_text
 from ._errors import Conflict, InvalidTransition, PermissionDenied, ValidationError
 from ._input import LABEL_TEXT, LONG_TEXT, check_choice, check_id, check_text, check_type
 from ._models import ActivityKind, Contact, EventKind, Priority, Ticket
 from ._status_moves import _moved_from, _StatusMoves
+from .forms import clean_fields
+from .storage.protocol import UnitOfWork
 from .workflow import Party
 
 
@@ -139,6 +143,73 @@ class _WorkflowCases(_StatusMoves):
             priority=chosen,
         )
 
+    def change_request_type(
+        self,
+        actor: Contact,
+        reference: str,
+        request_type_id: str,
+        fields: Mapping[str, object] | None = None,
+    ) -> Ticket:
+        """Move an open ticket to another request type of its desk (agents and admins); logged.
+
+        The ticket's answers are checked against the new type's form: answers
+        to fields the two forms share stay, answers the new form has no field
+        for are dropped, and ``fields`` adds or replaces answers (raw, as for
+        :meth:`open_ticket`), say for a field only the new form requires.
+        The summary and description stay as the requester wrote them.
+        No notification; choosing the type it has changes nothing.
+
+        :raises PermissionDenied: for a customer.
+        :raises InvalidTransition: on a ticket that is no longer open.
+        :raises ValidationError: on ``request_type_id`` for a type of another
+            desk or none; by field key for answers the new form refuses, all
+            at once; the ticket stays as it was.
+        """
+        check_id("request_type_id", request_type_id)
+        given = {} if fields is None else fields
+        check_type("fields", given, Mapping)
+        now = self._clock.now()
+        with self._store.unit_of_work() as work:
+            ctx = self._staff_only(work, actor, reference, "change_request_type")
+            ticket = ctx.ticket
+            if request_type_id == ticket.request_type_id and not given:
+                return ticket
+            chosen = work.desks.get_request_type(request_type_id)
+            if chosen is None or chosen.desk_id != ticket.desk_id:
+                problem = "choose a request type of the ticket's own desk"
+                raise ValidationError({"request_type_id": problem})
+            kept = {
+                spec.key: ticket.fields[spec.key]
+                for spec in chosen.fields
+                if spec.key in ticket.fields
+            }
+            # The summary and description stay the customer's words; the answers follow the form.
+            errors: dict[str, str] = {}
+            answers = clean_fields(chosen.fields, {**kept, **given}, errors, staff=True)
+            if errors:
+                raise ValidationError(errors)
+            was = _found(
+                work.desks.get_request_type(ticket.request_type_id),
+                "request type",
+                ticket.request_type_id,
+            )
+            changed = _changed(ticket, now, request_type_id=chosen.id, fields=answers)
+            work.tickets.update(changed)
+            data = {"from": was.name, "to": chosen.name}
+            self._log(
+                work, changed, ActivityKind.REQUEST_TYPE_CHANGED, ctx.actor.id, now, data=data
+            )
+            return changed
+
+    def _staff_only(self, work: UnitOfWork, actor: Contact, reference: str, move: str) -> _Context:
+        """The open ticket ``reference`` for an agent; ``move`` names the change in errors."""
+        ctx = self._load(work, actor, reference)
+        if ctx.party is not Party.AGENT:
+            raise PermissionDenied(move.replace("_", " "), "only agents may")
+        if not self._workflow(work, ctx.ticket).is_open(ctx.ticket.status):
+            raise InvalidTransition(ctx.ticket.status, move, ctx.party.value, ())
+        return ctx
+
     def _staff_change(
         self,
         actor: Contact,
@@ -155,11 +226,7 @@ class _WorkflowCases(_StatusMoves):
         """
         now = self._clock.now()
         with self._store.unit_of_work() as work:
-            ctx = self._load(work, actor, reference)
-            if ctx.party is not Party.AGENT:
-                raise PermissionDenied(move.replace("_", " "), "only agents may")
-            if not self._workflow(work, ctx.ticket).is_open(ctx.ticket.status):
-                raise InvalidTransition(ctx.ticket.status, move, ctx.party.value, ())
+            ctx = self._staff_only(work, actor, reference, move)
             if all(getattr(ctx.ticket, name) == value for name, value in changes.items()):
                 return ctx.ticket
             ticket = _changed(ctx.ticket, now, **changes)
