@@ -1,5 +1,9 @@
 """Quickstart: the two portals of the design, their tickets and timers, printed as activity logs.
 
+The JSM-like desks follow the default workflow in JSM's words ("Waiting for
+support") on office hours; the Salesforce-like case desk keeps the default
+statuses around the clock.  Each desk names its workflow and calendar.
+
 Run it with ``nox -s demo`` or ``python examples/quickstart.py [--url URL]``; by
 default it writes a fresh SQLite file in a temporary folder.
 """
@@ -9,12 +13,14 @@ from __future__ import annotations
 import argparse
 import io
 import tempfile
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 import attrs
 
 from supportdesk import (
+    DEFAULT_WORKFLOW,
+    BusinessCalendar,
     Contact,
     DependentOptions,
     Desk,
@@ -30,6 +36,7 @@ from supportdesk import (
     SupportDesk,
     Ticket,
     TicketList,
+    Workflow,
 )
 
 DAY = timedelta(days=1)
@@ -44,12 +51,26 @@ CUSTOMER_ID = FieldSpec(
     help_text="C followed by six digits",
 )
 """Asked on the case form, and on the sign-up form unless the person does not know it."""
+JSM = Workflow(DEFAULT_WORKFLOW).relabel(
+    {
+        "new": "Waiting for support",
+        "assigned": "Waiting for support",
+        "pending_support": "Waiting for support",
+        "waiting_for_third_party": "Waiting for support",
+    },
+    name="jsm",
+)
+"""The default workflow's moves and timers, in the words a JSM portal shows its customers."""
+OFFICE = BusinessCalendar(timezone="America/New_York", opens=time(8), closes=time(18))
+"""The JSM-like desks' hours: their timers count working days."""
 
 
 def build_jira_portal(desk: SupportDesk) -> dict[str, RequestType]:
     """A Customer Service Desk and an EDI Support Desk grouped by audience."""
-    service = desk.add_desk(Desk(key="CSD", name="Customer Service Desk"))
-    edi = desk.add_desk(Desk(key="HHA", name="EDI Support Desk"))
+    service = desk.add_desk(
+        Desk(key="CSD", name="Customer Service Desk", workflow="jsm", calendar="office")
+    )
+    edi = desk.add_desk(Desk(key="HHA", name="EDI Support Desk", workflow="jsm", calendar="office"))
     types = {
         "general": RequestType(
             desk_id=service.id, name="General Request", description_required=True
@@ -197,7 +218,12 @@ def main() -> None:
         print(f"database: {url}")
         clock = FakeClock()
         desk = SupportDesk.from_url(
-            url, create=True, clock=clock, signup_policy=case_portal_signup()
+            url,
+            create=True,
+            clock=clock,
+            signup_policy=case_portal_signup(),
+            workflows={"jsm": JSM},
+            calendars={"office": OFFICE},
         )
         try:
             run(desk, clock)
@@ -295,6 +321,21 @@ def run(desk: SupportDesk, clock: FakeClock) -> None:
     desk.close(alice, incident.reference)
     follow_up = desk.share_update(alice, incident.reference, "It is down again this morning.")
 
+    # A new case reads "New" on the case desk; a new request "Waiting for support" on JSM's.
+    desk.open_ticket(
+        alice,
+        case_type.id,
+        Submission(
+            summary="Eligibility API returns 500",
+            description="Since this morning's release.",
+            fields={
+                "product": "Eligibility API",
+                "category": "Access",
+                "customer_id": "C123456",
+                "username": "alice.p",
+            },
+        ),
+    )
     print_requests(desk, alice)
     for ticket in (missing, case, incident, follow_up):
         print_log(desk, agent, ticket)
