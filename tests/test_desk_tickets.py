@@ -420,11 +420,23 @@ def test_customers_never_read_an_internal_field(portal: Portal) -> None:
     )
     assert portal.desk.get_ticket(portal.agent, ticket.reference).fields == ticket.fields
     assert "root_cause" in portal.desk.view_ticket(portal.agent, ticket.reference).ticket.fields
+    desk, alice, ref = portal.desk, portal.alice, ticket.reference
     for read in (
-        portal.desk.get_ticket(portal.alice, ticket.reference),
-        portal.desk.view_ticket(portal.alice, ticket.reference).ticket,
+        desk.get_ticket(alice, ref),
+        desk.view_ticket(alice, ref).ticket,
+        # What a customer's write returns is read as much as a get.
+        desk.share_update(alice, ref, "Still failing"),
+        desk.escalate(alice, ref),
+        desk.set_organization_sharing(alice, ref, False),
+        desk.transition(alice, ref, "resolve", comment="Works now"),
+        desk.close(alice, ref),
+        desk.share_update(alice, ref, "Failing again"),  # the follow-up
     ):
-        assert read.fields == {"product": "Portal"}
+        assert read.fields == {"product": "Portal"}, read
+    # The store keeps the internal answer, on the follow-up too.
+    follow_up = desk.list_tickets(portal.agent, TicketList.VISIBLE, open=True).tickets[0]
+    assert desk.get_ticket(portal.agent, ref).fields["root_cause"] == "Expired card"
+    assert desk.get_ticket(portal.agent, follow_up.reference).fields["root_cause"] == "Expired card"
 
 
 def test_agents_set_priority_and_unassign(portal: Portal) -> None:

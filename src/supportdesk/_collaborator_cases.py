@@ -96,7 +96,7 @@ class _CollaboratorCases(_DeskBase):
                 raise PermissionDenied("change sharing", "only the requester or an agent may")
             ticket = _changed(ctx.ticket, now, shared_with_organization=shared)
             work.tickets.update(ticket)
-            return ticket
+            return self._shown(ctx, ticket)
 
 
 def _newcomer(ctx: _Context, email: str) -> Contact:

@@ -139,6 +139,17 @@ class _DeskBase:
         """The workflow of the ticket's desk."""
         return self._rules.of(work, ticket.desk_id).workflow
 
+    def _shown(self, ctx: _Context, ticket: Ticket) -> Ticket:
+        """``ticket`` as the actor may read it: a customer's copy has no internal-only answers.
+
+        Only a ticket with answers costs a read (of its request type).
+        """
+        if access.is_staff(ctx.actor) or not ticket.fields:
+            return ticket
+        return _without_internal_fields(
+            ticket, ctx.work.desks.get_request_type(ticket.request_type_id)
+        )
+
     def _require_staff(self, work: UnitOfWork, actor: Contact, action: str) -> Contact:
         actor = self._refresh(work, actor)
         if not access.is_staff(actor):
@@ -388,3 +399,13 @@ def _found(value: T | None, kind: str, key: str) -> T:
 def _require_text(name: str, value: object, *, max_length: int = LONG_TEXT) -> str:
     """``value``, once it is text that is not blank: :func:`~._input.check_text`, required."""
     return check_text(name, value, max_length=max_length, required=True)
+
+
+def _without_internal_fields(ticket: Ticket, request_type: RequestType | None) -> Ticket:
+    """The ticket as a customer reads it: no value of a field only staff see."""
+    specs = () if request_type is None else request_type.fields
+    internal = {spec.key for spec in specs if spec.internal}
+    if not internal & ticket.fields.keys():
+        return ticket
+    shown = {key: value for key, value in ticket.fields.items() if key not in internal}
+    return attrs.evolve(ticket, fields=shown)

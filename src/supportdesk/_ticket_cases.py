@@ -18,6 +18,7 @@ from ._desk_base import (
     _next_reference,
     _require_text,
     _ticket_recipients,
+    _without_internal_fields,
 )
 from ._errors import InvalidTransition, PermissionDenied, ValidationError
 from ._input import check_choice, check_id, check_optional_id, check_stream, check_type
@@ -296,14 +297,14 @@ class _TicketCases(_AttachmentCases):
             ctx = self._load(work, actor, reference)
             workflow = self._workflow(work, ctx.ticket)
             if workflow.category(ctx.ticket.status) is StatusCategory.CLOSED:
-                return self._update_closed(ctx, body, now)
+                return self._shown(ctx, self._update_closed(ctx, body, now))
             self._log(work, ctx.ticket, ActivityKind.PUBLIC_UPDATE, ctx.actor.id, now, body=body)
             if ctx.party is Party.AGENT:
                 ticket = self._touched(ctx, now)
             else:
                 ticket = self._fire(ctx, "share_update", now, announce=False)
             self._emit_update(ctx, ticket, body, now)
-            return ticket
+            return self._shown(ctx, ticket)
 
     def _update_closed(self, ctx: _Context, body: str, now: datetime) -> Ticket:
         ticket = ctx.ticket
@@ -412,13 +413,3 @@ def _carry_collaborators(ctx: _Context, follow_up: Ticket, now: datetime) -> Non
                 added_at=now,
             )
         )
-
-
-def _without_internal_fields(ticket: Ticket, request_type: RequestType | None) -> Ticket:
-    """The ticket as a customer reads it: no value of a field only staff see."""
-    specs = () if request_type is None else request_type.fields
-    internal = {spec.key for spec in specs if spec.internal}
-    if not internal & ticket.fields.keys():
-        return ticket
-    shown = {key: value for key, value in ticket.fields.items() if key not in internal}
-    return attrs.evolve(ticket, fields=shown)

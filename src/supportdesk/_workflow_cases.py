@@ -47,7 +47,7 @@ class _WorkflowCases(_StatusMoves):
                 if ticket.status_epoch == ctx.ticket.status_epoch:
                     # No status change carried the comment: it is an update of its own.
                     self._emit_update(ctx, ticket, comment, now)
-            return ticket
+            return self._shown(ctx, ticket)
 
     def resolve(self, actor: Contact, reference: str, comment: str = "") -> Ticket:
         """Resolve the ticket ("Resolve this issue")."""
@@ -86,7 +86,7 @@ class _WorkflowCases(_StatusMoves):
                 work, escalated, ActivityKind.ESCALATED, ctx.actor.id, now, body=reason, data=data
             )
             self._emit(work, escalated, EventKind.ESCALATED, ctx.actor, now, reason=reason, **data)
-            return escalated
+            return self._shown(ctx, escalated)
 
     def assign(self, actor: Contact, reference: str, assignee_id: str) -> Ticket:
         """Assign the ticket to an agent of its desk (or an admin)."""
