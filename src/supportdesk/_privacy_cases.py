@@ -190,15 +190,15 @@ class _PrivacyCases(_DeskBase):
             person = _found(work.directory.get_contact(contact_id), "contact", contact_id)
             found = work.privacy.find_personal_data(person.id)
             redaction = _Redaction.of(person, found)
-            tickets = _changed(redaction.ticket, found.tickets)
+            tickets = _redacted(redaction.ticket, found.tickets)
             # In id order, so that erasures of overlapping tickets lock them in one order.
             for ticket in sorted(tickets, key=lambda ticket: ticket.id):
                 work.tickets.update(attrs.evolve(ticket, version=ticket.version + 1))
-            activities = _changed(redaction.activity, found.activities)
-            attachments = _changed(redaction.attachment, found.attachments)
-            events = _changed(redaction.event, (entry.event for entry in found.events))
+            activities = _redacted(redaction.activity, found.activities)
+            attachments = _redacted(redaction.attachment, found.attachments)
+            events = _redacted(redaction.event, (entry.event for entry in found.events))
             theirs = [n for n in found.notifications if n.contact_id == person.id]
-            others = _changed(
+            others = _redacted(
                 redaction.notification,
                 (n for n in found.notifications if n.contact_id != person.id),
             )
@@ -353,7 +353,7 @@ class _Redaction:
         return redacted
 
 
-def _changed(redact: Callable[[M], M], rows: Iterable[M]) -> list[M]:
+def _redacted(redact: Callable[[M], M], rows: Iterable[M]) -> list[M]:
     """The rows ``redact`` changes, redacted."""
     return [redacted for row in rows if (redacted := redact(row)) != row]
 
