@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from supportdesk.clock import ALWAYS_OPEN, AlwaysOpen, BusinessCalendar, Calendar, FakeClock
@@ -327,3 +327,21 @@ def test_never_before_the_start_around_dst_changes(
     )
     start = change - timedelta(hours=2) + timedelta(minutes=minutes)
     assert around_the_clock.add(start, duration) >= start
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    start=st.datetimes(
+        min_value=datetime(2026, 3, 1), max_value=datetime(2026, 11, 30), timezones=st.just(UTC)
+    ),
+    minutes=st.integers(0, 30 * 8 * 60),
+)
+def test_working_time_undoes_add_working_time(start: datetime, minutes: int) -> None:
+    office = BusinessCalendar(
+        timezone="Europe/London", opens=time(9), closes=time(17), holidays={date(2026, 4, 3)}
+    )
+    amount = timedelta(minutes=minutes)
+    for calendar in (office, ALWAYS_OPEN):
+        end = calendar.add_working_time(start, amount)
+        assert calendar.working_time(start, end) == amount
+        assert calendar.working_time(end, start) == timedelta(0)

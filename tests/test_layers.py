@@ -43,7 +43,12 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "supportdesk._views",
     ),
     # The services the use cases call: notifications, sign-up, attachment checks.
-    ("supportdesk.notifications", "supportdesk.accounts", "supportdesk.attachments"),
+    (
+        "supportdesk.notifications",
+        "supportdesk.accounts",
+        "supportdesk.attachments",
+        "supportdesk.sla",
+    ),
     ("supportdesk.storage", "supportdesk.blobs"),
     ("supportdesk.workflow", "supportdesk.forms", "supportdesk.access", "supportdesk.search"),
     ("supportdesk.clock",),

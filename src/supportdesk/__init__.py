@@ -103,6 +103,12 @@ from .forms import validate_submission as validate_submission
 from .notifications import DispatchReport as DispatchReport
 from .notifications import NotificationHandler as NotificationHandler
 from .notifications import RetryPolicy as RetryPolicy
+from .sla import SlaClock as SlaClock
+from .sla import SlaMetric as SlaMetric
+from .sla import SlaPolicy as SlaPolicy
+from .sla import SlaState as SlaState
+from .sla import SlaTarget as SlaTarget
+from .sla import measure as measure
 from .storage.memory import MemoryStore as MemoryStore
 from .storage.protocol import SearchQuery as SearchQuery
 from .storage.protocol import Store as Store
@@ -154,18 +160,18 @@ __all__ = [
     "DeliveryState",
     "DependentOptions",
     "Desk",
-    "ErasureReport",
     "DeskOptions",
     "DispatchReport",
+    "ErasureReport",
     "Event",
     "EventKind",
     "Explanation",
     "FakeClock",
     "Feed",
-    "FilesystemBlobStore",
     "FieldKind",
     "FieldSpec",
     "FieldValue",
+    "FilesystemBlobStore",
     "FollowUpPolicy",
     "Grant",
     "InvalidToken",
@@ -175,8 +181,8 @@ __all__ = [
     "MemoryStore",
     "NotFound",
     "Notification",
-    "NotificationSettings",
     "NotificationHandler",
+    "NotificationSettings",
     "Organization",
     "OutboxEntry",
     "Page",
@@ -204,10 +210,15 @@ __all__ = [
     "SignupOptions",
     "SignupPolicy",
     "SignupReview",
+    "SlaClock",
+    "SlaMetric",
+    "SlaPolicy",
+    "SlaState",
+    "SlaTarget",
+    "SqlStore",
     "StatusCategory",
     "StatusSpec",
     "StorageError",
-    "SqlStore",
     "Store",
     "Submission",
     "SupportDesk",
@@ -216,8 +227,8 @@ __all__ = [
     "SystemClock",
     "Ticket",
     "TicketList",
-    "TicketRow",
     "TicketQuery",
+    "TicketRow",
     "TicketScope",
     "TicketSort",
     "TicketView",
@@ -236,6 +247,7 @@ __all__ = [
     "describe_form",
     "explain",
     "from_data",
+    "measure",
     "ticket_scope",
     "to_data",
     "validate_submission",

@@ -57,7 +57,22 @@ class Calendar(Protocol):
     """Counts durations: around the clock, or in working time."""
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
-        """The moment ``duration`` of counted time after ``start``, in UTC."""
+        """The moment ``duration`` of counted time after ``start``, in UTC.
+
+        A timer's or an SLA target's duration reads this way (in a business
+        calendar, whole days are working days).
+        """
+        ...
+
+    def working_time(self, start: datetime, end: datetime) -> timedelta:
+        """The counted time between ``start`` and ``end``; zero unless ``end`` is later."""
+        ...
+
+    def add_working_time(self, start: datetime, amount: timedelta) -> datetime:
+        """The moment at which ``amount`` of counted time has passed since ``start``, in UTC.
+
+        The inverse of :meth:`working_time`: SLA clocks count with these two.
+        """
         ...
 
 
@@ -67,6 +82,14 @@ class AlwaysOpen:
     def add(self, start: datetime, duration: timedelta) -> datetime:
         """``start + duration``, in UTC."""
         return (start + duration).astimezone(UTC)
+
+    def working_time(self, start: datetime, end: datetime) -> timedelta:
+        """``end - start``, or zero when ``end`` is not later."""
+        return max(end - start, timedelta(0))
+
+    def add_working_time(self, start: datetime, amount: timedelta) -> datetime:
+        """``start + amount``, in UTC."""
+        return self.add(start, amount)
 
 
 ALWAYS_OPEN = AlwaysOpen()
@@ -225,6 +248,37 @@ class BusinessCalendar:
             wall = datetime.combine(self._next_working_day(wall.date()), wall.time())
         wall = self._add_hours(wall, duration - timedelta(days=duration.days))
         return wall.replace(tzinfo=self.timezone).astimezone(UTC)
+
+    def working_time(self, start: datetime, end: datetime) -> timedelta:
+        """The working hours between ``start`` and ``end``, counted on the local wall clock.
+
+        Zero when ``end`` is not later than ``start``.
+
+        :raises ValueError: if either is naive.
+        """
+        _require_aware(start, "start")
+        _require_aware(end, "end")
+        if end <= start:
+            return timedelta(0)
+        first = start.astimezone(self.timezone).replace(tzinfo=None)
+        last = end.astimezone(self.timezone).replace(tzinfo=None)
+        total = timedelta(0)
+        day = first.date()
+        while day <= last.date():
+            if self.is_working_day(day):
+                since = max(first, datetime.combine(day, self.opens))
+                until = min(last, datetime.combine(day, self.closes))
+                total += max(until - since, timedelta(0))
+            day += timedelta(days=1)
+        return total
+
+    def add_working_time(self, start: datetime, amount: timedelta) -> datetime:
+        """The moment ``amount`` of working hours after ``start``: :meth:`working_time`'s inverse.
+
+        :raises ValueError: if ``start`` is naive or ``amount`` negative.
+        """
+        days, hours = divmod(amount, self.working_day)
+        return self.add(start, timedelta(days=days) + hours)
 
     def _next_working_day(self, day: date) -> date:
         day += timedelta(days=1)
