@@ -26,6 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     (
         "supportdesk._desk_base",
         "supportdesk._desk_rules",
+        "supportdesk._sla_steps",
         "supportdesk._account_cases",
         "supportdesk._attachment_cases",
         "supportdesk._attachment_upkeep",

@@ -32,6 +32,7 @@ from .attachments import Scanner
 from .blobs import BlobStore, MemoryBlobStore
 from .clock import ALWAYS_OPEN, Calendar, Clock, SystemClock
 from .notifications import RetryPolicy
+from .sla import SlaPolicy
 from .storage.protocol import Store, UnitOfWork
 from .workflow import DEFAULT_WORKFLOW, Party, Workflow
 
@@ -91,6 +92,8 @@ class DeskOptions(TypedDict, total=False):
     calendars: Mapping[str, Calendar]
     """The calendars a desk may name (:attr:`Desk.calendar <supportdesk.Desk.calendar>`),
     by name."""
+    sla_policies: Sequence[SlaPolicy]
+    """The SLA targets of each desk's tickets, by desk key (see ``docs/sla.md``)."""
     retry_policy: RetryPolicy | None
     """How failed notification deliveries are retried."""
     signup_policy: SignupPolicy | None
@@ -124,6 +127,7 @@ class _DeskBase:
             options.get("calendar", ALWAYS_OPEN),
             options.get("workflows", {}),
             options.get("calendars", {}),
+            options.get("sla_policies", ()),
         )
         self.retry_policy = options.get("retry_policy") or RetryPolicy()
         self.signup_policy = options.get("signup_policy") or SignupPolicy()

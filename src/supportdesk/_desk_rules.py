@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 
 import attrs
 
 from ._errors import NotFound, ValidationError, WorkflowDefinitionError
 from ._models import Desk
 from .clock import Calendar
+from .sla import SlaPolicy
 from .storage.protocol import UnitOfWork
 from .workflow import Workflow
 
@@ -19,6 +21,8 @@ class _Rules:
 
     workflow: Workflow
     calendar: Calendar
+    sla: tuple[SlaPolicy, ...] = ()
+    """The SLA policies of the desk, by its key."""
 
 
 class _RuleBook:
@@ -35,12 +39,14 @@ class _RuleBook:
         calendar: Calendar,
         workflows: Mapping[str, Workflow],
         calendars: Mapping[str, Calendar],
+        sla_policies: Sequence[SlaPolicy] = (),
     ) -> None:
         self._workflows: dict[str | None, Workflow] = {None: workflow}
         self._workflows.update(workflows)
         self._calendars: dict[str | None, Calendar] = {None: calendar}
         self._calendars.update(calendars)
         workflow.check_calendar(calendar)
+        self._sla = tuple(sla_policies)
         self.open_statuses, self.ended_statuses = _statuses_by_state(self._workflows.values())
         self._desks: dict[str, _Rules] = {}
 
@@ -69,10 +75,13 @@ class _RuleBook:
                     f"({getattr(stored, field)!r}): its tickets depend on it"
                 )
         if not found:
+            calendar = self._calendars[desk.calendar]
             try:
-                self._workflows[desk.workflow].check_calendar(self._calendars[desk.calendar])
+                self._workflows[desk.workflow].check_calendar(calendar)
             except WorkflowDefinitionError as error:
                 found["calendar"] = "; ".join(error.problems)
+            if problems := _sla_problems(self._sla, desk.key, calendar):
+                found["calendar"] = "; ".join([*found.values(), *problems])
         return found
 
     def remember(self, desk: Desk) -> _Rules:
@@ -114,7 +123,7 @@ class _RuleBook:
                 desk.workflow or "default",
                 [f"desk {desk.key}: {message}" for message in problem.values()],
             )
-        return _Rules(workflow, calendar)
+        return _Rules(workflow, calendar, tuple(p for p in self._sla if p.desk == desk.key))
 
 
 def _statuses_by_state(workflows: Iterable[Workflow]) -> tuple[frozenset[str], frozenset[str]]:
@@ -134,3 +143,16 @@ def _statuses_by_state(workflows: Iterable[Workflow]) -> tuple[frozenset[str], f
             [f"status {name!r} is open in one workflow and not in another" for name in clash],
         )
     return frozenset(opened), frozenset(ended)
+
+
+def _sla_problems(policies: Iterable[SlaPolicy], desk_key: str, calendar: Calendar) -> list[str]:
+    """Each SLA target of the desk that its calendar cannot count, and why."""
+    probe = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    problems = []
+    for policy in policies:
+        for target in policy.targets if policy.desk == desk_key else ():
+            try:
+                calendar.add(probe, target.within)
+            except ValueError as error:
+                problems.append(f"SLA target {target.metric.value!r}: {error}")
+    return problems

@@ -215,6 +215,12 @@ class ActivityKind(enum.StrEnum):
     UNASSIGNED = "unassigned"
     REQUEST_TYPE_CHANGED = "request_type_changed"
     """``data["from"]`` and ``data["to"]`` are the names of the old and the new request type."""
+    SLA_WARNING = "sla_warning"
+    """Internal: ``data["metric"]`` names the SLA target most of whose time has run."""
+    SLA_BREACHED = "sla_breached"
+    """Internal: ``data["metric"]`` names the SLA target whose time ran out."""
+    SLA_MET = "sla_met"
+    """Internal: ``data["metric"]`` names the SLA target met in time."""
 
 
 class TimerState(enum.StrEnum):
@@ -254,6 +260,12 @@ class EventKind(enum.StrEnum):
     APPROVAL_NEEDED = "approval_needed"
     APPROVED = "approved"
     REJECTED = "rejected"
+    SLA_WARNING = "sla_warning"
+    """Most of an SLA target's time has run (its ``warn_at``): to the desk's staff."""
+    SLA_BREACHED = "sla_breached"
+    """An SLA target's time ran out: to the desk's staff."""
+    SLA_MET = "sla_met"
+    """An SLA target was met in time: to the desk's staff."""
 
 
 @attrs.frozen(kw_only=True)

@@ -8,8 +8,9 @@ from typing import Any
 
 import attrs
 
-from ._desk_base import _changed, _Context, _DeskBase
+from ._desk_base import _changed, _Context
 from ._models import ActivityKind, EventKind, Ticket
+from ._sla_steps import _SlaSteps
 from .storage.protocol import UnitOfWork
 from .workflow import Party, StatusCategory
 
@@ -19,7 +20,7 @@ _TIMER_ACTIVITY = {"resolve": ActivityKind.AUTO_RESOLVED, "close": ActivityKind.
 _TIMER_EVENT = {"resolve": EventKind.AUTO_RESOLVED, "close": EventKind.AUTO_CLOSED}
 
 
-class _StatusMoves(_DeskBase):
+class _StatusMoves(_SlaSteps):
     """The workflow's effect on a ticket, shared by updates, actions, attachments and timers."""
 
     def _fire(

@@ -230,13 +230,17 @@ class _TicketCases(_AttachmentCases):
         and the list of collaborators: the actor, the ticket with its desk,
         request type, people and the actor's switch, the collaborators, the
         log, the files.  A ticket the actor may not see costs what a missing
-        one does.
+        one does.  Staff also get the ticket's SLA clocks, measured from the
+        log already read.
         """
+        now = self._clock.now()
         with self._store.unit_of_work() as work:
             ctx, details, shared = self._load_page(work, actor, reference)
             ticket, actor = ctx.ticket, ctx.actor
             requester = () if details.requester is None else (details.requester,)
             desk = _found(details.desk, "desk", ticket.desk_id)
+            staff = access.is_staff(actor)
+            entries = tuple(work.activity.list_entries(ticket.id, include_internal=staff))
             workflow = self._rules.remember(desk).workflow
             return TicketView(
                 ticket=ticket,
@@ -244,13 +248,12 @@ class _TicketCases(_AttachmentCases):
                 request_type=_found(details.request_type, "request type", ticket.request_type_id),
                 status_label=workflow.status(ticket.status).label,
                 assignee_name=None if details.assignee is None else details.assignee.full_name,
-                activities=tuple(
-                    work.activity.list_entries(ticket.id, include_internal=access.is_staff(actor))
-                ),
+                activities=entries,
                 shared_with=(*requester, *shared),
                 actions=workflow.allowed_triggers(ticket.status, ctx.party),
                 notifications_on=not details.muted,
                 attachments=self._visible_attachments(ctx),
+                sla=self._sla_clocks(work, ticket, entries, now) if staff else (),
             )
 
     def _load_page(

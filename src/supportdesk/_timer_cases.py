@@ -8,11 +8,13 @@ from datetime import UTC, datetime
 from ._desk_base import _Audience, _Context
 from ._input import check_count, check_moment
 from ._models import ActivityKind, Contact, EventKind, Timer, TimerState
+from ._sla_steps import SLA_TIMER
 from ._status_moves import _StatusMoves
 from ._views import SweepReport
 from .storage.protocol import UnitOfWork
 from .workflow import Party, StatusCategory
 
+_FINISHED = {True: TimerState.FIRED, False: TimerState.SKIPPED}
 _LAST_SWEEP = datetime(9000, 1, 1, tzinfo=UTC)
 """A sweep's ``now`` comes before this: the timers it starts must still fall on a date."""
 
@@ -73,6 +75,10 @@ class _TimerCases(_StatusMoves):
         ):
             work.timers.mark_finished(timer.id, TimerState.SKIPPED, now)
             return False
+        if timer.name.startswith(f"{SLA_TIMER}:"):
+            fired = self._fire_sla(work, timer, ticket, now, desk_staff)
+            work.timers.mark_finished(timer.id, _FINISHED[fired], now)
+            return fired
         work.timers.mark_finished(timer.id, TimerState.FIRED, now)
         system = Contact(id="system", email="system@supportdesk.invalid", full_name="System")
         ctx = _Context(

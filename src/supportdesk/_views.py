@@ -19,6 +19,7 @@ from ._models import (
     Ticket,
     TicketRow,
 )
+from .sla import SlaClock
 
 Upload = tuple[str, BinaryIO]
 """A file as the host received it: the client's name for it and a stream of its bytes."""
@@ -92,6 +93,9 @@ class TicketView:
     """The actor's "Notifications on/off" switch for this ticket."""
     attachments: tuple[Attachment, ...] = ()
     """The Attachments tab, as :meth:`SupportDesk.list_attachments` shows it to this actor."""
+    sla: tuple[SlaClock, ...] = ()
+    """For staff, the clock of each SLA target of the ticket's policy, measured now; customers
+    see none."""
 
 
 @attrs.frozen(kw_only=True)

@@ -32,7 +32,15 @@ idempotency key.  A handler that may run longer than :attr:`RetryPolicy.lease`
 keeps its event with :meth:`~supportdesk.SupportDesk.extend_notification_lease`.
 """
 
-STAFF_ONLY = frozenset({EventKind.INTERNAL_NOTE, EventKind.TICKET_CREATED})
+STAFF_ONLY = frozenset(
+    {
+        EventKind.INTERNAL_NOTE,
+        EventKind.TICKET_CREATED,
+        EventKind.SLA_WARNING,
+        EventKind.SLA_BREACHED,
+        EventKind.SLA_MET,
+    }
+)
 """Events only those who see the ticket as staff hear of: internal notes never reach a
 customer, and a new ticket is announced to staff (its requester gets ``ticket_received``)."""
 
@@ -59,6 +67,9 @@ EMAIL_OPTIONAL = frozenset(
         EventKind.ESCALATED,
         EventKind.ATTACHMENT_ADDED,
         EventKind.ATTACHMENT_REJECTED,
+        EventKind.SLA_WARNING,
+        EventKind.SLA_BREACHED,
+        EventKind.SLA_MET,
     }
 )
 """The ticket events a contact may get no e-mail of (:class:`~supportdesk.NotificationSettings`).

@@ -91,12 +91,11 @@ class SlaPolicy:
     request_type_id: str | None = None
     priority: Priority | None = None
 
-    def matches(self, desk_key: str, ticket: Ticket) -> bool:
-        """Whether this policy is about ``ticket`` on the desk ``desk_key``."""
-        return (
-            self.desk == desk_key
-            and self.request_type_id in (None, ticket.request_type_id)
-            and self.priority in (None, ticket.priority)
+    def applies_to(self, ticket: Ticket) -> bool:
+        """Whether this policy, of the ticket's desk, is about ``ticket``'s type and priority."""
+        return self.request_type_id in (None, ticket.request_type_id) and self.priority in (
+            None,
+            ticket.priority,
         )
 
     @property
@@ -141,9 +140,9 @@ class _Spell:
     replied: bool
 
 
-def policy_for(policies: Iterable[SlaPolicy], desk_key: str, ticket: Ticket) -> SlaPolicy | None:
-    """The most specific of ``policies`` that applies to ``ticket``; None when none does."""
-    matching = [p for p in policies if p.matches(desk_key, ticket)]
+def policy_for(policies: Iterable[SlaPolicy], ticket: Ticket) -> SlaPolicy | None:
+    """The most specific of a desk's ``policies`` that applies to ``ticket``; None if none does."""
+    matching = [p for p in policies if p.applies_to(ticket)]
     return max(matching, key=lambda p: p.specificity, default=None)
 
 
