@@ -121,12 +121,7 @@ class FilesystemBlobStore:
         return datetime.fromtimestamp(status.st_mtime, UTC)
 
     def presign(
-        self,
-        key: str,
-        *,
-        filename: str,
-        expires_in: timedelta,
-        content_type: str | None = None,
+        self, key: str, *, filename: str, expires_in: timedelta, content_type: str | None = None
     ) -> str | None:
         """Always None: files have no URLs."""
         self._path(key)

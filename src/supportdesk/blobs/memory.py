@@ -82,12 +82,7 @@ class MemoryBlobStore:
         return self._get(key).modified_at
 
     def presign(
-        self,
-        key: str,
-        *,
-        filename: str,
-        expires_in: timedelta,
-        content_type: str | None = None,
+        self, key: str, *, filename: str, expires_in: timedelta, content_type: str | None = None
     ) -> str | None:
         """Always None: memory has no URLs."""
         validate_key(key)

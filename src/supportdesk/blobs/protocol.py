@@ -138,12 +138,7 @@ class BlobStore(Protocol):
         ...
 
     def presign(
-        self,
-        key: str,
-        *,
-        filename: str,
-        expires_in: timedelta,
-        content_type: str | None = None,
+        self, key: str, *, filename: str, expires_in: timedelta, content_type: str | None = None
     ) -> str | None:
         """A URL that downloads the blob without the host application, or None.
 

@@ -175,12 +175,7 @@ class S3BlobStore:
         return response["LastModified"].astimezone(UTC)
 
     def presign(
-        self,
-        key: str,
-        *,
-        filename: str,
-        expires_in: timedelta,
-        content_type: str | None = None,
+        self, key: str, *, filename: str, expires_in: timedelta, content_type: str | None = None
     ) -> str:
         """A presigned ``GetObject`` URL forcing a download.
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from ...search import IndexedText, SearchIndex
 
 K = TypeVar("K")
 V = TypeVar("V")
+T = TypeVar("T")
 
 
 class Changes:
@@ -63,3 +64,11 @@ class Changes:
             index.put(key, previous)
 
         self._undo.append(undo)
+
+
+class Area(Generic[T]):
+    """One area of a memory unit of work: its own tables, written through the one undo log."""
+
+    def __init__(self, tables: T, changes: Changes) -> None:
+        self._tables = tables
+        self._changes = changes

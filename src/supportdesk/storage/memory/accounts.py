@@ -8,7 +8,7 @@ import attrs
 
 from ..._errors import Conflict
 from ..._models import AccountToken, TokenPurpose
-from ._changes import Changes
+from ._changes import Area
 
 
 class AccountTables:
@@ -20,12 +20,8 @@ class AccountTables:
         self.password_hashes: dict[str, str] = {}
 
 
-class MemoryAccounts:
+class MemoryAccounts(Area[AccountTables]):
     """The accounts area of a :class:`~.store.MemoryUnitOfWork`."""
-
-    def __init__(self, tables: AccountTables, changes: Changes) -> None:
-        self._tables = tables
-        self._changes = changes
 
     def add_token(self, token: AccountToken) -> None:
         if token.token_hash in self._tables.signup_tokens:

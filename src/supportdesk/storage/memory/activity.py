@@ -9,7 +9,7 @@ import attrs
 from ..._errors import NotFound
 from ..._models import Activity, ActivityEntry, ActivityKind, SearchKind
 from ...search import IndexedText, SearchIndex
-from ._changes import Changes
+from ._changes import Area, Changes
 from .directory import DirectoryTables
 from .tickets import TicketTables
 
@@ -22,7 +22,7 @@ class ActivityTables:
         """Ticket id -> its entries, in ``seq`` order."""
 
 
-class MemoryActivityLog:
+class MemoryActivityLog(Area[ActivityTables]):
     """The activity area of a :class:`~.store.MemoryUnitOfWork`.
 
     Reads the tickets (an entry needs its ticket) and the directory (who made
@@ -38,8 +38,7 @@ class MemoryActivityLog:
         directory: DirectoryTables,
         index: SearchIndex,
     ) -> None:
-        self._tables = tables
-        self._changes = changes
+        super().__init__(tables, changes)
         self._tickets = tickets
         self._directory = directory
         self._search_index = index

@@ -9,7 +9,7 @@ import attrs
 from ..._errors import Conflict
 from ..._models import Attachment, ScanStatus
 from ..protocol import AttachmentUsage
-from ._changes import Changes
+from ._changes import Area
 
 
 class AttachmentTables:
@@ -21,12 +21,8 @@ class AttachmentTables:
         self.ids_by_blob_key: dict[str, str] = {}
 
 
-class MemoryAttachments:
+class MemoryAttachments(Area[AttachmentTables]):
     """The attachments area of a :class:`~.store.MemoryUnitOfWork`."""
-
-    def __init__(self, tables: AttachmentTables, changes: Changes) -> None:
-        self._tables = tables
-        self._changes = changes
 
     def add(self, attachment: Attachment) -> None:
         if attachment.id in self._tables.attachments:

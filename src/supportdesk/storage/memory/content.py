@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from ..._models import Announcement, Article, ArticleKind, Audience, SearchKind
 from ...search import TAG_WEIGHT, TITLE_WEIGHT, IndexedText, SearchIndex
-from ._changes import Changes
+from ._changes import Area, Changes, V
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -20,12 +20,11 @@ class ContentTables:
         self.articles: dict[str, Article] = {}
 
 
-class MemoryContent:
+class MemoryContent(Area[ContentTables]):
     """The content area of a :class:`~.store.MemoryUnitOfWork`; writes the search index."""
 
     def __init__(self, tables: ContentTables, changes: Changes, *, index: SearchIndex) -> None:
-        self._tables = tables
-        self._changes = changes
+        super().__init__(tables, changes)
         self._search_index = index
 
     def _index(
@@ -34,9 +33,16 @@ class MemoryContent:
         indexed = IndexedText.of(kind, target_id, text, weight=weight)
         self._changes.index(self._search_index, (kind.value, target_id, field), indexed)
 
-    def _unindex(self, kind: SearchKind, target_id: str, fields: Iterable[str]) -> None:
+    def _remove(
+        self, table: dict[str, V], kind: SearchKind, target_id: str, fields: Iterable[str]
+    ) -> bool:
+        """Delete ``target_id`` from ``table`` and the index; False when it was not there."""
+        if target_id not in table:
+            return False
+        self._changes.delete(table, target_id)
         for field in fields:
             self._changes.index(self._search_index, (kind.value, target_id, field), None)
+        return True
 
     def put_announcement(self, announcement: Announcement) -> None:
         self._changes.set(self._tables.announcements, announcement.id, announcement)
@@ -48,11 +54,8 @@ class MemoryContent:
         return self._tables.announcements.get(announcement_id)
 
     def remove_announcement(self, announcement_id: str) -> bool:
-        if announcement_id not in self._tables.announcements:
-            return False
-        self._changes.delete(self._tables.announcements, announcement_id)
-        self._unindex(SearchKind.ANNOUNCEMENT, announcement_id, ("title", "body"))
-        return True
+        table = self._tables.announcements
+        return self._remove(table, SearchKind.ANNOUNCEMENT, announcement_id, ("title", "body"))
 
     def list_announcements(
         self, *, active_at: datetime | None = None, audiences: Collection[Audience] | None = None
@@ -76,18 +79,11 @@ class MemoryContent:
         return self._tables.articles.get(article_id)
 
     def remove_article(self, article_id: str) -> bool:
-        if article_id not in self._tables.articles:
-            return False
-        self._changes.delete(self._tables.articles, article_id)
-        self._unindex(SearchKind.ARTICLE, article_id, ("title", "body", "tags"))
-        return True
+        fields = ("title", "body", "tags")
+        return self._remove(self._tables.articles, SearchKind.ARTICLE, article_id, fields)
 
     def list_articles(
-        self,
-        *,
-        published_only: bool,
-        kind: ArticleKind | None = None,
-        tag: str | None = None,
+        self, *, published_only: bool, kind: ArticleKind | None = None, tag: str | None = None
     ) -> Sequence[Article]:
         wanted = None if tag is None else tag.casefold()
         found = [

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from ..._errors import Conflict
 from ..._models import Desk, RequestType
-from ._changes import Changes
+from ._changes import Area
 
 
 class DeskTables:
@@ -18,12 +18,8 @@ class DeskTables:
         self.references: dict[str, int] = {}
 
 
-class MemoryDesks:
+class MemoryDesks(Area[DeskTables]):
     """The desks area of a :class:`~.store.MemoryUnitOfWork`."""
-
-    def __init__(self, tables: DeskTables, changes: Changes) -> None:
-        self._tables = tables
-        self._changes = changes
 
     def put_desk(self, desk: Desk) -> None:
         for other in self._tables.desks.values():

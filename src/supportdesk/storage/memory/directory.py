@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable, Sequence
 
 from ..._errors import Conflict
 from ..._models import Contact, ContactState, Organization, Role
-from ._changes import Changes
+from ._changes import Area
 
 
 class DirectoryTables:
@@ -20,12 +20,8 @@ class DirectoryTables:
         """Desk id -> ids of the contacts working on it, as an ordered set."""
 
 
-class MemoryDirectory:
+class MemoryDirectory(Area[DirectoryTables]):
     """The directory area of a :class:`~.store.MemoryUnitOfWork`."""
-
-    def __init__(self, tables: DirectoryTables, changes: Changes) -> None:
-        self._tables = tables
-        self._changes = changes
 
     def put_organization(self, organization: Organization) -> None:
         self._changes.set(self._tables.organizations, organization.id, organization)

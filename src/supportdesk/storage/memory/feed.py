@@ -8,7 +8,7 @@ from datetime import datetime
 import attrs
 
 from ..._models import Notification
-from ._changes import Changes
+from ._changes import Area
 
 
 class FeedTables:
@@ -20,12 +20,8 @@ class FeedTables:
         self.by_id: dict[str, Notification] = {}
 
 
-class MemoryNotificationFeed:
+class MemoryNotificationFeed(Area[FeedTables]):
     """The feed area of a :class:`~.store.MemoryUnitOfWork`."""
-
-    def __init__(self, tables: FeedTables, changes: Changes) -> None:
-        self._tables = tables
-        self._changes = changes
 
     def add(self, notifications: Collection[Notification]) -> None:
         for notification in notifications:

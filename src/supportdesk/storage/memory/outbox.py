@@ -11,7 +11,7 @@ import attrs
 from ..._errors import NotFound
 from ..._models import DeliveryState, Event, OutboxEntry
 from ..protocol.outbox import holds_secrets, without_secrets
-from ._changes import Changes
+from ._changes import Area
 
 
 class OutboxTables:
@@ -28,12 +28,8 @@ class OutboxTables:
         """Event id -> when its payload's secrets go, for events that still hold them."""
 
 
-class MemoryOutbox:
+class MemoryOutbox(Area[OutboxTables]):
     """The outbox area of a :class:`~.store.MemoryUnitOfWork`."""
-
-    def __init__(self, tables: OutboxTables, changes: Changes) -> None:
-        self._tables = tables
-        self._changes = changes
 
     def add(self, events: Collection[Event], *, secret_until: datetime | None = None) -> None:
         log = self._tables.events
@@ -52,11 +48,7 @@ class MemoryOutbox:
         return [e for e in self._tables.events if ticket_id is None or e.ticket_id == ticket_id]
 
     def find(
-        self,
-        *,
-        state: DeliveryState | None = None,
-        ticket_id: str | None = None,
-        limit: int = 100,
+        self, *, state: DeliveryState | None = None, ticket_id: str | None = None, limit: int = 100
     ) -> Sequence[OutboxEntry]:
         found = (
             entry

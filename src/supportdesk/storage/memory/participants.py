@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from ..._models import Collaborator, Contact, NotificationSettings
-from ._changes import Changes
+from ._changes import Area, Changes
 from .directory import DirectoryTables
 
 
@@ -22,14 +22,13 @@ class ParticipantTables:
         """Contact id -> their settings, for those who switched any e-mail off."""
 
 
-class MemoryParticipants:
+class MemoryParticipants(Area[ParticipantTables]):
     """The participants area of a :class:`~.store.MemoryUnitOfWork`; reads the directory."""
 
     def __init__(
         self, tables: ParticipantTables, changes: Changes, *, directory: DirectoryTables
     ) -> None:
-        self._tables = tables
-        self._changes = changes
+        super().__init__(tables, changes)
         self._directory = directory
 
     def add_collaborator(self, collaborator: Collaborator) -> None:

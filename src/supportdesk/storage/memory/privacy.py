@@ -17,66 +17,34 @@ from ..._models import (
     SearchKind,
     TimerState,
 )
-from ...search import IndexedText, SearchIndex
+from ...search import IndexedText
 from ..protocol.privacy import COPYING_KINDS, PersonalData, event_names
-from ._changes import Changes
-from .accounts import AccountTables
-from .activity import ActivityTables
-from .attachments import AttachmentTables
-from .feed import FeedTables
-from .outbox import OutboxTables
-from .participants import ParticipantTables
-from .tickets import TicketTables
-from .timers import TimerTables
+from ._changes import Area
+from .tables import Tables
 
 
-class MemoryPrivacy:
+class MemoryPrivacy(Area[Tables]):
     """The privacy area of a :class:`~.store.MemoryUnitOfWork`.
 
     It reads and writes the tables of every area that holds a person's
     data; memory is small, so it finds by scanning.
     """
 
-    def __init__(
-        self,
-        changes: Changes,
-        *,
-        accounts: AccountTables,
-        tickets: TicketTables,
-        activity: ActivityTables,
-        participants: ParticipantTables,
-        attachments: AttachmentTables,
-        timers: TimerTables,
-        outbox: OutboxTables,
-        feed: FeedTables,
-        index: SearchIndex,
-    ) -> None:
-        self._changes = changes
-        self._accounts = accounts
-        self._tickets = tickets
-        self._activity = activity
-        self._participants = participants
-        self._attachments = attachments
-        self._timers = timers
-        self._outbox = outbox
-        self._feed = feed
-        self._search_index = index
-
     def _entries(self) -> Iterator[Activity]:
-        for log in self._activity.logs.values():
+        for log in self._tables.activity.logs.values():
             yield from log
 
     def find_personal_data(self, contact_id: str) -> PersonalData:
-        requested = set(self._tickets.ids_by_requester.get(contact_id, {}))
+        requested = set(self._tables.tickets.ids_by_requester.get(contact_id, {}))
         collaborations = [
             shared[contact_id]
-            for shared in self._participants.collaborators.values()
+            for shared in self._tables.participants.collaborators.values()
             if contact_id in shared
         ]
         shared_ids = {collaborator.ticket_id for collaborator in collaborations}
         written = {e.ticket_id for e in self._entries() if e.actor_id == contact_id}
         theirs = requested | shared_ids | written
-        tickets = [self._tickets.tickets[ticket_id] for ticket_id in requested | shared_ids]
+        tickets = [self._tables.tickets.tickets[ticket_id] for ticket_id in requested | shared_ids]
         activities = [
             entry
             for entry in self._entries()
@@ -85,23 +53,25 @@ class MemoryPrivacy:
         ]
         notifications = [
             n
-            for n in self._feed.by_id.values()
+            for n in self._tables.feed.by_id.values()
             if n.contact_id == contact_id
             or n.ticket_id in theirs
             or (n.ticket_id is None and contact_id in n.payload.values())
         ]
         events = [
-            self._outbox.entries[event.id]
-            for event in self._outbox.events
+            self._tables.outbox.entries[event.id]
+            for event in self._tables.outbox.events
             if event.ticket_id in theirs or event_names(event, contact_id)
         ]
         return PersonalData(
             tickets=tuple(sorted(tickets, key=lambda t: (t.created_at, t.id))),
             collaborations=tuple(sorted(collaborations, key=lambda c: (c.added_at, c.ticket_id))),
-            muted=frozenset(t for t, c in self._participants.muted if c == contact_id),
+            muted=frozenset(t for t, c in self._tables.participants.muted if c == contact_id),
             activities=tuple(sorted(activities, key=lambda e: (e.at, e.ticket_id, e.seq))),
             attachments=tuple(
-                a for a in self._attachments.attachments.values() if a.uploader_id == contact_id
+                a
+                for a in self._tables.attachments.attachments.values()
+                if a.uploader_id == contact_id
             ),
             notifications=tuple(sorted(notifications, key=lambda n: (n.at, n.id))),
             events=tuple(events),
@@ -121,7 +91,7 @@ class MemoryPrivacy:
         return changed + sum(self._redact_notification(n) for n in notifications)
 
     def _redact_entry(self, activity: Activity) -> bool:
-        log = self._activity.logs.get(activity.ticket_id, [])
+        log = self._tables.activity.logs.get(activity.ticket_id, [])
         position = next((n for n, e in enumerate(log) if e.id == activity.id), None)
         if position is None:
             return False
@@ -133,55 +103,57 @@ class MemoryPrivacy:
             indexed = IndexedText.of(
                 SearchKind.TICKET, stored.ticket_id, activity.body, internal=stored.internal
             )
-            self._changes.index(self._search_index, ("activity", stored.id), indexed)
+            self._changes.index(self._tables.search.index, ("activity", stored.id), indexed)
         return True
 
     def _redact_attachment(self, attachment: Attachment) -> bool:
-        stored = self._attachments.attachments.get(attachment.id)
+        stored = self._tables.attachments.attachments.get(attachment.id)
         if stored is None:
             return False
-        by_key = self._attachments.ids_by_blob_key
+        by_key = self._tables.attachments.ids_by_blob_key
         self._changes.delete(by_key, stored.blob_key)
         self._changes.set(by_key, attachment.blob_key, stored.id)
         redacted = attrs.evolve(stored, filename=attachment.filename, blob_key=attachment.blob_key)
-        self._changes.set(self._attachments.attachments, stored.id, redacted)
+        self._changes.set(self._tables.attachments.attachments, stored.id, redacted)
         return True
 
     def _redact_event(self, event: Event) -> bool:
-        entry = self._outbox.entries.get(event.id)
+        entry = self._tables.outbox.entries.get(event.id)
         if entry is None:
             return False
         redacted = attrs.evolve(
             entry.event, payload=dict(event.payload), recipients=event.recipients
         )
-        log, position = self._outbox.events, self._outbox.positions[event.id]
+        log, position = self._tables.outbox.events, self._tables.outbox.positions[event.id]
         before = log[position]
         self._changes.on_rollback(lambda: log.__setitem__(position, before))
         log[position] = redacted
-        self._changes.set(self._outbox.entries, event.id, attrs.evolve(entry, event=redacted))
+        self._changes.set(
+            self._tables.outbox.entries, event.id, attrs.evolve(entry, event=redacted)
+        )
         return True
 
     def _redact_notification(self, notification: Notification) -> bool:
-        stored = self._feed.by_id.get(notification.id)
+        stored = self._tables.feed.by_id.get(notification.id)
         if stored is None:
             return False
         redacted = attrs.evolve(stored, payload=dict(notification.payload))
-        self._changes.set(self._feed.by_id, stored.id, redacted)
-        self._changes.set(self._feed.by_contact[stored.contact_id], stored.id, redacted)
+        self._changes.set(self._tables.feed.by_id, stored.id, redacted)
+        self._changes.set(self._tables.feed.by_contact[stored.contact_id], stored.id, redacted)
         return True
 
     def remove_personal_rows(self, contact_id: str) -> bool:
-        feed = list(self._feed.by_contact.get(contact_id, {}))
+        feed = list(self._tables.feed.by_contact.get(contact_id, {}))
         for notification_id in feed:
-            self._changes.delete(self._feed.by_id, notification_id)
-            self._changes.unfile(self._feed.by_contact, contact_id, notification_id)
-        shared = [s for s in self._participants.collaborators.values() if contact_id in s]
+            self._changes.delete(self._tables.feed.by_id, notification_id)
+            self._changes.unfile(self._tables.feed.by_contact, contact_id, notification_id)
+        shared = [s for s in self._tables.participants.collaborators.values() if contact_id in s]
         for collaborators in shared:
             self._changes.delete(collaborators, contact_id)
-        muted = [key for key in self._participants.muted if key[1] == contact_id]
+        muted = [key for key in self._tables.participants.muted if key[1] == contact_id]
         for key in muted:
-            self._changes.delete(self._participants.muted, key)
-        tokens = self._accounts.signup_tokens
+            self._changes.delete(self._tables.participants.muted, key)
+        tokens = self._tables.accounts.signup_tokens
         hashes = [h for h, token in tokens.items() if token.contact_id == contact_id]
         for token_hash in hashes:
             self._changes.delete(tokens, token_hash)
@@ -191,7 +163,7 @@ class MemoryPrivacy:
         done = sorted(
             (
                 timer
-                for timer in self._timers.timers.values()
+                for timer in self._tables.timers.timers.values()
                 if timer.state is not TimerState.PENDING
                 and timer.done_at is not None
                 and timer.done_at < before
@@ -199,11 +171,11 @@ class MemoryPrivacy:
             key=lambda timer: (timer.done_at, timer.id),
         )[:limit]
         for timer in done:
-            self._changes.delete(self._timers.timers, timer.id)
+            self._changes.delete(self._tables.timers.timers, timer.id)
         return len(done)
 
     def remove_delivered_events(self, before: datetime, limit: int) -> int:
-        outbox = self._outbox
+        outbox = self._tables.outbox
         delivered = sorted(
             (
                 entry
@@ -240,11 +212,12 @@ class MemoryPrivacy:
         return len(gone)
 
     def remove_read_notifications(self, before: datetime, limit: int) -> int:
+        feed = self._tables.feed
         read = sorted(
-            (n for n in self._feed.by_id.values() if n.read_at is not None and n.at < before),
+            (n for n in feed.by_id.values() if n.read_at is not None and n.at < before),
             key=lambda n: (n.at, n.id),
         )[:limit]
         for notification in read:
-            self._changes.delete(self._feed.by_id, notification.id)
-            self._changes.unfile(self._feed.by_contact, notification.contact_id, notification.id)
+            self._changes.delete(feed.by_id, notification.id)
+            self._changes.unfile(feed.by_contact, notification.contact_id, notification.id)
         return len(read)

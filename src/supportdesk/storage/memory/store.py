@@ -7,37 +7,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from ._changes import Changes
-from .accounts import AccountTables, MemoryAccounts
-from .activity import ActivityTables, MemoryActivityLog
-from .attachments import AttachmentTables, MemoryAttachments
-from .content import ContentTables, MemoryContent
-from .desks import DeskTables, MemoryDesks
-from .directory import DirectoryTables, MemoryDirectory
-from .feed import FeedTables, MemoryNotificationFeed
-from .outbox import MemoryOutbox, OutboxTables
-from .participants import MemoryParticipants, ParticipantTables
+from .accounts import MemoryAccounts
+from .activity import MemoryActivityLog
+from .attachments import MemoryAttachments
+from .content import MemoryContent
+from .desks import MemoryDesks
+from .directory import MemoryDirectory
+from .feed import MemoryNotificationFeed
+from .outbox import MemoryOutbox
+from .participants import MemoryParticipants
 from .privacy import MemoryPrivacy
-from .search import MemorySearch, SearchTables
-from .tickets import MemoryTickets, TicketTables
-from .timers import MemoryTimers, TimerTables
-
-
-class Tables:
-    """Everything the store holds, by area; mutated only by a unit of work holding the lock."""
-
-    def __init__(self) -> None:
-        self.directory = DirectoryTables()
-        self.accounts = AccountTables()
-        self.desks = DeskTables()
-        self.tickets = TicketTables()
-        self.activity = ActivityTables()
-        self.participants = ParticipantTables()
-        self.attachments = AttachmentTables()
-        self.timers = TimerTables()
-        self.content = ContentTables()
-        self.search = SearchTables()
-        self.outbox = OutboxTables()
-        self.feed = FeedTables()
+from .search import MemorySearch
+from .tables import Tables
+from .tickets import MemoryTickets
+from .timers import MemoryTimers
 
 
 class MemoryUnitOfWork:
@@ -82,18 +65,7 @@ class MemoryUnitOfWork:
         )
         self.outbox = MemoryOutbox(tables.outbox, changes)
         self.feed = MemoryNotificationFeed(tables.feed, changes)
-        self.privacy = MemoryPrivacy(
-            changes,
-            accounts=tables.accounts,
-            tickets=tables.tickets,
-            activity=tables.activity,
-            participants=tables.participants,
-            attachments=tables.attachments,
-            timers=tables.timers,
-            outbox=tables.outbox,
-            feed=tables.feed,
-            index=index,
-        )
+        self.privacy = MemoryPrivacy(tables, changes)
 
     def rollback(self) -> None:
         """Undo every write of this unit of work, newest first."""

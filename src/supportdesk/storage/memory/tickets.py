@@ -11,7 +11,7 @@ from ..._errors import Conflict, NotFound
 from ..._models import SearchKind, Ticket, TicketRow
 from ...search import TITLE_WEIGHT, IndexedText, SearchIndex
 from ..protocol import TicketDetails, TicketQuery, TicketSort
-from ._changes import Changes
+from ._changes import Area, Changes
 from .desks import DeskTables
 from .directory import DirectoryTables
 from .participants import ParticipantTables
@@ -27,7 +27,7 @@ class TicketTables:
         """Requester id -> ids of their tickets, as an ordered set."""
 
 
-class MemoryTickets:
+class MemoryTickets(Area[TicketTables]):
     """The tickets area of a :class:`~.store.MemoryUnitOfWork`.
 
     Reads the collaborators and mutes (for scopes and pages), the desks and
@@ -45,8 +45,7 @@ class MemoryTickets:
         directory: DirectoryTables,
         index: SearchIndex,
     ) -> None:
-        self._tables = tables
-        self._changes = changes
+        super().__init__(tables, changes)
         self._participants = participants
         self._desks = desks
         self._directory = directory

@@ -8,7 +8,7 @@ from datetime import datetime
 import attrs
 
 from ..._models import Timer, TimerState
-from ._changes import Changes
+from ._changes import Area
 
 
 class TimerTables:
@@ -20,12 +20,8 @@ class TimerTables:
         """Ticket id -> timer id -> timer, for the pending timers only."""
 
 
-class MemoryTimers:
+class MemoryTimers(Area[TimerTables]):
     """The timers area of a :class:`~.store.MemoryUnitOfWork`."""
-
-    def __init__(self, tables: TimerTables, changes: Changes) -> None:
-        self._tables = tables
-        self._changes = changes
 
     def add(self, timers: Collection[Timer]) -> None:
         for timer in timers:

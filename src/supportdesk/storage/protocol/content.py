@@ -48,11 +48,7 @@ class Content(Protocol):
         ...
 
     def list_articles(
-        self,
-        *,
-        published_only: bool,
-        kind: ArticleKind | None = None,
-        tag: str | None = None,
+        self, *, published_only: bool, kind: ArticleKind | None = None, tag: str | None = None
     ) -> Sequence[Article]:
         """Articles by title (case-insensitive), then id; filtered by kind and by a tag they carry.
 

@@ -53,11 +53,7 @@ class Outbox(Protocol):
         ...
 
     def find(
-        self,
-        *,
-        state: DeliveryState | None = None,
-        ticket_id: str | None = None,
-        limit: int = 100,
+        self, *, state: DeliveryState | None = None, ticket_id: str | None = None, limit: int = 100
     ) -> Sequence[OutboxEntry]:
         """Up to ``limit`` outbox entries, oldest first, filtered by state and ticket."""
         ...

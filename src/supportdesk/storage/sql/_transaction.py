@@ -158,3 +158,10 @@ class Transaction:
     def unindex(self, kind: SearchKind, target_id: str) -> None:
         """Remove a search target's every field from the search index."""
         self.execute(_UNINDEX, {"kind": kind.value, "target_id": target_id})
+
+
+class Repository:
+    """One area of a :class:`~.store.SqlUnitOfWork`: it works in the unit of work's transaction."""
+
+    def __init__(self, transaction: Transaction) -> None:
+        self._tx = transaction

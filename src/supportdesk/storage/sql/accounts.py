@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from ..._errors import Conflict
 from ..._models import AccountToken, TokenPurpose
 from . import dialects, rows
-from ._transaction import Transaction
+from ._transaction import Repository
 from .schema import password_hashes, signup_tokens
 
 GET_TOKEN = sa.select(signup_tokens).where(
@@ -57,11 +57,8 @@ def _put_password_hash(dialect_name: str) -> Any:
     )
 
 
-class SqlAccounts:
+class SqlAccounts(Repository):
     """Link tokens and password hashes in SQL."""
-
-    def __init__(self, transaction: Transaction) -> None:
-        self._tx = transaction
 
     def add_token(self, token: AccountToken) -> None:
         row = rows.SIGNUP_TOKENS.row(token)

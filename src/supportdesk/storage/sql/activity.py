@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from ..._errors import NotFound
 from ..._models import Activity, ActivityEntry, ActivityKind, Role, SearchKind
 from . import rows
-from ._transaction import Transaction
+from ._transaction import Repository
 from .schema import activities, contacts, tickets
 
 # Appends to one ticket queue on its row; FOR NO KEY UPDATE, unlike FOR
@@ -45,11 +45,8 @@ LIST_ACTIVITIES = (
 LIST_PUBLIC_ACTIVITIES = LIST_ACTIVITIES.where(activities.c.internal == sa.false())
 
 
-class SqlActivityLog:
+class SqlActivityLog(Repository):
     """The activity log in SQL; bodies of updates and notes indexed for search."""
-
-    def __init__(self, transaction: Transaction) -> None:
-        self._tx = transaction
 
     def add(self, activity: Activity) -> Activity:
         lock = {"log_ticket_id": activity.ticket_id}

@@ -12,7 +12,7 @@ from ..._errors import Conflict
 from ..._models import Attachment, ScanStatus
 from ..protocol import AttachmentUsage
 from . import dialects, rows
-from ._transaction import Transaction, by_id
+from ._transaction import Repository, by_id
 from .schema import REJECTED, SCANNING, attachments
 
 GET_ATTACHMENT = by_id(attachments)
@@ -63,11 +63,8 @@ def _add_attachment(dialect_name: str) -> Any:
     return insert(attachments).on_conflict_do_nothing().returning(attachments.c.id)
 
 
-class SqlAttachments:
+class SqlAttachments(Repository):
     """Attachment metadata in SQL, in the order added (an autoincrement position)."""
-
-    def __init__(self, transaction: Transaction) -> None:
-        self._tx = transaction
 
     def add(self, attachment: Attachment) -> None:
         # ON CONFLICT DO NOTHING reports a taken id or blob key without

@@ -6,12 +6,13 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..._models import Announcement, Article, ArticleKind, Audience, SearchKind
 from ...search import TAG_WEIGHT, TITLE_WEIGHT
 from . import rows
-from ._transaction import Transaction, by_id, upsert_by_id
+from ._transaction import Repository, by_id, upsert_by_id
 from .schema import announcements, articles
 
 GET_ANNOUNCEMENT = by_id(announcements)
@@ -28,11 +29,8 @@ def active_clause(now: datetime) -> ColumnElement[bool]:
     )
 
 
-class SqlContent:
+class SqlContent(Repository):
     """Announcements and articles in SQL, each indexed for search as it is put."""
-
-    def __init__(self, transaction: Transaction) -> None:
-        self._tx = transaction
 
     def put_announcement(self, announcement: Announcement) -> None:
         statement = upsert_by_id(self._tx.dialect_name, announcements)
@@ -48,8 +46,7 @@ class SqlContent:
         return self._tx.one(rows.ANNOUNCEMENTS, GET_ANNOUNCEMENT, id=announcement_id)
 
     def remove_announcement(self, announcement_id: str) -> bool:
-        self._tx.unindex(SearchKind.ANNOUNCEMENT, announcement_id)
-        return self._tx.execute(DELETE_ANNOUNCEMENT, {"id": announcement_id}).rowcount == 1
+        return self._remove(SearchKind.ANNOUNCEMENT, DELETE_ANNOUNCEMENT, announcement_id)
 
     def list_announcements(
         self, *, active_at: datetime | None = None, audiences: Collection[Audience] | None = None
@@ -78,15 +75,15 @@ class SqlContent:
         return self._tx.one(rows.ARTICLES, GET_ARTICLE, id=article_id)
 
     def remove_article(self, article_id: str) -> bool:
-        self._tx.unindex(SearchKind.ARTICLE, article_id)
-        return self._tx.execute(DELETE_ARTICLE, {"id": article_id}).rowcount == 1
+        return self._remove(SearchKind.ARTICLE, DELETE_ARTICLE, article_id)
+
+    def _remove(self, kind: SearchKind, delete: Executable, target_id: str) -> bool:
+        """Delete the row with ``delete`` and unindex it; False when there was none."""
+        self._tx.unindex(kind, target_id)
+        return self._tx.execute(delete, {"id": target_id}).rowcount == 1
 
     def list_articles(
-        self,
-        *,
-        published_only: bool,
-        kind: ArticleKind | None = None,
-        tag: str | None = None,
+        self, *, published_only: bool, kind: ArticleKind | None = None, tag: str | None = None
     ) -> Sequence[Article]:
         statement = sa.select(articles)
         if published_only:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from ..._errors import Conflict
 from ..._models import Desk, RequestType
 from . import dialects, rows
-from ._transaction import Transaction, by_id, upsert_by_id
+from ._transaction import Repository, by_id, upsert_by_id
 from .schema import desk_sequences, desks, request_types
 
 GET_DESK = by_id(desks)
@@ -51,11 +51,8 @@ def _put_next_reference(dialect_name: str) -> Any:
     )
 
 
-class SqlDesks:
+class SqlDesks(Repository):
     """Desks and request types in SQL; each desk's last reference number in ``desk_sequences``."""
-
-    def __init__(self, transaction: Transaction) -> None:
-        self._tx = transaction
 
     def put_desk(self, desk: Desk) -> None:
         conflict = Conflict("desk", desk.key, "another desk has this key")

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from ..._errors import Conflict
 from ..._models import Contact, ContactState, Organization, Role, normalize_email
 from . import dialects, rows
-from ._transaction import Transaction, by_id, upsert_by_id
+from ._transaction import Repository, by_id, upsert_by_id
 from .schema import contact_desks, contacts, organizations
 
 GET_ORGANIZATION = by_id(organizations)
@@ -59,11 +59,8 @@ def _join_desks(dialect_name: str) -> Any:
     return dialects.insert_for(dialect_name)(contact_desks).on_conflict_do_nothing()
 
 
-class SqlDirectory:
+class SqlDirectory(Repository):
     """Organisations and contacts in SQL; a contact's desks in ``contact_desks``."""
-
-    def __init__(self, transaction: Transaction) -> None:
-        self._tx = transaction
 
     def put_organization(self, organization: Organization) -> None:
         statement = upsert_by_id(self._tx.dialect_name, organizations)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from ..._models import Notification
 from . import rows
-from ._transaction import Transaction, by_id
+from ._transaction import Repository, by_id
 from .schema import notifications
 
 GET_NOTIFICATION = by_id(notifications)
@@ -28,11 +28,8 @@ MARK_READ = MARK_ALL_READ.where(
 )
 
 
-class SqlNotificationFeed:
+class SqlNotificationFeed(Repository):
     """Feed entries in SQL, one row per notification."""
-
-    def __init__(self, transaction: Transaction) -> None:
-        self._tx = transaction
 
     def add(self, notifications: Collection[Notification]) -> None:
         if notifications:

@@ -14,7 +14,7 @@ from ..._errors import NotFound
 from ..._models import DeliveryState, Event, OutboxEntry
 from ..protocol.outbox import holds_secrets, without_secrets
 from . import rows
-from ._transaction import Transaction
+from ._transaction import Repository
 from .schema import PENDING, events
 
 LIST_EVENTS = sa.select(events).order_by(events.c.position)
@@ -107,11 +107,8 @@ EXPIRED_SECRETS = (
 )
 
 
-class SqlOutbox:
+class SqlOutbox(Repository):
     """The outbox in SQL: each event's row holds its delivery state and lease."""
-
-    def __init__(self, transaction: Transaction) -> None:
-        self._tx = transaction
 
     def add(self, events: Collection[Event], *, secret_until: datetime | None = None) -> None:
         if events:
@@ -124,11 +121,7 @@ class SqlOutbox:
         return self._tx.all(rows.EVENTS, LIST_TICKET_EVENTS, ticket_id=ticket_id)
 
     def find(
-        self,
-        *,
-        state: DeliveryState | None = None,
-        ticket_id: str | None = None,
-        limit: int = 100,
+        self, *, state: DeliveryState | None = None, ticket_id: str | None = None, limit: int = 100
     ) -> Sequence[OutboxEntry]:
         statement = sa.select(events).order_by(events.c.position).limit(limit)
         if state is not None:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from ..._models import Collaborator, Contact, EventKind, NotificationSettings
 from . import dialects, rows
-from ._transaction import Transaction
+from ._transaction import Repository
 from .schema import collaborators, contacts, email_opt_outs, muted
 
 REMOVE_COLLABORATOR = collaborators.delete().where(
@@ -53,11 +53,8 @@ def _add_mute(dialect_name: str) -> Any:
     return dialects.insert_for(dialect_name)(muted).on_conflict_do_nothing()
 
 
-class SqlParticipants:
+class SqlParticipants(Repository):
     """Collaborators and mutes in SQL, one row per ticket and contact."""
-
-    def __init__(self, transaction: Transaction) -> None:
-        self._tx = transaction
 
     def add_collaborator(self, collaborator: Collaborator) -> None:
         statement = _add_collaborator(self._tx.dialect_name)

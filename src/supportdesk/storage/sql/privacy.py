@@ -13,7 +13,7 @@ from ..._models import Activity, ActivityKind, Attachment, Event, Notification, 
 from ...access import TicketScope
 from ..protocol.privacy import COPYING_KINDS, PersonalData, event_names
 from . import rows
-from ._transaction import Transaction
+from ._transaction import Repository
 from .dialects import InSubquery
 from .schema import (
     DELIVERED,
@@ -134,11 +134,8 @@ REMOVE_DELIVERED_EVENTS = events.delete().where(events.c.position.in_(OLD_EVENTS
 REMOVE_READ_NOTIFICATIONS = notifications.delete().where(notifications.c.id.in_(OLD_NOTIFICATIONS))
 
 
-class SqlPrivacy:
+class SqlPrivacy(Repository):
     """The privacy area in SQL: a handful of statements per person, one per purge batch."""
-
-    def __init__(self, transaction: Transaction) -> None:
-        self._tx = transaction
 
     def find_personal_data(self, contact_id: str) -> PersonalData:
         mine = {"contact_id": contact_id}

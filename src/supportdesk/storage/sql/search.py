@@ -11,7 +11,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from ..._models import SearchHit, SearchKind
 from ...search import is_prefix, snippet
 from ..protocol import SearchQuery
-from ._transaction import Transaction
+from ._transaction import Repository
 from .content import active_clause
 from .dialects import HoldsToken, token_query
 from .schema import announcements, articles, search_fields, tickets
@@ -140,11 +140,8 @@ def _visible_announcement(query: SearchQuery, targets: sa.CTE) -> ColumnElement[
     )
 
 
-class SqlSearch:
+class SqlSearch(Repository):
     """Site search over the ``search_fields`` index, which the other areas write as they write."""
-
-    def __init__(self, transaction: Transaction) -> None:
-        self._tx = transaction
 
     def find(self, query: SearchQuery) -> Sequence[SearchHit]:
         if not query.terms or not query.kinds:

@@ -16,7 +16,7 @@ from ..._serialization import from_data
 from ...access import TicketScope
 from ..protocol import TicketDetails, TicketQuery, TicketSort
 from . import dialects, rows
-from ._transaction import Transaction, by_id
+from ._transaction import Repository, by_id
 from .dialects import InSubquery
 from .schema import collaborators, contacts, desks, muted, request_types, tickets
 
@@ -192,11 +192,8 @@ def count_each_statement(queries: Sequence[TicketQuery]) -> sa.Select[Any]:
     )
 
 
-class SqlTickets:
+class SqlTickets(Repository):
     """Tickets in SQL, each indexed for search with its reference, summary and description."""
-
-    def __init__(self, transaction: Transaction) -> None:
-        self._tx = transaction
 
     def add(self, ticket: Ticket) -> None:
         # ON CONFLICT DO NOTHING reports a taken id or reference without

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from ..._models import Timer, TimerState
 from . import rows
-from ._transaction import Transaction
+from ._transaction import Repository
 from .schema import PENDING, tickets, timers
 
 IS_PENDING = timers.c.state == PENDING
@@ -47,11 +47,8 @@ FINISH_TIMER = (
 NEXT_TIMER_DUE = sa.select(sa.func.min(timers.c.due_at)).where(IS_PENDING)
 
 
-class SqlTimers:
+class SqlTimers(Repository):
     """Timers in SQL; a claim is the row lock this transaction holds."""
-
-    def __init__(self, transaction: Transaction) -> None:
-        self._tx = transaction
 
     def add(self, timers: Collection[Timer]) -> None:
         if timers:

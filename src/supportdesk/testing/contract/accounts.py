@@ -10,11 +10,7 @@ import pytest
 from ..._errors import Conflict
 from ..._models import AccountToken, TokenPurpose
 from ...storage.protocol import Store
-from .base import (
-    T0,
-    ContractBase,
-    World,
-)
+from .base import T0, ContractBase, World
 
 SIGNUP = TokenPurpose.SIGNUP
 RESET = TokenPurpose.PASSWORD_RESET

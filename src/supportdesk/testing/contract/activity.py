@@ -6,12 +6,7 @@ import attrs
 
 from ..._models import SYSTEM_NAME, Activity, ActivityEntry, Role
 from ...storage.protocol import Store
-from .base import (
-    ContractBase,
-    World,
-    _activity,
-    make_ticket,
-)
+from .base import ContractBase, World, _activity, make_ticket
 
 
 def _logged(entries: list[ActivityEntry]) -> list[Activity]:

@@ -12,13 +12,7 @@ from ..._models import (
     ScanStatus,
 )
 from ...storage.protocol import AttachmentUsage, Store
-from .base import (
-    T0,
-    ContractBase,
-    World,
-    _attachment,
-    make_ticket,
-)
+from .base import T0, ContractBase, World, _attachment, make_ticket
 
 
 class AttachmentsContract(ContractBase):

@@ -6,17 +6,9 @@ from datetime import timedelta
 
 import attrs
 
-from ..._models import (
-    ArticleKind,
-    Audience,
-)
+from ..._models import ArticleKind, Audience
 from ...storage.protocol import Store
-from .base import (
-    T0,
-    ContractBase,
-    _announcement,
-    _article,
-)
+from .base import T0, ContractBase, _announcement, _article
 
 
 class ContentContract(ContractBase):

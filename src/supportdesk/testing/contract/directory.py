@@ -19,10 +19,7 @@ from ..._models import (
     Role,
 )
 from ...storage.protocol import Store
-from .base import (
-    ContractBase,
-    World,
-)
+from .base import ContractBase, World
 
 
 class DirectoryContract(ContractBase):

@@ -7,12 +7,7 @@ from datetime import timedelta
 import pytest
 
 from ...storage.protocol import Store
-from .base import (
-    T0,
-    ContractBase,
-    World,
-    _notification,
-)
+from .base import T0, ContractBase, World, _notification
 
 
 class FeedContract(ContractBase):

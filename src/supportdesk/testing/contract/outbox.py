@@ -7,22 +7,10 @@ from datetime import timedelta
 import pytest
 
 from ..._errors import NotFound
-from ..._models import (
-    DeliveryState,
-    Event,
-    EventKind,
-    OutboxEntry,
-    Recipient,
-)
+from ..._models import DeliveryState, Event, EventKind, OutboxEntry, Recipient
 from ...storage.protocol import Store
 from ...storage.protocol.outbox import SECRET_KEYS
-from .base import (
-    T0,
-    ContractBase,
-    World,
-    _event,
-    make_ticket,
-)
+from .base import T0, ContractBase, World, _event, make_ticket
 
 DAY = timedelta(days=1)
 

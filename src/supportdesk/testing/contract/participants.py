@@ -6,18 +6,9 @@ from datetime import timedelta
 
 import attrs
 
-from ..._models import (
-    Collaborator,
-    EventKind,
-    NotificationSettings,
-)
+from ..._models import Collaborator, EventKind, NotificationSettings
 from ...storage.protocol import Store
-from .base import (
-    T0,
-    ContractBase,
-    World,
-    make_ticket,
-)
+from .base import T0, ContractBase, World, make_ticket
 
 
 class ParticipantsContract(ContractBase):

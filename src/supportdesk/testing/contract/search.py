@@ -9,22 +9,11 @@ import attrs
 import pytest
 
 from ... import access
-from ..._models import (
-    Audience,
-    SearchKind,
-)
+from ..._models import Audience, SearchKind
 from ...access import TicketScope
 from ...search import query_terms
 from ...storage.protocol import SearchQuery, Store
-from .base import (
-    T0,
-    ContractBase,
-    World,
-    _activity,
-    _announcement,
-    _article,
-    make_ticket,
-)
+from .base import T0, ContractBase, World, _activity, _announcement, _article, make_ticket
 
 
 class SearchContract(ContractBase):

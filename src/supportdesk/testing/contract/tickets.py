@@ -8,25 +8,10 @@ import attrs
 import pytest
 
 from ..._errors import Conflict, NotFound
-from ..._models import (
-    Collaborator,
-    Desk,
-    Event,
-    EventKind,
-    Priority,
-    RequestType,
-    TicketRow,
-)
+from ..._models import Collaborator, Desk, Event, EventKind, Priority, RequestType, TicketRow
 from ...access import TicketScope
 from ...storage.protocol import Store, TicketQuery, TicketSort
-from .base import (
-    T0,
-    ContractBase,
-    World,
-    _activity,
-    _timer,
-    make_ticket,
-)
+from .base import T0, ContractBase, World, _activity, _timer, make_ticket
 
 
 class TicketsContract(ContractBase):

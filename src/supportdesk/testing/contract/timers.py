@@ -10,13 +10,7 @@ from ..._models import (
     TimerState,
 )
 from ...storage.protocol import Store
-from .base import (
-    T0,
-    ContractBase,
-    World,
-    _timer,
-    make_ticket,
-)
+from .base import T0, ContractBase, World, _timer, make_ticket
 
 
 class TimersContract(ContractBase):

@@ -6,7 +6,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.schema import SchemaItem
-from sqlalchemy.sql.elements import ColumnClause
+from sqlalchemy.sql.elements import ColumnClause, ColumnElement
+
+from ..dialects import UtcDateTime
 
 metadata = sa.MetaData(
     naming_convention={
@@ -52,3 +54,17 @@ def position_column() -> sa.Column[int]:
 def ticket_fk() -> sa.ForeignKey:
     """A reference to a ticket, deleted with it."""
     return sa.ForeignKey("tickets.id", ondelete="CASCADE")
+
+
+def authorship_columns() -> list[sa.Column[Any]]:
+    """Who wrote a piece of content (nullable), and when it was created and last updated."""
+    return [
+        id_column("author_id", nullable=True),
+        sa.Column("created_at", UtcDateTime, nullable=True),
+        sa.Column("updated_at", UtcDateTime, nullable=True),
+    ]
+
+
+def partial_index(name: str, *columns: sa.Column[Any], where: ColumnElement[bool]) -> sa.Index:
+    """An index over only the rows matching ``where``, alike in PostgreSQL and SQLite."""
+    return sa.Index(name, *columns, postgresql_where=where, sqlite_where=where)

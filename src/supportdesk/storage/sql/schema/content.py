@@ -7,11 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..dialects import SEARCH_DDL, UtcDateTime
-from ._columns import (
-    id_column,
-    metadata,
-    position_column,
-)
+from ._columns import authorship_columns, id_column, metadata, position_column
 
 announcements = sa.Table(
     "announcements",
@@ -22,9 +18,7 @@ announcements = sa.Table(
     sa.Column("audience", sa.String(16), nullable=False),
     sa.Column("active_from", UtcDateTime, nullable=True),
     sa.Column("active_until", UtcDateTime, nullable=True),
-    id_column("author_id", nullable=True),
-    sa.Column("created_at", UtcDateTime, nullable=True),
-    sa.Column("updated_at", UtcDateTime, nullable=True),
+    *authorship_columns(),
 )
 
 articles = sa.Table(
@@ -36,9 +30,7 @@ articles = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("tags", sa.JSON, nullable=False),
     sa.Column("published", sa.Boolean, nullable=False),
-    id_column("author_id", nullable=True),
-    sa.Column("created_at", UtcDateTime, nullable=True),
-    sa.Column("updated_at", UtcDateTime, nullable=True),
+    *authorship_columns(),
 )
 
 search_fields = sa.Table(

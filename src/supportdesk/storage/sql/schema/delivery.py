@@ -10,6 +10,7 @@ from ._columns import (
     PENDING,
     id_column,
     metadata,
+    partial_index,
     position_column,
     ticket_fk,
 )
@@ -31,20 +32,11 @@ timers = sa.Table(
 
 # Sweeps read only pending timers; the partial index stays as small as the
 # backlog however long the history grows.
-sa.Index(
-    "ix_timers_pending_due_at",
-    timers.c.due_at,
-    timers.c.id,
-    postgresql_where=timers.c.state == PENDING,
-    sqlite_where=timers.c.state == PENDING,
+partial_index(
+    "ix_timers_pending_due_at", timers.c.due_at, timers.c.id, where=timers.c.state == PENDING
 )
 # The retention purge reads only finished timers, oldest first.
-sa.Index(
-    "ix_timers_finished_done_at",
-    timers.c.done_at,
-    postgresql_where=timers.c.state != PENDING,
-    sqlite_where=timers.c.state != PENDING,
-)
+partial_index("ix_timers_finished_done_at", timers.c.done_at, where=timers.c.state != PENDING)
 
 events = sa.Table(
     "events",
@@ -75,32 +67,20 @@ events = sa.Table(
 
 # Dispatchers read only pending events: in order, and per ticket to hold
 # back an event while an earlier one of its ticket is pending.
-sa.Index(
-    "ix_events_pending_position",
-    events.c.position,
-    postgresql_where=events.c.state == PENDING,
-    sqlite_where=events.c.state == PENDING,
-)
-sa.Index(
+partial_index("ix_events_pending_position", events.c.position, where=events.c.state == PENDING)
+partial_index(
     "ix_events_pending_ticket_id_position",
     events.c.ticket_id,
     events.c.position,
-    postgresql_where=events.c.state == PENDING,
-    sqlite_where=events.c.state == PENDING,
+    where=events.c.state == PENDING,
 )
 # Dispatchers empty the secrets of events not delivered in time: the few that hold one.
-sa.Index(
-    "ix_events_secret_until",
-    events.c.secret_until,
-    postgresql_where=events.c.secret_until.is_not(None),
-    sqlite_where=events.c.secret_until.is_not(None),
+partial_index(
+    "ix_events_secret_until", events.c.secret_until, where=events.c.secret_until.is_not(None)
 )
 # The retention purge reads only delivered events, oldest first.
-sa.Index(
-    "ix_events_delivered_finished_at",
-    events.c.finished_at,
-    postgresql_where=events.c.state == DELIVERED,
-    sqlite_where=events.c.state == DELIVERED,
+partial_index(
+    "ix_events_delivered_finished_at", events.c.finished_at, where=events.c.state == DELIVERED
 )
 
 notifications = sa.Table(
@@ -121,16 +101,12 @@ notifications = sa.Table(
 )
 
 # The bell's unread count.
-sa.Index(
+partial_index(
     "ix_notifications_unread_contact_id",
     notifications.c.contact_id,
-    postgresql_where=notifications.c.read_at.is_(None),
-    sqlite_where=notifications.c.read_at.is_(None),
+    where=notifications.c.read_at.is_(None),
 )
 # The retention purge reads only read entries, oldest first.
-sa.Index(
-    "ix_notifications_read_at",
-    notifications.c.at,
-    postgresql_where=notifications.c.read_at.is_not(None),
-    sqlite_where=notifications.c.read_at.is_not(None),
+partial_index(
+    "ix_notifications_read_at", notifications.c.at, where=notifications.c.read_at.is_not(None)
 )

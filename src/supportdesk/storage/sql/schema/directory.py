@@ -5,11 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from ..dialects import UtcDateTime
-from ._columns import (
-    id_column,
-    metadata,
-    position_column,
-)
+from ._columns import id_column, metadata, position_column
 
 organizations = sa.Table(
     "organizations",

@@ -5,13 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from ..dialects import UtcDateTime
-from ._columns import (
-    SCANNING,
-    id_column,
-    metadata,
-    position_column,
-    ticket_fk,
-)
+from ._columns import SCANNING, id_column, metadata, partial_index, position_column, ticket_fk
 
 tickets = sa.Table(
     "tickets",
@@ -127,10 +121,9 @@ attachments = sa.Table(
 
 # The scan worker reads only quarantined files, oldest upload first: the
 # partial index stays as small as the queue.
-sa.Index(
+partial_index(
     "ix_attachments_scanning_uploaded_at_position",
     attachments.c.uploaded_at,
     attachments.c.position,
-    postgresql_where=attachments.c.scan_status == SCANNING,
-    sqlite_where=attachments.c.scan_status == SCANNING,
+    where=attachments.c.scan_status == SCANNING,
 )
