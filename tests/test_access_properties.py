@@ -691,6 +691,8 @@ class World:
                     query.request_type_id is None
                     or ticket.request_type_id == query.request_type_id,
                     query.statuses is None or ticket.status in query.statuses,
+                    # The queue of breaches to come holds tickets with a running clock.
+                    query.sort is not TicketSort.SLA_DUE or ticket.sla_due_at is not None,
                 )
             )
             if kept:

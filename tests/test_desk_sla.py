@@ -20,6 +20,7 @@ from supportdesk import (
     EventKind,
     FakeClock,
     InvalidTransition,
+    Page,
     Priority,
     RequestType,
     Role,
@@ -30,6 +31,8 @@ from supportdesk import (
     Submission,
     SupportDesk,
     Ticket,
+    TicketList,
+    TicketSort,
     ValidationError,
 )
 from supportdesk.storage.memory import MemoryStore
@@ -263,3 +266,32 @@ def test_random_histories_on_memory_more_of_them() -> None:
         world.at(world.clock.now() + timedelta(days=30))
         told = Counter(world.sla_entries(ticket))
         assert all(n == 1 for (k, _), n in told.items() if k is not ActivityKind.SLA_MET), seed
+
+
+def test_the_queue_of_breaches_to_come_reads_nearest_first(store: Store) -> None:
+    world = world_on(store)
+    desk, agent = world.desk, world.agent
+    first = world.open()  # first response due Monday 10:00
+    world.clock.set(local(26, 16, 30))
+    second = world.open()  # first response due Monday 10:30
+    desk.share_update(agent, first.reference, "On it")  # now its resolution: Monday 16:00
+
+    def queue(cursor: str | None = None) -> Page:
+        return desk.list_tickets(
+            agent, TicketList.VISIBLE, open=True, sort=TicketSort.SLA_DUE, limit=1, cursor=cursor
+        )
+
+    page = queue()
+    assert [(r.reference, r.sla_due_at) for r in page.tickets] == [
+        (second.reference, local(30, 10, 30))
+    ]
+    assert page.total == 2
+    assert page.next_cursor is not None
+    following = queue(page.next_cursor)
+    assert [(r.reference, r.sla_due_at) for r in following.tickets] == [
+        (first.reference, local(30, 16))
+    ]
+    # Waiting for the customer stops every clock of the second ticket: it leaves the queue.
+    desk.ask_customer(agent, second.reference, "Which claims?")
+    assert [r.reference for r in queue().tickets] == [first.reference]
+    assert desk.get_ticket(agent, second.reference).sla_due_at is None

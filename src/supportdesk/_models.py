@@ -405,6 +405,9 @@ class Ticket:
     follow_up_of: str | None = None
     status_epoch: int = 1
     version: int = 1
+    sla_due_at: datetime | None = attrs.field(default=None, validator=_aware)
+    """When its nearest running SLA target breaches; None when none runs.  The desk keeps it
+    (it is no field a use case sets)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -433,6 +436,8 @@ class TicketRow:
     priority: Priority
     created_at: datetime = attrs.field(validator=_aware)
     updated_at: datetime = attrs.field(validator=_aware)
+    sla_due_at: datetime | None = attrs.field(default=None, validator=_aware)
+    """When its nearest running SLA target breaches, for the queue of breaches to come."""
 
 
 @attrs.frozen(kw_only=True)

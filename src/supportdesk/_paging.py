@@ -37,7 +37,11 @@ def _one_page(found: Sequence[T], limit: int) -> tuple[tuple[T, ...], bool]:
 
 
 def _ticket_cursor(ticket: TicketRow, sort: TicketSort) -> str:
-    moment = ticket.updated_at if sort is TicketSort.RECENTLY_UPDATED else ticket.created_at
+    moment = ticket.created_at
+    if sort is TicketSort.RECENTLY_UPDATED:
+        moment = ticket.updated_at
+    elif sort is TicketSort.SLA_DUE and ticket.sla_due_at is not None:
+        moment = ticket.sla_due_at
     return _keyset_cursor(moment, ticket.id)
 
 

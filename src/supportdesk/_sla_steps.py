@@ -80,20 +80,24 @@ class _SlaSteps(_DeskBase):
         rules = self._rules.of(work, ticket.desk_id)
         policy = _policy(rules, ticket)
         if policy is None:
+            if ticket.sla_due_at is not None:  # its new priority or type has no targets
+                work.tickets.set_sla_due(ticket.id, None)
             return
         # A new ticket has no history yet: nothing to read.
         created = kind is ActivityKind.CREATED
         entries = () if created else work.activity.list_entries(ticket.id, include_internal=True)
         logged = _logged(entries)
         timers: list[Timer] = []
-        for target in policy.targets:
-            clock = _measured(target, ticket, entries, rules, now)
+        clocks = [_measured(target, ticket, entries, rules, now) for target in policy.targets]
+        for clock in clocks:
             if clock.state is SlaState.MET and clock.met_at == now:
-                if (target.metric, ActivityKind.SLA_MET) not in logged:
+                if (clock.metric, ActivityKind.SLA_MET) not in logged:
                     self._sla_entry(work, ticket, ActivityKind.SLA_MET, clock, now)
             elif kind in _REPLAN:
                 timers += _planned(ticket, clock, logged, rules, now)
         work.timers.add(timers)
+        # Written each time: the ticket in hand may predate an earlier step of this unit of work.
+        work.tickets.set_sla_due(ticket.id, min(_running_due(clocks), default=None))
 
     def _fire_sla(
         self,
@@ -202,3 +206,8 @@ def _described(clock: SlaClock) -> Mapping[str, str]:
         if (moment := getattr(clock, name)) is not None:
             data[name] = moment.isoformat()
     return data
+
+
+def _running_due(clocks: Sequence[SlaClock]) -> list[datetime]:
+    """When each clock breaches, or breached: an overdue ticket heads the queue."""
+    return [moment for clock in clocks if (moment := clock.due_at or clock.breached_at)]

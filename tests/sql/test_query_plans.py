@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from supportdesk import SearchKind
 from supportdesk.access import TicketScope
-from supportdesk.storage.protocol import SearchQuery, TicketQuery
+from supportdesk.storage.protocol import SearchQuery, TicketQuery, TicketSort
 from supportdesk.storage.sql import SqlStore
 from supportdesk.storage.sql.activity import LIST_ACTIVITIES
 from supportdesk.storage.sql.attachments import (
@@ -47,6 +47,9 @@ LISTS = {
     "an agent's desks": TicketQuery(scope=TicketScope(desk_ids=frozenset({"d1", "d2"}))),
     "assigned to me": TicketQuery(
         scope=TicketScope(desk_ids=frozenset({"d1"})), assignee_id="sam", statuses=OPEN
+    ),
+    "breaches to come": TicketQuery(
+        scope=TicketScope(desk_ids=frozenset({"d1", "d2"})), statuses=OPEN, sort=TicketSort.SLA_DUE
     ),
 }
 

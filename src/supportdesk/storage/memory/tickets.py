@@ -85,13 +85,18 @@ class MemoryTickets(Area[TicketTables]):
                 ticket.reference,
                 f"stored version is {stored.version}, the change was based on {ticket.version - 1}",
             )
-        self._changes.set(self._tables.tickets, ticket.id, ticket)
+        kept = attrs.evolve(ticket, sla_due_at=stored.sla_due_at)  # set_sla_due's alone
+        self._changes.set(self._tables.tickets, ticket.id, kept)
         if stored.requester_id != ticket.requester_id:
             by_requester = self._tables.ids_by_requester
             self._changes.unfile(by_requester, stored.requester_id, ticket.id)
             self._changes.file(by_requester, ticket.requester_id, ticket.id, None)
         if (stored.summary, stored.description) != (ticket.summary, ticket.description):
             self._index(ticket)
+
+    def set_sla_due(self, ticket_id: str, due_at: datetime | None) -> None:
+        ticket = self._tables.tickets[ticket_id]
+        self._changes.set(self._tables.tickets, ticket_id, attrs.evolve(ticket, sla_due_at=due_at))
 
     def mark_updated(self, ticket_id: str, at: datetime) -> None:
         ticket = self._tables.tickets[ticket_id]
@@ -136,7 +141,7 @@ class MemoryTickets(Area[TicketTables]):
 
     def find(self, query: TicketQuery) -> Sequence[Ticket]:
         key = _sort_key(query)
-        descending = query.sort is not TicketSort.OLDEST
+        descending = query.sort not in (TicketSort.OLDEST, TicketSort.SLA_DUE)
         found = sorted(self._matching(query), key=key, reverse=descending)
         if query.after is not None:
             after = query.after
@@ -169,6 +174,7 @@ class MemoryTickets(Area[TicketTables]):
             priority=ticket.priority,
             created_at=ticket.created_at,
             updated_at=ticket.updated_at,
+            sla_due_at=ticket.sla_due_at,
         )
 
     def count(self, query: TicketQuery) -> int:
@@ -181,6 +187,9 @@ class MemoryTickets(Area[TicketTables]):
 def _sort_key(query: TicketQuery) -> Callable[[Ticket], tuple[datetime, str]]:
     if query.sort is TicketSort.RECENTLY_UPDATED:
         return lambda ticket: (ticket.updated_at, ticket.id)
+    if query.sort is TicketSort.SLA_DUE:
+        # _filters_admit leaves out tickets without a running clock.
+        return lambda ticket: (ticket.sla_due_at or ticket.created_at, ticket.id)
     return lambda ticket: (ticket.created_at, ticket.id)
 
 
@@ -193,4 +202,5 @@ def _filters_admit(query: TicketQuery, ticket: Ticket) -> bool:
         and (query.request_type_id is None or ticket.request_type_id == query.request_type_id)
         and (query.assignee_id is None or ticket.assignee_id == query.assignee_id)
         and (not query.unassigned or ticket.assignee_id is None)
+        and (query.sort is not TicketSort.SLA_DUE or ticket.sla_due_at is not None)
     )

@@ -22,6 +22,8 @@ class TicketSort(enum.StrEnum):
     """Oldest created first."""
     RECENTLY_UPDATED = "recently_updated"
     """Most recently updated first."""
+    SLA_DUE = "sla_due"
+    """Nearest SLA breach first; only tickets with a running SLA clock (``sla_due_at`` set)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -80,6 +82,14 @@ class Tickets(Protocol):
 
         Raises ``Conflict`` when the stored version differs (a concurrent
         change) and ``NotFound`` when there is no such ticket.
+        """
+        ...
+
+    def set_sla_due(self, ticket_id: str, due_at: datetime | None) -> None:
+        """Record when the ticket's nearest SLA target breaches (None: none runs).
+
+        :meth:`update` leaves the stored value as it is: only this changes
+        it, without a version check, like :meth:`mark_updated`.
         """
         ...
 

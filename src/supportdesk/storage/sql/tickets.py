@@ -27,6 +27,11 @@ TICKET_VERSION = sa.select(tickets.c.version).where(tickets.c.id == sa.bindparam
 UPDATE_TICKET = tickets.update().where(
     tickets.c.id == sa.bindparam("match_id"), tickets.c.version == sa.bindparam("match_version")
 )
+SET_SLA_DUE = (
+    tickets.update()
+    .where(tickets.c.id == sa.bindparam("match_id"))
+    .values(sla_due_at=sa.bindparam("due_at"))
+)
 TOUCH_TICKET = (
     tickets.update()
     .where(tickets.c.id == sa.bindparam("match_id"), tickets.c.updated_at < sa.bindparam("at"))
@@ -83,6 +88,7 @@ _ROW_COLUMNS = (
     tickets.c.priority,
     tickets.c.created_at,
     tickets.c.updated_at,
+    tickets.c.sla_due_at,
 )
 _ROW_SOURCE = (
     tickets.outerjoin(desks, desks.c.id == tickets.c.desk_id)
@@ -144,7 +150,16 @@ def filter_clauses(query: TicketQuery) -> list[ColumnElement[bool]]:
         clauses.append(tickets.c.assignee_id == query.assignee_id)
     if query.unassigned:
         clauses.append(tickets.c.assignee_id.is_(None))
+    if query.sort is TicketSort.SLA_DUE:
+        clauses.append(tickets.c.sla_due_at.is_not(None))
     return clauses
+
+
+_SORT_COLUMNS = {
+    TicketSort.RECENTLY_UPDATED: tickets.c.updated_at,
+    TicketSort.SLA_DUE: tickets.c.sla_due_at,
+}
+_ASCENDING = frozenset({TicketSort.OLDEST, TicketSort.SLA_DUE})
 
 
 def find_statement(query: TicketQuery) -> sa.Select[Any]:
@@ -159,11 +174,9 @@ def rows_statement(query: TicketQuery) -> sa.Select[Any]:
 
 def _paged(statement: sa.Select[Any], query: TicketQuery) -> sa.Select[Any]:
     """``statement`` over tickets, filtered, ordered, after the position and limited as asked."""
-    sort_column = tickets.c.created_at
-    if query.sort is TicketSort.RECENTLY_UPDATED:
-        sort_column = tickets.c.updated_at
+    sort_column = _SORT_COLUMNS.get(query.sort, tickets.c.created_at)
     key = sa.tuple_(sort_column, tickets.c.id)
-    descending = query.sort is not TicketSort.OLDEST
+    descending = query.sort not in _ASCENDING
     statement = statement.where(*filter_clauses(query))
     if query.after is not None:
         at, ticket_id = query.after
@@ -207,6 +220,7 @@ class SqlTickets(Repository):
 
     def update(self, ticket: Ticket) -> None:
         row = rows.TICKETS.row(ticket)
+        del row["sla_due_at"]  # set_sla_due's alone
         row.update(match_id=row.pop("id"), match_version=ticket.version - 1)
         if self._tx.execute(UPDATE_TICKET, row).rowcount == 1:
             self._tx.held.add(ticket.id)
@@ -224,6 +238,9 @@ class SqlTickets(Repository):
             ticket.reference,
             f"stored version is {stored}, the change was based on {ticket.version - 1}",
         )
+
+    def set_sla_due(self, ticket_id: str, due_at: datetime | None) -> None:
+        self._tx.execute(SET_SLA_DUE, {"match_id": ticket_id, "due_at": due_at})
 
     def mark_updated(self, ticket_id: str, at: datetime) -> None:
         self._tx.execute(TOUCH_TICKET, {"match_id": ticket_id, "at": at})

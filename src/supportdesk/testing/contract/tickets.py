@@ -190,6 +190,34 @@ class TicketsContract(ContractBase):
         with store.unit_of_work() as work:
             assert [t.reference for t in work.tickets.find(query)] == ["HHA-1", "HHA-3", "HHA-2"]
 
+    def test_sla_due_sort_lists_running_clocks_nearest_first(
+        self, store: Store, world: World
+    ) -> None:
+        desk, alice = world.desk, world.alice
+        made = [make_ticket(desk, n, alice) for n in range(1, 5)]
+        due = {1: T0 + timedelta(hours=3), 2: T0 + timedelta(hours=1), 4: T0 + timedelta(hours=2)}
+        with store.unit_of_work() as work:
+            for ticket in made:
+                work.tickets.add(ticket)
+            for number, at in due.items():
+                work.tickets.set_sla_due(made[number - 1].id, at)
+        # An update leaves the clock's due time to set_sla_due.
+        with store.unit_of_work() as work:
+            work.tickets.update(attrs.evolve(made[0], status="assigned", version=2))
+            work.tickets.set_sla_due(made[3].id, None)
+        query = TicketQuery(scope=TicketScope(everything=True), sort=TicketSort.SLA_DUE)
+        with store.unit_of_work() as work:
+            assert [t.reference for t in work.tickets.find(query)] == ["HHA-2", "HHA-1"]
+            first = work.tickets.get(made[0].id)
+            assert first is not None and (first.status, first.sla_due_at) == ("assigned", due[1])
+            rows = work.tickets.find_rows(query, _as_stored)
+            assert [row.sla_due_at for row in rows] == [due[2], due[1]]
+            assert work.tickets.count(query) == 2
+            after = TicketQuery(
+                scope=query.scope, sort=TicketSort.SLA_DUE, after=(due[2], made[1].id)
+            )
+            assert [t.reference for t in work.tickets.find(after)] == ["HHA-1"]
+
     def test_list_rows_carry_the_names_a_list_shows(self, store: Store, world: World) -> None:
         desk, alice, bob, agent = world.desk, world.alice, world.bob, world.agent
         general = RequestType(desk_id=desk.id, name="General Request")

@@ -32,6 +32,7 @@ tickets = sa.Table(
     id_column("follow_up_of", nullable=True),
     sa.Column("status_epoch", sa.Integer, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("sla_due_at", UtcDateTime, nullable=True),
     # One index per list a portal shows, ending with the sort order so that a
     # page is read in order rather than sorted.  The organisation index leaves
     # out the shared flag: the "All" list also shows the organisation's
@@ -42,6 +43,13 @@ tickets = sa.Table(
     sa.Index(None, "desk_id", "created_at"),
     sa.Index(None, "created_at", "id"),
     sa.Index(None, "updated_at", "id"),
+)
+# The queue of breaches to come reads only tickets whose SLA clock runs.
+partial_index(
+    "ix_tickets_sla_due_at_id",
+    tickets.c.sla_due_at,
+    tickets.c.id,
+    where=tickets.c.sla_due_at.is_not(None),
 )
 
 activities = sa.Table(
