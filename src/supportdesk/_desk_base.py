@@ -233,7 +233,14 @@ class _DeskBase:
             internal=internal,
             data=data or {},
         )
-        return work.activity.add(activity)
+        logged = work.activity.add(activity)
+        self._follow_log(work, ticket, kind, now)
+        return logged
+
+    def _follow_log(
+        self, work: UnitOfWork, ticket: Ticket, kind: ActivityKind, now: datetime
+    ) -> None:
+        """What follows each log entry in the same unit of work; the SLA steps keep clocks here."""
 
     def _emit(
         self,

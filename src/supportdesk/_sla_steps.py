@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from ._desk_base import _Audience, _DeskBase
 from ._desk_rules import _Rules
-from ._models import Activity, ActivityEntry, ActivityKind, Contact, EventKind, Ticket, Timer
+from ._models import ActivityEntry, ActivityKind, Contact, EventKind, Ticket, Timer
 from .sla import SlaClock, SlaMetric, SlaPolicy, SlaState, SlaTarget, measure, policy_for
 from .storage.protocol import UnitOfWork
 
@@ -45,24 +44,16 @@ _EVENTS = {
 class _SlaSteps(_DeskBase):
     """Each log entry lets the ticket's SLA clocks follow; SLA timers fire here."""
 
-    def _log(
-        self,
-        work: UnitOfWork,
-        ticket: Ticket,
-        kind: ActivityKind,
-        actor_id: str | None,
-        now: datetime,
-        **entry: Any,
-    ) -> Activity:
-        """Log an entry (see :meth:`_DeskBase._log`), then let the SLA clocks follow it.
+    def _follow_log(
+        self, work: UnitOfWork, ticket: Ticket, kind: ActivityKind, now: datetime
+    ) -> None:
+        """Let the SLA clocks follow a log entry.
 
-        Every use case logs through here, so no change escapes the clocks; a
-        desk without SLA policies costs nothing more.
+        Every use case logs, so no change escapes the clocks; a desk without
+        SLA policies costs nothing more.
         """
-        logged = super()._log(work, ticket, kind, actor_id, now, **entry)
         if kind in _REPLAN or kind is ActivityKind.PUBLIC_UPDATE:
             self._follow_sla(work, ticket, kind, now)
-        return logged
 
     def _sla_clocks(
         self, work: UnitOfWork, ticket: Ticket, entries: Sequence[ActivityEntry], now: datetime
