@@ -1,0 +1,44 @@
+"""The benchmark runs every phase at a tiny size, so its code cannot rot; nothing is timed here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parent.parent
+PHASES = (
+    "first page: created_by_me",
+    "first page: organization",
+    "first page: collaborating",
+    "run_due_timers",
+    "open ticket",
+    "public update",
+    "status change",
+)
+
+
+def test_every_phase_runs_on_memory_and_sqlite(tmp_path: Path) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "run.py"),
+            "--stores",
+            "memory,sqlite",
+            "--scale",
+            "0.01",
+            "--out",
+            str(tmp_path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (written,) = tmp_path.glob("bench-*.json")
+    rows = json.loads(written.read_text())
+    for store in ("memory", "sqlite"):
+        ran = [row["operation"] for row in rows if row["store"] == store and row["count"] > 0]
+        assert [phase for phase in PHASES if not any(op.startswith(phase) for op in ran)] == []
+    # SQL statements per operation are counted on SQLite; the pinned counts are the tests'.
+    assert all(row["statements_per_op"] for row in rows if row["store"] == "sqlite")
