@@ -1,4 +1,4 @@
-"""Which workflow and calendar each desk follows: the host's named ones, looked up once per desk."""
+"""What each desk follows: the host's named workflow and calendar, its SLA policies; read once."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from .workflow import Workflow
 
 @attrs.frozen
 class _Rules:
-    """How one desk's tickets move and what its timers count in."""
+    """How one desk's tickets move, what its timers count in, and its SLA targets."""
 
     workflow: Workflow
     calendar: Calendar
