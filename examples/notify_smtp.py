@@ -35,6 +35,7 @@ from supportdesk import (
     Role,
     Submission,
     SupportDesk,
+    thread_headers,
 )
 
 SUBJECTS: Mapping[EventKind, str] = {
@@ -58,7 +59,13 @@ SUBJECTS: Mapping[EventKind, str] = {
     EventKind.APPROVAL_NEEDED: "Sign-up waiting for approval: {email}",
     EventKind.APPROVED: "Your support portal account is ready",
     EventKind.REJECTED: "Your support portal sign-up",
+    EventKind.SLA_WARNING: "[{reference}] SLA {metric} due soon: {summary}",
+    EventKind.SLA_BREACHED: "[{reference}] SLA {metric} breached: {summary}",
+    EventKind.SLA_MET: "[{reference}] SLA {metric} met: {summary}",
 }
+
+MAIL_DOMAIN = os.environ.get("MAIL_DOMAIN", "support.example.test")
+"""The right-hand side of the Message-IDs this portal sends."""
 
 # Payload entries worth a line of their own, in this order, with their labels.
 DETAILS = (
@@ -80,9 +87,10 @@ def render(event: Event, index: int, *, sender: str, portal_url: str) -> EmailMe
     message["Subject"] = SUBJECTS[event.kind].format_map(fields)
     message["From"] = sender
     message["To"] = formataddr((recipient.full_name, recipient.email))
-    # The event id is the idempotency key: a redelivery carries the same
-    # Message-ID, which lets mail systems drop the duplicate.
-    message["Message-ID"] = f"<{event.id}.{index}@supportdesk.invalid>"
+    # A Message-ID stable per event and recipient (a redelivery is dropped as a
+    # duplicate), and a ticket's messages threaded together in mail clients.
+    for name, value in thread_headers(event, index, domain=MAIL_DOMAIN).items():
+        message[name] = value
     message["X-Supportdesk-Event"] = f"{event.kind.value} {event.id}"
     message.set_content(body(event, portal_url))
     return message

@@ -49,6 +49,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "supportdesk.accounts",
         "supportdesk.attachments",
         "supportdesk.sla",
+        "supportdesk.mail",
     ),
     ("supportdesk.storage", "supportdesk.blobs"),
     ("supportdesk.workflow", "supportdesk.forms", "supportdesk.access", "supportdesk.search"),

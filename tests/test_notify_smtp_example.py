@@ -116,6 +116,16 @@ def test_the_example_runs_against_a_local_smtp_server(
     assert "Feed stalled" not in "".join(text(m) for m in inbox.messages)
     assert all(sender == "help@portal.test" for sender, _ in inbox.envelopes)
     assert all(m.get_content_type() == "text/plain" for m in inbox.messages)
+    # Each message its own id; a ticket's messages answer the ticket's thread, so
+    # mail clients show them together (the sign-up link stands alone).
+    ids = [str(m["Message-ID"]) for m in inbox.messages]
+    assert len(set(ids)) == len(ids)
+    assert all(i.endswith("@support.example.test>") for i in ids)
+    threads = {str(m["References"]) for m in inbox.messages if "HHA-1" in str(m["Subject"])}
+    assert len(threads) == 1
+    assert threads.pop().startswith("<ticket.")
+    (signup,) = [m for m in inbox.messages if "HHA-1" not in str(m["Subject"])]
+    assert signup["In-Reply-To"] is None
 
 
 def test_a_signup_link_by_mail_completes_the_signup(

@@ -100,6 +100,7 @@ from .desk import Upload as Upload
 from .forms import Submission as Submission
 from .forms import describe_form as describe_form
 from .forms import validate_submission as validate_submission
+from .mail import thread_headers as thread_headers
 from .notifications import DispatchReport as DispatchReport
 from .notifications import NotificationHandler as NotificationHandler
 from .notifications import RetryPolicy as RetryPolicy
@@ -248,6 +249,7 @@ __all__ = [
     "explain",
     "from_data",
     "measure",
+    "thread_headers",
     "ticket_scope",
     "to_data",
     "validate_submission",
