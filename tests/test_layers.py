@@ -34,6 +34,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "supportdesk._content_cases",
         "supportdesk._directory_cases",
         "supportdesk._list_cases",
+        "supportdesk._mail_cases",
+        "supportdesk._mail_reading",
         "supportdesk._notification_cases",
         "supportdesk._privacy_cases",
         "supportdesk._status_moves",

@@ -25,7 +25,7 @@ def _methods(cls: type) -> dict[str, inspect.Signature]:
     }
 
 
-def test_the_unit_of_work_has_the_thirteen_areas() -> None:
+def test_the_unit_of_work_has_the_fourteen_areas() -> None:
     assert sorted(AREAS) == [
         "accounts",
         "activity",
@@ -34,6 +34,7 @@ def test_the_unit_of_work_has_the_thirteen_areas() -> None:
         "desks",
         "directory",
         "feed",
+        "mail",
         "outbox",
         "participants",
         "privacy",

@@ -40,11 +40,13 @@ from ._models import FieldKind as FieldKind
 from ._models import FieldSpec as FieldSpec
 from ._models import FieldValue as FieldValue
 from ._models import FollowUpPolicy as FollowUpPolicy
+from ._models import MailOutcome as MailOutcome
 from ._models import Notification as Notification
 from ._models import NotificationSettings as NotificationSettings
 from ._models import Organization as Organization
 from ._models import OutboxEntry as OutboxEntry
 from ._models import Priority as Priority
+from ._models import ReceivedMail as ReceivedMail
 from ._models import Recipient as Recipient
 from ._models import RequestType as RequestType
 from ._models import Role as Role
@@ -89,6 +91,8 @@ from .clock import SystemClock as SystemClock
 from .desk import DeskOptions as DeskOptions
 from .desk import Feed as Feed
 from .desk import ListCount as ListCount
+from .desk import Mailbox as Mailbox
+from .desk import MailReport as MailReport
 from .desk import Page as Page
 from .desk import ScanReport as ScanReport
 from .desk import SearchPage as SearchPage
@@ -178,6 +182,9 @@ __all__ = [
     "InvalidToken",
     "InvalidTransition",
     "ListCount",
+    "MailOutcome",
+    "MailReport",
+    "Mailbox",
     "MemoryBlobStore",
     "MemoryStore",
     "NotFound",
@@ -193,6 +200,7 @@ __all__ = [
     "PermissionDenied",
     "Priority",
     "PurgeReport",
+    "ReceivedMail",
     "Recipient",
     "RequestType",
     "RetryPolicy",

@@ -268,6 +268,42 @@ class EventKind(enum.StrEnum):
     """An SLA target was met in time: to the desk's staff."""
 
 
+class MailOutcome(enum.StrEnum):
+    """What an inbound e-mail did."""
+
+    UPDATED = "updated"
+    """A public update on the ticket it answers."""
+    OPENED = "opened"
+    """A new ticket."""
+    FOLLOWED_UP = "followed_up"
+    """A follow-up of the closed ticket it answers (the desk's follow-up policy)."""
+    DROPPED = "dropped"
+    """Nobody wrote it: an auto-reply, a list, a loop from the desk's own address."""
+    BOUNCED = "bounced"
+    """A delivery failure report: ``contact_id`` is the contact whose address failed."""
+    REFUSED = "refused"
+    """The mailbox or the ticket said no: an unknown sender, a closed ticket."""
+    DUPLICATE = "duplicate"
+    """Its Message-ID was taken in before: nothing changed.  Never stored."""
+    MALFORMED = "malformed"
+    """Bytes no one can answer.  Never stored."""
+
+
+@attrs.frozen(kw_only=True)
+class ReceivedMail:
+    """An inbound e-mail taken in, by its Message-ID: the same message is taken in once."""
+
+    message_id: str
+    received_at: datetime = attrs.field(validator=_aware)
+    outcome: MailOutcome
+    ticket_id: str | None = None
+    """The ticket it updated or opened."""
+    contact_id: str | None = None
+    """Its sender as a contact; for a bounce, the contact whose address failed."""
+    reason: str = ""
+    """Why it was dropped or refused, for the mailbox's log."""
+
+
 @attrs.frozen(kw_only=True)
 class Organization:
     """A customer organisation (an agency, a company) whose members may share tickets."""

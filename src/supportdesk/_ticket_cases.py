@@ -86,36 +86,61 @@ class _TicketCases(_AttachmentCases):
             self._store.unit_of_work() as work,
         ):
             actor = self._refresh(work, actor)
-            request_type, desk, cleaned, requester = self._intake(
+            return self._open(
                 work,
                 actor,
+                ticket_id,
                 request_type_id,
                 submission,
                 requester_id,
                 chosen,
-                [r.filename for _, r in files],
+                files,
+                now,
             )
-            draft = Ticket(
-                id=ticket_id,
-                reference="",
-                desk_id=desk.id,
-                request_type_id=request_type.id,
-                summary=cleaned.summary,
-                description=cleaned.description,
-                fields=cleaned.fields,
-                status=self._rules.remember(desk).workflow.initial,
-                priority=Priority.MEDIUM if chosen is None else chosen,
-                requester_id=requester.id,
-                organization_id=requester.organization_id,
-                shared_with_organization=desk.share_with_organization,
-                created_at=now,
-                updated_at=now,
-            )
-            listed = {"attachments": ", ".join(r.filename for _, r in files)} if files else {}
-            ticket = self._start(work, actor, requester, draft, desk, now, **listed)
-            for attachment_id, received in files:
-                self._record_attachment(work, ticket, actor, attachment_id, received, now)
-            return ticket
+
+    def _open(
+        self,
+        work: UnitOfWork,
+        actor: Contact,
+        ticket_id: str,
+        request_type_id: str,
+        submission: Submission,
+        requester_id: str | None,
+        priority: Priority | None,
+        files: Sequence[tuple[str, ReceivedFile]],
+        now: datetime,
+    ) -> Ticket:
+        """Open the ticket ``ticket_id`` in ``work`` for an active ``actor``, its files stored."""
+        request_type, desk, cleaned, requester = self._intake(
+            work,
+            actor,
+            request_type_id,
+            submission,
+            requester_id,
+            priority,
+            [r.filename for _, r in files],
+        )
+        draft = Ticket(
+            id=ticket_id,
+            reference="",
+            desk_id=desk.id,
+            request_type_id=request_type.id,
+            summary=cleaned.summary,
+            description=cleaned.description,
+            fields=cleaned.fields,
+            status=self._rules.remember(desk).workflow.initial,
+            priority=Priority.MEDIUM if priority is None else priority,
+            requester_id=requester.id,
+            organization_id=requester.organization_id,
+            shared_with_organization=desk.share_with_organization,
+            created_at=now,
+            updated_at=now,
+        )
+        listed = {"attachments": ", ".join(r.filename for _, r in files)} if files else {}
+        ticket = self._start(work, actor, requester, draft, desk, now, **listed)
+        for attachment_id, received in files:
+            self._record_attachment(work, ticket, actor, attachment_id, received, now)
+        return ticket
 
     def _receive_new(
         self,
@@ -298,16 +323,20 @@ class _TicketCases(_AttachmentCases):
         now = self._clock.now()
         with self._store.unit_of_work() as work:
             ctx = self._load(work, actor, reference)
-            workflow = self._workflow(work, ctx.ticket)
-            if workflow.category(ctx.ticket.status) is StatusCategory.CLOSED:
-                return self._shown(ctx, self._update_closed(ctx, body, now))
-            self._log(work, ctx.ticket, ActivityKind.PUBLIC_UPDATE, ctx.actor.id, now, body=body)
-            if ctx.party is Party.AGENT:
-                ticket = self._touched(ctx, now)
-            else:
-                ticket = self._fire(ctx, "share_update", now, announce=False)
-            self._emit_update(ctx, ticket, body, now)
-            return self._shown(ctx, ticket)
+            return self._shown(ctx, self._update(ctx, body, now))
+
+    def _update(self, ctx: _Context, body: str, now: datetime) -> Ticket:
+        """The public update ``body`` by the context's actor; the ticket it landed on."""
+        work = ctx.work
+        if self._workflow(work, ctx.ticket).category(ctx.ticket.status) is StatusCategory.CLOSED:
+            return self._update_closed(ctx, body, now)
+        self._log(work, ctx.ticket, ActivityKind.PUBLIC_UPDATE, ctx.actor.id, now, body=body)
+        if ctx.party is Party.AGENT:
+            ticket = self._touched(ctx, now)
+        else:
+            ticket = self._fire(ctx, "share_update", now, announce=False)
+        self._emit_update(ctx, ticket, body, now)
+        return ticket
 
     def _update_closed(self, ctx: _Context, body: str, now: datetime) -> Ticket:
         ticket = ctx.ticket

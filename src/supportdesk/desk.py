@@ -14,6 +14,9 @@ from ._content_cases import _ContentCases
 from ._desk_base import DeskOptions as DeskOptions
 from ._directory_cases import _DirectoryCases
 from ._list_cases import _ListCases
+from ._mail_cases import Mailbox as Mailbox
+from ._mail_cases import MailReport as MailReport
+from ._mail_cases import _MailCases
 from ._notification_cases import _NotificationCases
 from ._privacy_cases import _PrivacyCases
 from ._ticket_cases import _TicketCases
@@ -35,6 +38,7 @@ from .clock import Clock
 class SupportDesk(
     _DirectoryCases,
     _AccountCases,
+    _MailCases,
     _TicketCases,
     _AttachmentCases,
     _AttachmentUpkeep,
@@ -140,6 +144,8 @@ __all__ = [
     "TICKET_BLOBS",
     "Feed",
     "ListCount",
+    "MailReport",
+    "Mailbox",
     "Page",
     "ScanReport",
     "SearchPage",

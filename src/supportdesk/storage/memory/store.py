@@ -14,6 +14,7 @@ from .content import MemoryContent
 from .desks import MemoryDesks
 from .directory import MemoryDirectory
 from .feed import MemoryNotificationFeed
+from .mail import MemoryMail
 from .outbox import MemoryOutbox
 from .participants import MemoryParticipants
 from .privacy import MemoryPrivacy
@@ -65,6 +66,7 @@ class MemoryUnitOfWork:
         )
         self.outbox = MemoryOutbox(tables.outbox, changes)
         self.feed = MemoryNotificationFeed(tables.feed, changes)
+        self.mail = MemoryMail(tables.mail, changes)
         self.privacy = MemoryPrivacy(tables, changes)
 
     def rollback(self) -> None:

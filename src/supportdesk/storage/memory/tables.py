@@ -9,6 +9,7 @@ from .content import ContentTables
 from .desks import DeskTables
 from .directory import DirectoryTables
 from .feed import FeedTables
+from .mail import MailTables
 from .outbox import OutboxTables
 from .participants import ParticipantTables
 from .search import SearchTables
@@ -32,3 +33,4 @@ class Tables:
         self.search = SearchTables()
         self.outbox = OutboxTables()
         self.feed = FeedTables()
+        self.mail = MailTables()

@@ -54,6 +54,7 @@ from .content import Content
 from .desks import Desks
 from .directory import Directory
 from .feed import NotificationFeed
+from .mail import ReceivedMailLog
 from .outbox import Outbox
 from .participants import Participants
 from .privacy import PersonalData, Privacy
@@ -130,6 +131,11 @@ class UnitOfWork(Protocol):
         ...
 
     @property
+    def mail(self) -> ReceivedMailLog:
+        """Inbound e-mails taken in, by Message-ID."""
+        ...
+
+    @property
     def privacy(self) -> Privacy:
         """A person's data found across the areas, its redaction, and the retention purge."""
         ...
@@ -160,6 +166,7 @@ __all__ = [
     "Participants",
     "PersonalData",
     "Privacy",
+    "ReceivedMailLog",
     "Search",
     "SearchQuery",
     "Store",

@@ -26,6 +26,7 @@ from ..._models import (
     Notification,
     Organization,
     OutboxEntry,
+    ReceivedMail,
     RequestType,
     SearchKind,
     Ticket,
@@ -45,6 +46,7 @@ from .schema import (
     events,
     notifications,
     organizations,
+    received_mail,
     request_types,
     signup_tokens,
     tickets,
@@ -93,6 +95,7 @@ class Rows(Generic[M]):
 
 
 ORGANIZATIONS = Rows(organizations, Organization)
+RECEIVED_MAIL = Rows(received_mail, ReceivedMail)
 CONTACTS = Rows(contacts, Contact)
 DESKS = Rows(desks, Desk)
 REQUEST_TYPES = Rows(request_types, RequestType)

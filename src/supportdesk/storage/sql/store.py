@@ -20,6 +20,7 @@ from .content import SqlContent
 from .desks import SqlDesks
 from .directory import SqlDirectory
 from .feed import SqlNotificationFeed
+from .mail import SqlMail
 from .migrate import require_head, upgrade
 from .outbox import SqlOutbox
 from .participants import SqlParticipants
@@ -46,6 +47,7 @@ class SqlUnitOfWork:
         self.search = SqlSearch(transaction)
         self.outbox = SqlOutbox(transaction)
         self.feed = SqlNotificationFeed(transaction)
+        self.mail = SqlMail(transaction)
         self.privacy = SqlPrivacy(transaction)
 
 

@@ -23,6 +23,7 @@ from .content import ContentContract
 from .desks import DesksContract
 from .directory import DirectoryContract
 from .feed import FeedContract
+from .mail import MailContract
 from .outbox import OutboxContract
 from .participants import ParticipantsContract
 from .privacy import PrivacyContract
@@ -44,6 +45,7 @@ class StoreContract(
     SearchContract,
     OutboxContract,
     FeedContract,
+    MailContract,
     PrivacyContract,
 ):
     """What every :class:`~supportdesk.Store` adapter must do: every area's contract."""
@@ -58,6 +60,7 @@ __all__ = [
     "DesksContract",
     "DirectoryContract",
     "FeedContract",
+    "MailContract",
     "OutboxContract",
     "ParticipantsContract",
     "PrivacyContract",

@@ -7,7 +7,7 @@ run in turn, create exactly this schema; a test keeps the two equal.
 
 from ._columns import DELIVERED, PENDING, REJECTED, SCANNING, metadata
 from .content import announcements, articles, search_fields
-from .delivery import events, notifications, timers
+from .delivery import events, notifications, received_mail, timers
 from .directory import (
     contact_desks,
     contacts,
@@ -41,6 +41,7 @@ __all__ = [
     "notifications",
     "organizations",
     "password_hashes",
+    "received_mail",
     "request_types",
     "search_fields",
     "signup_tokens",

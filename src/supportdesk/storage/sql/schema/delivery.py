@@ -1,4 +1,4 @@
-"""The SQL tables of timers, the outbox of events, and the in-app feed."""
+"""The SQL tables of timers, the outbox of events, the in-app feed and inbound e-mail."""
 
 from __future__ import annotations
 
@@ -109,4 +109,16 @@ partial_index(
 # The retention purge reads only read entries, oldest first.
 partial_index(
     "ix_notifications_read_at", notifications.c.at, where=notifications.c.read_at.is_not(None)
+)
+
+received_mail = sa.Table(
+    "received_mail",
+    metadata,
+    # The key makes taking in a message twice impossible, even at once.
+    sa.Column("message_id", sa.String(1000), primary_key=True),
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    id_column("ticket_id", nullable=True, index=True),
+    id_column("contact_id", nullable=True),
+    sa.Column("reason", sa.Text, nullable=False),
 )

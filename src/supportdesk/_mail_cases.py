@@ -1,0 +1,182 @@
+"""Mail use cases: an inbound e-mail becomes an update, a ticket, or nothing, and says which."""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+
+from ._errors import InvalidTransition, NotFound, ValidationError
+from ._input import check_email, check_id, check_type
+from ._mail_reading import InboundMail, read_mail
+from ._models import Contact, ContactState, MailOutcome, ReceivedMail, Ticket, new_id
+from ._ticket_cases import _TicketCases
+from .forms import SUMMARY_MAX_LENGTH, Submission
+from .storage.protocol import UnitOfWork
+
+_ROOT = re.compile(r"<ticket\.([^@<>\s]{1,64})@[^<>\s]+>")
+"""The thread root :func:`~supportdesk.thread_headers` names: ``<ticket.ID@domain>``."""
+_REPLY_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|sv)\s*:\s*)+", re.IGNORECASE)
+_TAGS = re.compile(r"\[[A-Z0-9]{2,10}-[0-9]{1,15}\]\s*")
+
+
+@attrs.frozen(kw_only=True)
+class Mailbox:
+    """Where inbound mail comes in, and what mail that answers no ticket does there."""
+
+    address: str
+    """The mailbox's own address: mail from it (or from ``also_from``) is a loop."""
+    request_type_id: str
+    """What a ticket opened by e-mail is: a request type of the mailbox's desk."""
+    opens_tickets: bool = True
+    """Whether mail from a contact that answers no ticket they may see opens one; else refused."""
+    also_from: frozenset[str] = frozenset()
+    """The desk's other sending addresses."""
+
+
+@attrs.frozen(kw_only=True)
+class MailReport:
+    """What :meth:`SupportDesk.ingest_email` did with one message."""
+
+    outcome: MailOutcome
+    message_id: str | None
+    """None only for a message too malformed to have one."""
+    reference: str | None = None
+    """The ticket it updated, opened or followed up."""
+    reason: str = ""
+    """Why it was dropped, refused or malformed."""
+
+
+class _Taken(Exception):
+    """The message was taken in by another transaction meanwhile."""
+
+
+class _MailCases(_TicketCases):
+    """Taking in e-mail: threads, senders, loops and bounces, each message once."""
+
+    def ingest_email(self, raw: bytes, *, mailbox: Mailbox) -> MailReport:
+        """Take in one inbound message: an update, a new ticket, or nothing, and say which.
+
+        It lands on the ticket whose thread it answers (``References`` or
+        ``In-Reply-To`` naming the root of :func:`~supportdesk.thread_headers`),
+        or whose reference its subject tags (``[HHA-13782]``), never on a
+        subject alone, and only when its sender may see that ticket; else it
+        opens a ticket as ``mailbox`` says.  Quoted history and signatures
+        are cut off.  Auto-replies, lists and loops are dropped, bounces
+        recorded against the contact; a sender who is no active contact is
+        refused.  A Message-ID taken in before changes nothing
+        (``duplicate``); bytes no one can read are reported ``malformed``,
+        never raised, so that the next message goes on.
+
+        :raises ValidationError: on ``mailbox`` for an address that is no
+            e-mail address or a request type id that is no id.
+        """
+        check_type("mailbox", mailbox, Mailbox)
+        check_email("mailbox.address", mailbox.address)
+        check_id("mailbox.request_type_id", mailbox.request_type_id)
+        try:
+            mail = read_mail(raw)
+        except ValidationError as error:
+            return MailReport(outcome=MailOutcome.MALFORMED, message_id=None, reason=str(error))
+        try:
+            with self._store.unit_of_work() as work:
+                if work.mail.get(mail.message_id) is not None:
+                    raise _Taken
+                received = self._take_in(work, mail, mailbox)
+                if not work.mail.add(received):
+                    raise _Taken
+                return self._reported(work, received)
+        except _Taken:
+            taken = MailOutcome.DUPLICATE
+            return MailReport(outcome=taken, message_id=mail.message_id, reason="taken in before")
+
+    def _take_in(self, work: UnitOfWork, mail: InboundMail, mailbox: Mailbox) -> ReceivedMail:
+        """What the message does, done in ``work``: the record of it, not yet stored."""
+        now = self._clock.now()
+        record = ReceivedMail(
+            message_id=mail.message_id, received_at=now, outcome=MailOutcome.DROPPED
+        )
+        if mail.automatic is not None:
+            return attrs.evolve(record, reason=f"automatic ({mail.automatic})")
+        if mail.sender in {mailbox.address.lower(), *(a.lower() for a in mailbox.also_from)}:
+            return attrs.evolve(record, reason="sent by this desk: a loop")
+        if mail.bounced is not None:
+            failed = work.directory.get_contact_by_email(mail.bounced) if mail.bounced else None
+            return attrs.evolve(
+                record,
+                outcome=MailOutcome.BOUNCED,
+                contact_id=None if failed is None else failed.id,
+                # No address in the record: the contact id says whose it was.
+                reason="a delivery failed" if failed else "a delivery to no contact failed",
+            )
+        sender = work.directory.get_contact_by_email(mail.sender)
+        if sender is None or sender.state is not ContactState.ACTIVE:
+            return attrs.evolve(record, outcome=MailOutcome.REFUSED, reason="not from a contact")
+        record = attrs.evolve(record, contact_id=sender.id)
+        try:
+            return self._land(work, mail, mailbox, sender, record)
+        except (InvalidTransition, ValidationError) as refused:
+            # The ticket or the form said no; the message is recorded, nothing else.
+            return attrs.evolve(record, outcome=MailOutcome.REFUSED, reason=str(refused))
+
+    def _land(
+        self,
+        work: UnitOfWork,
+        mail: InboundMail,
+        mailbox: Mailbox,
+        sender: Contact,
+        record: ReceivedMail,
+    ) -> ReceivedMail:
+        ticket = _threaded(work, mail)
+        if ticket is not None:
+            try:
+                ctx = self._load(work, sender, ticket.reference)
+            except NotFound:
+                ctx = None  # a ticket the sender may not see is no thread of theirs
+            if ctx is not None:
+                landed = self._update(ctx, mail.body or "(no text)", record.received_at)
+                outcome = (
+                    MailOutcome.FOLLOWED_UP if landed.id != ctx.ticket.id else MailOutcome.UPDATED
+                )
+                return attrs.evolve(record, outcome=outcome, ticket_id=landed.id)
+        if not mailbox.opens_tickets:
+            reason = "answers no ticket of the sender's, and this mailbox opens none"
+            return attrs.evolve(record, outcome=MailOutcome.REFUSED, reason=reason)
+        submission = Submission(summary=_summary(mail.subject), description=mail.body)
+        opened = self._open(
+            work,
+            sender,
+            new_id(),
+            mailbox.request_type_id,
+            submission,
+            None,
+            None,
+            (),
+            record.received_at,
+        )
+        return attrs.evolve(record, outcome=MailOutcome.OPENED, ticket_id=opened.id)
+
+    def _reported(self, work: UnitOfWork, received: ReceivedMail) -> MailReport:
+        ticket = None if received.ticket_id is None else work.tickets.get(received.ticket_id)
+        return MailReport(
+            outcome=received.outcome,
+            message_id=received.message_id,
+            reference=None if ticket is None else ticket.reference,
+            reason=received.reason,
+        )
+
+
+def _threaded(work: UnitOfWork, mail: InboundMail) -> Ticket | None:
+    """The ticket the message answers: by the thread it names, else by its subject's tag."""
+    for message_id in mail.answers:
+        if (root := _ROOT.fullmatch(message_id)) is not None:
+            ticket = work.tickets.get(root.group(1))
+            if ticket is not None:
+                return ticket
+    return None if mail.reference is None else work.tickets.get_by_reference(mail.reference)
+
+
+def _summary(subject: str) -> str:
+    """A new ticket's summary: the subject without ``Re:`` and reference tags, one line."""
+    text = _TAGS.sub("", _REPLY_PREFIX.sub("", subject)).strip()
+    return (text or "(no subject)")[:SUMMARY_MAX_LENGTH]

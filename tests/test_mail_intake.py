@@ -1,0 +1,244 @@
+"""Inbound e-mail: replies thread by header or tag, never onto a ticket the sender may not see;
+each message once; auto-replies, loops and bounces open nothing; on every store."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from supportdesk import (
+    ActivityKind,
+    Event,
+    EventKind,
+    FakeClock,
+    FollowUpPolicy,
+    Mailbox,
+    MailOutcome,
+    MemoryStore,
+    Ticket,
+    TicketList,
+    thread_headers,
+)
+from supportdesk.storage.protocol import Store
+
+from .conftest import Portal, build_portal
+
+DESK_ADDRESS = "help@portal.test"
+
+
+def mailbox(portal: Portal, **changes: object) -> Mailbox:
+    box = Mailbox(address=DESK_ADDRESS, request_type_id=portal.general.id)
+    return attrs.evolve(box, **changes)
+
+
+def message(
+    sender: str,
+    subject: str,
+    body: str,
+    *,
+    message_id: str = "<m1@mail.acme.test>",
+    **headers: str,
+) -> bytes:
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = DESK_ADDRESS
+    mail["Subject"] = subject
+    mail["Message-ID"] = message_id
+    for name, value in headers.items():
+        mail[name.replace("_", "-")] = value
+    mail.set_content(body)
+    return bytes(mail)
+
+
+def reply_to(
+    ticket: Ticket, sender: str, body: str, message_id: str = "<m1@mail.acme.test>", **headers: str
+) -> bytes:
+    """A reply to the library's own mail about ``ticket``: it names the ticket's thread."""
+    sent = Event(kind=EventKind.PUBLIC_UPDATE, at=ticket.created_at, ticket_id=ticket.id)
+    root = thread_headers(sent, 0, domain="portal.test")["References"]
+    quoted = f"{body}\n\nOn Mon, 5 Jan 2026 Support <{DESK_ADDRESS}> wrote:\n> Which claims?\n"
+    return message(
+        sender, "Re: Claims missing", quoted, message_id=message_id, References=root, **headers
+    )
+
+
+def updates(portal: Portal, ticket: Ticket) -> list[str]:
+    entries = portal.desk.view_ticket(portal.agent, ticket.reference).activities
+    return [e.body for e in entries if e.kind is ActivityKind.PUBLIC_UPDATE]
+
+
+def test_a_reply_threads_by_its_headers_without_the_quoted_history(portal: Portal) -> None:
+    ticket = portal.open()
+    report = portal.desk.ingest_email(
+        reply_to(ticket, "Alice Payer <alice@acme.test>", "Batch 0517.\n-- \nAlice"),
+        mailbox=mailbox(portal),
+    )
+    assert (report.outcome, report.reference) == (MailOutcome.UPDATED, ticket.reference)
+    assert updates(portal, ticket) == ["Batch 0517."]
+    # A customer's reply moves the ticket as an update in the portal would.
+    assert portal.desk.get_ticket(portal.alice, ticket.reference).status == "new"
+
+
+def test_a_reply_threads_by_the_tag_in_its_subject_but_never_by_subject_alone(
+    portal: Portal,
+) -> None:
+    ticket = portal.open()
+    tagged = message(
+        "bob@acme.test", f"Re: [{ticket.reference}] Claims missing", "Same here", message_id="<t@x>"
+    )
+    assert portal.desk.ingest_email(tagged, mailbox=mailbox(portal)).reference == ticket.reference
+    plain = message("alice@acme.test", "Re: Portal missing data", "Any news?", message_id="<p@x>")
+    report = portal.desk.ingest_email(plain, mailbox=mailbox(portal))
+    assert report.outcome is MailOutcome.OPENED
+    assert report.reference != ticket.reference
+    opened = portal.desk.get_ticket(portal.alice, report.reference or "")
+    assert (opened.summary, opened.description) == ("Portal missing data", "Any news?")
+
+
+def test_a_sender_who_may_not_see_the_ticket_never_lands_on_it(portal: Portal) -> None:
+    ticket = portal.open()
+    stranger = reply_to(ticket, "carol@globex.test", "Let me in")
+    report = portal.desk.ingest_email(stranger, mailbox=mailbox(portal))
+    assert report.outcome is MailOutcome.OPENED
+    assert report.reference != ticket.reference
+    assert updates(portal, ticket) == []
+    refused = portal.desk.ingest_email(
+        reply_to(ticket, "carol@globex.test", "Again", message_id="<2@x>"),
+        mailbox=mailbox(portal, opens_tickets=False),
+    )
+    assert refused.outcome is MailOutcome.REFUSED
+    assert updates(portal, ticket) == []
+
+
+def test_the_same_message_twice_is_one_update(portal: Portal) -> None:
+    ticket = portal.open()
+    raw = reply_to(ticket, "alice@acme.test", "Once")
+    first = portal.desk.ingest_email(raw, mailbox=mailbox(portal))
+    again = portal.desk.ingest_email(raw, mailbox=mailbox(portal))
+    assert (first.outcome, again.outcome) == (MailOutcome.UPDATED, MailOutcome.DUPLICATE)
+    assert again.message_id == first.message_id
+    assert updates(portal, ticket) == ["Once"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Auto_Submitted": "auto-replied"},
+        {"Precedence": "bulk"},
+        {"X_Autoreply": "yes"},
+    ],
+    ids=["auto-submitted", "precedence", "x-autoreply"],
+)
+def test_automatic_mail_opens_nothing(portal: Portal, headers: dict[str, str]) -> None:
+    ticket = portal.open()
+    raw = reply_to(ticket, "alice@acme.test", "I am out of office", **headers)
+    report = portal.desk.ingest_email(raw, mailbox=mailbox(portal))
+    assert report.outcome is MailOutcome.DROPPED
+    assert "automatic" in report.reason
+    assert updates(portal, ticket) == []
+    assert portal.desk.count_tickets(portal.alice, TicketList.CREATED_BY_ME) == 1
+
+
+def test_mail_from_the_desk_itself_is_a_loop(portal: Portal) -> None:
+    raw = message(DESK_ADDRESS, "Re: [HHA-1] Claims", "echo")
+    report = portal.desk.ingest_email(raw, mailbox=mailbox(portal))
+    assert (report.outcome, report.reason) == (MailOutcome.DROPPED, "sent by this desk: a loop")
+
+
+DSN = (
+    b"From: MAILER-DAEMON@mail.acme.test\r\n"
+    b"Subject: Undelivered Mail Returned to Sender\r\n"
+    b"Message-ID: <bounce@mail.acme.test>\r\n"
+    b"MIME-Version: 1.0\r\n"
+    b'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+    b"--B\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+    b"--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+    b"Reporting-MTA: dns; mail.acme.test\r\n\r\n"
+    b"Final-Recipient: rfc822; alice@acme.test\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+    b"--B--\r\n"
+)
+"""A delivery status notification as RFC 3464 has it: a text part, then the status."""
+
+
+def test_a_bounce_is_recorded_against_the_contact(portal: Portal, store: Store) -> None:
+    report = portal.desk.ingest_email(DSN, mailbox=mailbox(portal))
+    assert report.outcome is MailOutcome.BOUNCED
+    assert report.reason == "a delivery failed"
+    with store.unit_of_work() as work:
+        recorded = work.mail.get("<bounce@mail.acme.test>")
+    assert recorded is not None and recorded.contact_id == portal.alice.id
+    assert portal.desk.count_tickets(portal.alice, TicketList.CREATED_BY_ME) == 0
+
+
+def test_a_reply_to_a_closed_ticket_follows_the_desks_policy(portal: Portal) -> None:
+    ticket = portal.open()
+    portal.desk.close(portal.alice, ticket.reference)
+    report = portal.desk.ingest_email(
+        reply_to(ticket, "alice@acme.test", "It is back"), mailbox=mailbox(portal)
+    )
+    assert report.outcome is MailOutcome.FOLLOWED_UP
+    assert report.reference not in (None, ticket.reference)
+    portal.desk.add_desk(attrs.evolve(portal.help_desk, follow_up_policy=FollowUpPolicy.REFUSE))
+    refused = portal.desk.ingest_email(
+        reply_to(ticket, "alice@acme.test", "Hello?", message_id="<late@x>"),
+        mailbox=mailbox(portal),
+    )
+    assert refused.outcome is MailOutcome.REFUSED
+
+
+def test_an_unknown_sender_is_refused_and_a_malformed_message_does_not_block_the_next(
+    portal: Portal,
+) -> None:
+    unknown = message("nobody@elsewhere.test", "Help", "Who am I?")
+    assert portal.desk.ingest_email(unknown, mailbox=mailbox(portal)).outcome is (
+        MailOutcome.REFUSED
+    )
+    broken = portal.desk.ingest_email(b"\x00\xff not a message", mailbox=mailbox(portal))
+    assert (broken.outcome, broken.message_id) == (MailOutcome.MALFORMED, None)
+    fine = message("alice@acme.test", "Portal down", "Since 9:00", message_id="<next@x>")
+    assert portal.desk.ingest_email(fine, mailbox=mailbox(portal)).outcome is MailOutcome.OPENED
+
+
+HEADER_NAMES = (
+    "From",
+    "Subject",
+    "Message-ID",
+    "In-Reply-To",
+    "References",
+    "Auto-Submitted",
+    "Precedence",
+    "Content-Type",
+    "Content-Transfer-Encoding",
+)
+header_text = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60
+) | st.sampled_from(
+    [
+        "alice@acme.test",
+        "<ticket.x@portal.test>",
+        "[HHA-1] Re:",
+        "multipart/report; report-type=delivery-status",
+        "base64",
+        "auto-replied",
+        "=?utf-8?q?=E2=82=AC?=",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    headers=st.lists(st.tuples(st.sampled_from(HEADER_NAMES), header_text), max_size=8),
+    body=st.binary(max_size=200),
+)
+def test_random_header_mixes_get_a_report_never_a_stray_exception(
+    headers: list[tuple[str, str]], body: bytes
+) -> None:
+    portal = build_portal(MemoryStore(), FakeClock())
+    lines = [f"{name}: {value}".encode("utf-8", "surrogateescape") for name, value in headers]
+    raw = b"\r\n".join([*lines, b"", body])
+    report = portal.desk.ingest_email(raw, mailbox=mailbox(portal))
+    assert report.outcome in MailOutcome
