@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from supportdesk import (
     ActivityKind,
+    AttachmentLimits,
     Event,
     EventKind,
     FakeClock,
@@ -242,3 +243,41 @@ def test_random_header_mixes_get_a_report_never_a_stray_exception(
     raw = b"\r\n".join([*lines, b"", body])
     report = portal.desk.ingest_email(raw, mailbox=mailbox(portal))
     assert report.outcome in MailOutcome
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
+
+
+def test_the_files_of_a_reply_go_through_the_attachment_rules(portal: Portal) -> None:
+    ticket = portal.open()
+    mail = EmailMessage()
+    mail["From"] = "alice@acme.test"
+    mail["Subject"] = f"Re: [{ticket.reference}] Claims missing"
+    mail["Message-ID"] = "<files@mail.acme.test>"
+    mail.set_content("Screenshots attached.")
+    mail.add_attachment(PNG, maintype="image", subtype="png", filename="portal.png")
+    mail.add_attachment(
+        b"MZ\x90\x00binary", maintype="application", subtype="octet-stream", filename="tool.exe"
+    )
+    report = portal.desk.ingest_email(bytes(mail), mailbox=mailbox(portal))
+    assert report.outcome is MailOutcome.UPDATED
+    assert len(report.attachments) == 1
+    assert [r.split(":")[0] for r in report.rejected_files] == ["tool.exe"]
+    files = portal.desk.list_attachments(portal.alice, ticket.reference)
+    assert [(f.filename, f.content_type) for f in files] == [("portal.png", "image/png")]
+
+
+def test_a_reply_obeys_the_desks_attachment_limits(portal: Portal) -> None:
+    small = AttachmentLimits(max_file_bytes=32, max_ticket_bytes=64)
+    portal.desk.add_desk(attrs.evolve(portal.help_desk, attachment_limits=small))
+    ticket = portal.open()
+    mail = EmailMessage()
+    mail["From"] = "alice@acme.test"
+    mail["Subject"] = f"Re: [{ticket.reference}] Claims missing"
+    mail["Message-ID"] = "<big@mail.acme.test>"
+    mail.set_content("Too big?")
+    mail.add_attachment(PNG, maintype="image", subtype="png", filename="portal.png")
+    report = portal.desk.ingest_email(bytes(mail), mailbox=mailbox(portal))
+    assert (report.outcome, report.attachments) == (MailOutcome.UPDATED, ())
+    assert report.rejected_files[0].startswith("portal.png:")
+    assert portal.desk.list_attachments(portal.alice, ticket.reference) == ()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import attrs
 
-from ._errors import InvalidTransition, NotFound, ValidationError
+from ._errors import InvalidTransition, NotFound, SupportDeskError, ValidationError
 from ._input import check_email, check_id, check_type
 from ._mail_reading import InboundMail, read_mail
 from ._models import Contact, ContactState, MailOutcome, ReceivedMail, Ticket, new_id
@@ -14,6 +15,7 @@ from ._ticket_cases import _TicketCases
 from .forms import SUMMARY_MAX_LENGTH, Submission
 from .storage.protocol import UnitOfWork
 
+_LANDED = frozenset({MailOutcome.UPDATED, MailOutcome.OPENED, MailOutcome.FOLLOWED_UP})
 _ROOT = re.compile(r"<ticket\.([^@<>\s]{1,64})@[^<>\s]+>")
 """The thread root :func:`~supportdesk.thread_headers` names: ``<ticket.ID@domain>``."""
 _REPLY_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|sv)\s*:\s*)+", re.IGNORECASE)
@@ -45,6 +47,10 @@ class MailReport:
     """The ticket it updated, opened or followed up."""
     reason: str = ""
     """Why it was dropped, refused or malformed."""
+    attachments: tuple[str, ...] = ()
+    """The ids of the attachments its files became."""
+    rejected_files: tuple[str, ...] = ()
+    """Each file of it not taken, with why (``"virus.exe: ..."``)."""
 
 
 class _Taken(Exception):
@@ -68,6 +74,11 @@ class _MailCases(_TicketCases):
         (``duplicate``); bytes no one can read are reported ``malformed``,
         never raised, so that the next message goes on.
 
+        The files of a message that landed on a ticket are attached as the
+        sender would attach them (:meth:`attach`: sniffing, the desk's
+        limits, the scanner), each after the message is taken in; a file
+        refused is listed in :attr:`MailReport.rejected_files`.
+
         :raises ValidationError: on ``mailbox`` for an address that is no
             e-mail address or a request type id that is no id.
         """
@@ -85,10 +96,29 @@ class _MailCases(_TicketCases):
                 received = self._take_in(work, mail, mailbox)
                 if not work.mail.add(received):
                     raise _Taken
-                return self._reported(work, received)
+                report = self._reported(work, received)
         except _Taken:
             taken = MailOutcome.DUPLICATE
             return MailReport(outcome=taken, message_id=mail.message_id, reason="taken in before")
+        if report.reference is None or report.outcome not in _LANDED or not mail.attachments:
+            return report
+        return self._with_files(report, mail)
+
+    def _with_files(self, report: MailReport, mail: InboundMail) -> MailReport:
+        """Attach the message's files to the ticket it landed on, as its sender."""
+        with self._store.unit_of_work() as work:
+            sender = work.directory.get_contact_by_email(mail.sender)
+        assert sender is not None  # it landed on a ticket: it came from a contact
+        attached: list[str] = []
+        rejected: list[str] = []
+        for filename, data in mail.attachments:
+            try:
+                attachment = self.attach(sender, report.reference or "", filename, io.BytesIO(data))
+            except SupportDeskError as refused:  # rejected, or the ticket moved on meanwhile
+                rejected.append(f"{filename}: {refused}")
+            else:
+                attached.append(attachment.id)
+        return attrs.evolve(report, attachments=tuple(attached), rejected_files=tuple(rejected))
 
     def _take_in(self, work: UnitOfWork, mail: InboundMail, mailbox: Mailbox) -> ReceivedMail:
         """What the message does, done in ``work``: the record of it, not yet stored."""
