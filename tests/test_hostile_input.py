@@ -915,6 +915,9 @@ TARGETS: tuple[Target, ...] = (
     ),
     Target(name="unassign", params=(ACTOR, REFERENCE), baseline=_on_ticket("agent", "theirs")),
     Target(
+        name="list_ticket_emails", params=(ACTOR, REFERENCE), baseline=_on_ticket("alice", "mine")
+    ),
+    Target(
         name="change_request_type",
         params=(
             ACTOR,

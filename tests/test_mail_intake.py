@@ -18,8 +18,10 @@ from supportdesk import (
     FakeClock,
     FollowUpPolicy,
     Mailbox,
+    MailDirection,
     MailOutcome,
     MemoryStore,
+    NotFound,
     Ticket,
     TicketList,
     thread_headers,
@@ -281,3 +283,19 @@ def test_a_reply_obeys_the_desks_attachment_limits(portal: Portal) -> None:
     assert (report.outcome, report.attachments) == (MailOutcome.UPDATED, ())
     assert report.rejected_files[0].startswith("portal.png:")
     assert portal.desk.list_attachments(portal.alice, ticket.reference) == ()
+
+
+def test_the_tickets_email_thread_is_scoped_like_every_read(portal: Portal) -> None:
+    ticket = portal.open()
+    portal.desk.ingest_email(reply_to(ticket, "alice@acme.test", "More"), mailbox=mailbox(portal))
+    portal.desk.add_note(portal.agent, ticket.reference, "Internal only")
+    staff = portal.desk.list_ticket_emails(portal.agent, ticket.reference)
+    assert [(e.direction, e.kind) for e in staff if e.direction is MailDirection.IN] == [
+        (MailDirection.IN, "updated")
+    ]
+    assert any(e.kind == "ticket_created" for e in staff)  # to the staff, not to Alice
+    alice = portal.desk.list_ticket_emails(portal.alice, ticket.reference)
+    assert [e.kind for e in alice if e.direction is MailDirection.OUT] == ["ticket_received"]
+    assert all(e.to in ((), ("alice@acme.test",)) for e in alice)
+    with pytest.raises(NotFound):
+        portal.desk.list_ticket_emails(portal.carol, ticket.reference)

@@ -92,12 +92,14 @@ from .desk import DeskOptions as DeskOptions
 from .desk import Feed as Feed
 from .desk import ListCount as ListCount
 from .desk import Mailbox as Mailbox
+from .desk import MailDirection as MailDirection
 from .desk import MailReport as MailReport
 from .desk import Page as Page
 from .desk import ScanReport as ScanReport
 from .desk import SearchPage as SearchPage
 from .desk import SupportDesk as SupportDesk
 from .desk import SweepReport as SweepReport
+from .desk import TicketEmail as TicketEmail
 from .desk import TicketList as TicketList
 from .desk import TicketView as TicketView
 from .desk import Upload as Upload
@@ -182,6 +184,7 @@ __all__ = [
     "InvalidToken",
     "InvalidTransition",
     "ListCount",
+    "MailDirection",
     "MailOutcome",
     "MailReport",
     "Mailbox",
@@ -235,6 +238,7 @@ __all__ = [
     "SweepReport",
     "SystemClock",
     "Ticket",
+    "TicketEmail",
     "TicketList",
     "TicketQuery",
     "TicketRow",

@@ -7,11 +7,13 @@ import re
 
 import attrs
 
+from . import access
 from ._errors import InvalidTransition, NotFound, SupportDeskError, ValidationError
 from ._input import check_email, check_id, check_type
 from ._mail_reading import InboundMail, read_mail
 from ._models import Contact, ContactState, MailOutcome, ReceivedMail, Ticket, new_id
 from ._ticket_cases import _TicketCases
+from ._views import MailDirection, TicketEmail
 from .forms import SUMMARY_MAX_LENGTH, Submission
 from .storage.protocol import UnitOfWork
 
@@ -119,6 +121,40 @@ class _MailCases(_TicketCases):
             else:
                 attached.append(attachment.id)
         return attrs.evolve(report, attachments=tuple(attached), rejected_files=tuple(rejected))
+
+    def list_ticket_emails(self, actor: Contact, reference: str) -> tuple[TicketEmail, ...]:
+        """The ticket's e-mail thread, oldest first: the messages it took in and the events
+        that went out by e-mail.
+
+        Scoped like every read: a customer sees the messages that became
+        updates and the e-mails that went to them (to their address alone);
+        staff see every message and address.
+        """
+        with self._store.unit_of_work() as work:
+            ctx = self._load(work, actor, reference)
+            staff, me = access.is_staff(ctx.actor), ctx.actor.id
+            taken = [
+                TicketEmail(
+                    direction=MailDirection.IN,
+                    at=mail.received_at,
+                    message_id=mail.message_id,
+                    kind=mail.outcome.value,
+                )
+                for mail in work.mail.list_for_ticket(ctx.ticket.id)
+                if staff or mail.outcome in _LANDED
+            ]
+            sent = [
+                TicketEmail(
+                    direction=MailDirection.OUT,
+                    at=event.at,
+                    message_id=event.id,
+                    kind=event.kind.value,
+                    to=tuple(r.email for r in event.recipients if staff or r.contact_id == me),
+                )
+                for event in work.outbox.list_events(ctx.ticket.id)
+                if event.recipients and (staff or me in {r.contact_id for r in event.recipients})
+            ]
+        return tuple(sorted([*taken, *sent], key=lambda email: (email.at, email.direction)))
 
     def _take_in(self, work: UnitOfWork, mail: InboundMail, mailbox: Mailbox) -> ReceivedMail:
         """What the message does, done in ``work``: the record of it, not yet stored."""

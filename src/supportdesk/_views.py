@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from datetime import datetime
 from typing import BinaryIO
 
 import attrs
@@ -96,6 +97,28 @@ class TicketView:
     sla: tuple[SlaClock, ...] = ()
     """For staff, the clock of each SLA target of the ticket's policy, measured now; customers
     see none."""
+
+
+class MailDirection(enum.StrEnum):
+    """Which way a message of a ticket's e-mail thread went."""
+
+    IN = "in"
+    OUT = "out"
+
+
+@attrs.frozen(kw_only=True)
+class TicketEmail:
+    """One message of a ticket's e-mail thread (:meth:`SupportDesk.list_ticket_emails`)."""
+
+    direction: MailDirection
+    at: datetime
+    message_id: str
+    """In: the message's own Message-ID.  Out: its event's id (:func:`~supportdesk.thread_headers`
+    makes the Message-ID of each recipient's copy from it)."""
+    kind: str
+    """In: what it did (a :class:`~supportdesk.MailOutcome`).  Out: its event's kind."""
+    to: tuple[str, ...] = ()
+    """Out: the addresses it went to; a customer sees only their own."""
 
 
 @attrs.frozen(kw_only=True)

@@ -23,10 +23,12 @@ from ._ticket_cases import _TicketCases
 from ._timer_cases import _TimerCases
 from ._views import Feed as Feed
 from ._views import ListCount as ListCount
+from ._views import MailDirection as MailDirection
 from ._views import Page as Page
 from ._views import ScanReport as ScanReport
 from ._views import SearchPage as SearchPage
 from ._views import SweepReport as SweepReport
+from ._views import TicketEmail as TicketEmail
 from ._views import TicketList as TicketList
 from ._views import TicketView as TicketView
 from ._views import Upload as Upload
@@ -144,6 +146,7 @@ __all__ = [
     "TICKET_BLOBS",
     "Feed",
     "ListCount",
+    "MailDirection",
     "MailReport",
     "Mailbox",
     "Page",
@@ -151,6 +154,7 @@ __all__ = [
     "SearchPage",
     "SupportDesk",
     "SweepReport",
+    "TicketEmail",
     "TicketList",
     "TicketView",
     "Upload",
