@@ -1,8 +1,9 @@
-"""Developer tasks: ``nox -s tests`` (lint, types, tests), ``demo``, ``docs``, ``bench``."""
+"""Developer tasks: ``nox -s tests`` (lint, types, tests), ``demo``, ``docs``, the benchmarks."""
 
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
 
 import nox
 
@@ -79,6 +80,30 @@ def bench(session: nox.Session) -> None:
     """Measure the use cases; prints a table and writes bench-results/*.json."""
     session.install("-e", ".[postgres]")
     session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+PEER = [
+    "django-helpdesk==2.6.1",
+    # What django-helpdesk's migrations need installed.
+    "pinax-teams>=3.0",
+    "pinax-invitations>=8.0",
+    "django-user-accounts>=3.3",
+]
+"""The peer the benchmark measures the library beside (benchmarks/peer_compare.py)."""
+
+
+@nox.session(name="bench-peer")
+def bench_peer(session: nox.Session) -> None:
+    """The library beside django-helpdesk 2.6.1, round by round; the peer in its own venv."""
+    session.install("-e", ".")
+    peer = Path(session.create_tmp()) / "peer-venv"
+    python = peer / "bin" / "python"
+    if not python.exists():
+        session.run("python", "-m", "venv", str(peer))
+        session.run(str(python), "-m", "pip", "install", "--quiet", *PEER, external=True)
+    session.run(
+        "python", "benchmarks/peer_compare.py", "--peer-python", str(python), *session.posargs
+    )
 
 
 @nox.session
