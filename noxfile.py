@@ -30,6 +30,8 @@ TEST_DEPS = [
     "httpx>=0.27",
     "httpx2>=2.0",
     "django>=5.0",
+    # The example portal's browser tests drive Debian's chromium (.ci/run installs it).
+    "playwright>=1.40",
 ]
 
 

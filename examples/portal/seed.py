@@ -1,0 +1,67 @@
+"""The portal's data: both portals of the design, seeded once, the same however often it runs."""
+
+from __future__ import annotations
+
+from supportdesk import Contact, DeskOptions, Organization, Role, SupportDesk
+
+from ..quickstart import JSM, OFFICE, build_case_portal, build_jira_portal, case_portal_signup
+
+PASSWORD = "portal-demo-password"
+"""Every seeded account's password."""
+
+
+def options() -> DeskOptions:
+    """The desk's configuration: the JSM-like desks' workflow and hours, the case sign-up."""
+    return {
+        "workflows": {"jsm": JSM},
+        "calendars": {"office": OFFICE},
+        "signup_policy": case_portal_signup(),
+    }
+
+
+PEOPLE = (
+    ("alice@acme.test", "Alice Payer", Role.CUSTOMER),
+    ("bob@acme.test", "Bob Payer", Role.CUSTOMER),
+    ("agent@portal.test", "Sam Agent", Role.AGENT),
+)
+
+
+def seed(desk: SupportDesk) -> None:
+    """Create the desks, request types and people unless they are there already."""
+    admin = _admin(desk)
+    if not desk.list_desks(admin):
+        build_jira_portal(desk)
+        build_case_portal(desk)
+    acme = _organization(desk)
+    desk_ids = frozenset(d.id for d in desk.list_desks(admin))
+    for email, name, role in PEOPLE:
+        try:
+            desk.find_contact(email)
+        except LookupError:
+            staff = role is not Role.CUSTOMER
+            contact = desk.add_contact(
+                Contact(
+                    email=email,
+                    full_name=name,
+                    role=role,
+                    organization_id=None if staff else acme,
+                    desk_ids=desk_ids if staff else frozenset(),
+                )
+            )
+            desk.set_password(contact, PASSWORD)
+
+
+def _admin(desk: SupportDesk) -> Contact:
+    try:
+        return desk.find_contact("admin@portal.test")
+    except LookupError:
+        admin = desk.add_contact(
+            Contact(email="admin@portal.test", full_name="Ada Admin", role=Role.ADMIN)
+        )
+        desk.set_password(admin, PASSWORD)
+        return admin
+
+
+def _organization(desk: SupportDesk) -> str:
+    """The customers' organisation: its id is fixed, so a second run finds it."""
+    return desk.add_organization(Organization(id="org-acme", name="Acme Health Plan")).id

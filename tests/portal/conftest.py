@@ -1,0 +1,52 @@
+"""The example portal served on loopback, and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+
+import pytest
+from examples.portal.app import create_app
+from examples.portal.seed import options
+from werkzeug.serving import make_server
+
+from supportdesk import FakeClock, SupportDesk
+from supportdesk.storage.memory import MemoryStore
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture
+def portal_url() -> Iterator[str]:
+    """The portal on a fresh in-memory desk, served from a thread on a free port."""
+    desk = SupportDesk(MemoryStore(), clock=FakeClock(), **options())
+    app = create_app(desk)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+@pytest.fixture
+def browser_page() -> Iterator[object]:
+    """A page of a headless Chromium; in CI a missing browser fails instead of skipping."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"no Chromium at {CHROMIUM}: .ci/run installs Debian's chromium")
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(10_000)
+            yield page
+        finally:
+            browser.close()
