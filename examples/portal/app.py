@@ -9,15 +9,20 @@ rows, views and forms it returns carry what the page shows.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
-from flask import Flask, abort, g, redirect, render_template, request, session, url_for
+from flask import Flask, Request, abort, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
 from supportdesk import (
     Contact,
     NotFound,
+    Priority,
+    Role,
     Submission,
     SupportDesk,
+    SupportDeskError,
     TicketList,
     ValidationError,
     describe_form,
@@ -146,13 +151,96 @@ def _routes(app: Flask) -> None:
         if request.method == "POST":
             try:
                 landed = desk.share_update(me, reference, request.form.get("body", ""))
-            except ValidationError as refused:
-                error = "; ".join(refused.errors.values())
+            except SupportDeskError as refused:
+                error = _said(refused)
             else:
                 return redirect(url_for("view_request", reference=landed.reference))
-        try:
-            view = desk.view_ticket(me, reference)
-        except NotFound:
+        return _request_page(reference, error)
+
+    @app.post("/requests/<reference>/<action>")
+    def act(reference: str, action: str) -> ResponseReturnValue:
+        step = ACTIONS.get(action)
+        if step is None:
             abort(404)
-        created = request.args.get("created") == "1"
-        return render_template("request.html", me=me, view=view, created=created, error=error)
+        try:
+            step(_desk(), _me(), reference, request)
+        except SupportDeskError as refused:
+            return _request_page(reference, _said(refused))
+        return redirect(url_for("view_request", reference=reference))
+
+    @app.route("/notifications", methods=["GET", "POST"])
+    def notifications() -> ResponseReturnValue:
+        desk, me = _desk(), _me()
+        if request.method == "POST":
+            desk.mark_read(me)
+            return redirect(url_for("notifications"))
+        return render_template("notifications.html", me=me, feed=desk.notifications(me))
+
+    @app.context_processor
+    def bell() -> dict[str, Any]:
+        """The unread count on every page's bell."""
+        me = g.get("contact")
+        return {"unread": 0 if me is None else _desk().unread_count(me)}
+
+
+def _request_page(reference: str, error: str | None) -> ResponseReturnValue:
+    desk, me = _desk(), _me()
+    try:
+        view = desk.view_ticket(me, reference)
+    except NotFound:
+        abort(404)
+    staff = me.role is not Role.CUSTOMER
+    request_types = desk.list_request_types(me, view.desk.id) if staff else ()
+    return render_template(
+        "request.html",
+        me=me,
+        view=view,
+        staff=staff,
+        request_types=request_types,
+        priorities=list(Priority),
+        created=request.args.get("created") == "1",
+        error=error,
+    )
+
+
+def _said(refused: SupportDeskError) -> str:
+    """What a refusal tells the person: each field's problem, or the refusal itself."""
+    if isinstance(refused, ValidationError):
+        return "; ".join(refused.errors.values())
+    return str(refused)
+
+
+Step = Callable[[SupportDesk, Contact, str, Request], object]
+
+
+def _upload(desk: SupportDesk, me: Contact, reference: str, form: Request) -> object:
+    for upload in form.files.getlist("files"):
+        desk.attach(me, reference, upload.filename or "file", upload.stream)
+    return None
+
+
+def _priority(form: Request) -> Priority:
+    try:
+        return Priority[form.form.get("priority", "").upper()]
+    except KeyError:
+        raise ValidationError({"priority": "Choose a priority."}) from None
+
+
+ACTIONS: dict[str, Step] = {
+    "escalate": lambda d, me, ref, r: d.escalate(me, ref, r.form.get("reason", "")),
+    "resolve": lambda d, me, ref, r: d.resolve(me, ref, r.form.get("comment", "")),
+    "cancel": lambda d, me, ref, r: d.cancel(me, ref),
+    "close": lambda d, me, ref, r: d.close(me, ref),
+    "reopen": lambda d, me, ref, r: d.reopen(me, ref),
+    "notifications": lambda d, me, ref, r: d.set_notifications(me, ref, r.form.get("on") == "1"),
+    "share": lambda d, me, ref, r: d.add_collaborator(me, ref, r.form.get("email", "")),
+    "files": _upload,
+    "ask_customer": lambda d, me, ref, r: d.ask_customer(me, ref, r.form.get("body", "")),
+    "wait_for": lambda d, me, ref, r: d.wait_for(me, ref, r.form.get("whom", "")),
+    "note": lambda d, me, ref, r: d.add_note(me, ref, r.form.get("body", "")),
+    "assign": lambda d, me, ref, r: d.assign(me, ref, me.id),
+    "unassign": lambda d, me, ref, r: d.unassign(me, ref),
+    "priority": lambda d, me, ref, r: d.set_priority(me, ref, _priority(r)),
+    "request_type": lambda d, me, ref, r: d.change_request_type(me, ref, r.form.get("to", "")),
+}
+"""What each button of a request page does: one call to the desk each."""

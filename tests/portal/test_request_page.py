@@ -1,0 +1,81 @@
+"""The request page in a real browser: sharing, files by browse and by drop, the bell, actions;
+and an agent's side of the same request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .test_customer_journey import log_in, raise_incident
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
+
+
+def test_a_customer_shares_attaches_and_resolves(portal_url: str, browser_page: Any) -> None:
+    page = browser_page
+    log_in(page, portal_url, "alice@acme.test")
+    reference = raise_incident(page, "Claims missing")
+
+    page.get_by_label("Share with (e-mail)").fill("nobody@elsewhere.test")
+    page.get_by_role("button", name="+ Add").click()
+    assert "not an active contact" in page.get_by_role("alert").inner_text()
+    page.get_by_label("Share with (e-mail)").fill("bob@acme.test")
+    page.get_by_role("button", name="+ Add").click()
+    shared = page.get_by_role("region", name="Shared with").inner_text()
+    assert "Alice Payer" in shared and "Bob Payer" in shared
+
+    page.get_by_label("Browse").set_input_files(
+        {"name": "screen.png", "mimeType": "image/png", "buffer": PNG}
+    )
+    page.get_by_role("button", name="Attach").click()
+    # Dropped, as a person drags a file from their desktop.
+    page.evaluate(
+        """() => {
+            const data = new DataTransfer();
+            data.items.add(new File([new Uint8Array([37, 80, 68, 70, 45, 49, 46, 52, 10])],
+                                    "claims.pdf", {type: "application/pdf"}));
+            document.getElementById("drop").dispatchEvent(
+                new DragEvent("drop", {dataTransfer: data, bubbles: true}));
+        }"""
+    )
+    page.wait_for_load_state()
+    files = page.locator("[data-attachments]").inner_text()
+    assert "screen.png (image/png)" in files and "claims.pdf (application/pdf)" in files
+
+    page.get_by_role("button", name="Turn notifications off").click()
+    page.get_by_role("button", name="Turn notifications on").wait_for()
+    page.get_by_role("button", name="Resolve this issue").click()
+    assert page.locator("[data-status]").inner_text() == "Resolved"
+    page.goto(f"{portal_url}/requests?state=closed")
+    assert page.get_by_role("row").filter(has_text=reference).count() == 1
+
+
+def test_an_agent_takes_a_request_and_the_customer_hears_of_it(
+    portal_url: str, browser_page: Any
+) -> None:
+    page = browser_page
+    log_in(page, portal_url, "alice@acme.test")
+    reference = raise_incident(page, "Portal down")
+    page.get_by_role("button", name="Log out").click()
+
+    log_in(page, portal_url, "agent@portal.test")
+    page.goto(f"{portal_url}/requests/{reference}")
+    page.get_by_role("button", name="Assign to me").click()
+    assert page.locator("[data-assignee]").inner_text() == "Sam Agent"
+    page.get_by_label("Internal note").fill("Load balancer again.")
+    page.get_by_role("button", name="Add internal note").click()
+    page.get_by_label("Question for the customer").fill("Which pages fail?")
+    page.get_by_role("button", name="Ask the customer").click()
+    assert page.locator("[data-status]").inner_text() == "Waiting for customer"
+    page.get_by_label("Priority").select_option("HIGH")
+    page.get_by_role("button", name="Set priority").click()
+    assert page.locator("[data-priority]").inner_text() == "High"
+    page.get_by_role("button", name="Log out").click()
+
+    log_in(page, portal_url, "alice@acme.test")
+    assert int(page.locator("[data-unread-count]").inner_text()) >= 1
+    page.get_by_role("link", name="Notifications").click()
+    assert reference in page.locator("[data-feed]").inner_text()
+    page.goto(f"{portal_url}/requests/{reference}")
+    activity = page.locator("[data-activity]").inner_text()
+    assert "Which pages fail?" in activity
+    assert "Load balancer again." not in activity  # internal notes stay with the staff
