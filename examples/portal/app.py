@@ -24,6 +24,7 @@ from supportdesk import (
     SupportDesk,
     SupportDeskError,
     TicketList,
+    TicketSort,
     ValidationError,
     describe_form,
 )
@@ -35,7 +36,14 @@ LISTS = {
     "all": TicketList.ORGANIZATION,
     "shared_with_me": TicketList.COLLABORATING,
 }
-"""The requests tabs, by the name in the URL."""
+"""The customer's requests tabs, by the name in the URL."""
+QUEUES = {
+    "assigned_to_me": TicketList.ASSIGNED_TO_ME,
+    "unassigned": TicketList.UNASSIGNED,
+    "desks": TicketList.VISIBLE,
+}
+"""The agent's queues, by the name in the URL."""
+SORTS = {"newest": TicketSort.NEWEST, "sla": TicketSort.SLA_DUE}
 
 
 def create_app(desk: SupportDesk | None = None) -> Flask:
@@ -133,15 +141,22 @@ def _routes(app: Flask) -> None:
 
     @app.get("/requests")
     def requests() -> ResponseReturnValue:
-        which = request.args.get("list", "created_by_me")
-        if which not in LISTS:
+        me = _me()
+        tabs = QUEUES if me.role is not Role.CUSTOMER else LISTS
+        which = request.args.get("list", next(iter(tabs)))
+        sort = request.args.get("sort", "newest")
+        if which not in tabs or sort not in SORTS:
             abort(404)
         state = request.args.get("state", "open")
         page = _desk().list_tickets(
-            _me(), LISTS[which], open=state == "open", cursor=request.args.get("cursor")
+            me,
+            tabs[which],
+            open=state == "open",
+            sort=SORTS[sort],
+            cursor=request.args.get("cursor"),
         )
         return render_template(
-            "requests.html", me=_me(), page=page, which=which, state=state, lists=LISTS
+            "requests.html", me=me, page=page, which=which, state=state, lists=tabs, sort=sort
         )
 
     @app.route("/requests/<reference>", methods=["GET", "POST"])

@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
-from supportdesk import Contact, DeskOptions, Organization, Role, SupportDesk
+from datetime import timedelta
+
+from supportdesk import (
+    Contact,
+    DeskOptions,
+    Organization,
+    Role,
+    SlaMetric,
+    SlaPolicy,
+    SlaTarget,
+    SupportDesk,
+)
 
 from ..quickstart import JSM, OFFICE, build_case_portal, build_jira_portal, case_portal_signup
 
 PASSWORD = "portal-demo-password"
 """Every seeded account's password."""
+
+
+SLA = tuple(
+    SlaPolicy(
+        desk=key,
+        targets=(
+            SlaTarget(metric=SlaMetric.FIRST_RESPONSE, within=timedelta(hours=4)),
+            SlaTarget(metric=SlaMetric.RESOLUTION, within=timedelta(days=2)),
+        ),
+    )
+    for key in ("CSD", "HHA")
+)
+"""The JSM-like desks' targets, on their office hours."""
 
 
 def options() -> DeskOptions:
@@ -16,6 +40,7 @@ def options() -> DeskOptions:
         "workflows": {"jsm": JSM},
         "calendars": {"office": OFFICE},
         "signup_policy": case_portal_signup(),
+        "sla_policies": SLA,
     }
 
 

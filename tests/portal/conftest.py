@@ -19,9 +19,15 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture
-def portal_url() -> Iterator[str]:
+def portal_clock() -> FakeClock:
+    """The test's hold on the portal's time: the example's own settings use the real clock."""
+    return FakeClock()
+
+
+@pytest.fixture
+def portal_url(portal_clock: FakeClock) -> Iterator[str]:
     """The portal on a fresh in-memory desk, served from a thread on a free port."""
-    desk = SupportDesk(MemoryStore(), clock=FakeClock(), **options())
+    desk = SupportDesk(MemoryStore(), clock=portal_clock, **options())
     app = create_app(desk)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -3,7 +3,10 @@ and an agent's side of the same request."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
+
+from supportdesk import FakeClock
 
 from .test_customer_journey import log_in, raise_incident
 
@@ -79,3 +82,31 @@ def test_an_agent_takes_a_request_and_the_customer_hears_of_it(
     activity = page.locator("[data-activity]").inner_text()
     assert "Which pages fail?" in activity
     assert "Load balancer again." not in activity  # internal notes stay with the staff
+
+
+def test_an_agent_works_the_queues(
+    portal_url: str, portal_clock: FakeClock, browser_page: Any
+) -> None:
+    page = browser_page
+    portal_clock.advance(timedelta(hours=5))  # 09:00 in New York: the desks' hours have begun
+    log_in(page, portal_url, "alice@acme.test")
+    first = raise_incident(page, "Portal down")
+    portal_clock.advance(timedelta(minutes=10))
+    second = raise_incident(page, "Claims missing")
+    page.get_by_role("button", name="Log out").click()
+
+    log_in(page, portal_url, "agent@portal.test")
+    page.get_by_role("link", name="Requests").click()
+    page.get_by_role("link", name="Unassigned").click()
+    unassigned = page.get_by_role("table").inner_text()
+    assert first in unassigned and second in unassigned
+    page.get_by_role("link", name=second).click()
+    page.get_by_role("button", name="Assign to me").click()
+    page.goto(f"{portal_url}/requests?list=assigned_to_me")
+    mine = page.get_by_role("table").inner_text()
+    assert second in mine and first not in mine
+    # Both wait for a first response: the older one breaches first.
+    page.goto(f"{portal_url}/requests?list=desks&sort=sla")
+    rows = page.get_by_role("row").all_inner_texts()[1:]
+    assert [first in rows[0], second in rows[1]] == [True, True]
+    assert "2026-01-05 18:00" in rows[0] and "2026-01-05 18:10" in rows[1]  # 4 working hours
