@@ -9,7 +9,7 @@ rows, views and forms it returns carry what the page shows.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import Flask, Request, abort, g, redirect, render_template, request, session, url_for
@@ -17,6 +17,7 @@ from flask.typing import ResponseReturnValue
 
 from supportdesk import (
     Contact,
+    FieldSpec,
     NotFound,
     Priority,
     Role,
@@ -28,6 +29,7 @@ from supportdesk import (
     ValidationError,
     describe_form,
 )
+from supportdesk.notifications import EMAIL_OPTIONAL
 
 from .seed import options, seed
 
@@ -44,6 +46,8 @@ QUEUES = {
 }
 """The agent's queues, by the name in the URL."""
 SORTS = {"newest": TicketSort.NEWEST, "sla": TicketSort.SLA_DUE}
+PUBLIC = frozenset({"login", "signup", "forgot_password", "static"})
+"""The pages one sees without logging in."""
 
 
 def create_app(desk: SupportDesk | None = None) -> Flask:
@@ -74,7 +78,7 @@ def _who_is_it() -> ResponseReturnValue | None:
             g.contact = _desk().find_contact(email)
         except NotFound:
             session.clear()
-    if g.contact is None and request.endpoint not in ("login", "static"):
+    if g.contact is None and request.endpoint not in PUBLIC:
         return redirect(url_for("login"))
     return None
 
@@ -98,6 +102,51 @@ def _routes(app: Flask) -> None:
             error = "That e-mail and password do not match an account."
         return render_template("login.html", error=error)
 
+    @app.route("/signup", methods=["GET", "POST"])
+    def signup() -> ResponseReturnValue:
+        desk = _desk()
+        token = request.values.get("token")
+        if token is None:
+            if request.method == "POST":
+                email = request.form.get("email", "")
+                desk.request_signup(email)
+                return render_template("signup.html", sent=email)
+            return render_template("signup.html")
+        errors: dict[str, str] = {}
+        fields = describe_form(desk.signup_policy.fields)
+        if request.method == "POST":
+            try:
+                contact = desk.complete_signup(
+                    token,
+                    request.form.get("full_name", ""),
+                    request.form.get("password") or None,
+                    details=_answers(fields),
+                )
+            except ValidationError as refused:
+                errors = dict(refused.errors)
+            except SupportDeskError as refused:  # a used or expired link
+                return render_template(
+                    "signup.html", token=token, error=str(refused), **_form(fields)
+                )
+            else:
+                return render_template("signed_up.html", contact=contact)
+        return render_template("signup.html", token=token, errors=errors, **_form(fields))
+
+    @app.route("/password", methods=["GET", "POST"])
+    def forgot_password() -> ResponseReturnValue:
+        desk = _desk()
+        token = request.values.get("token")
+        if request.method == "POST" and token is None:
+            desk.request_password_reset(request.form.get("email", ""))
+            return render_template("password.html", sent=request.form.get("email", ""))
+        if request.method == "POST":
+            try:
+                desk.reset_password(token or "", request.form.get("password", ""))
+            except SupportDeskError as refused:
+                return render_template("password.html", token=token, error=_said(refused))
+            return redirect(url_for("login"))
+        return render_template("password.html", token=token)
+
     @app.post("/logout")
     def logout() -> ResponseReturnValue:
         session.clear()
@@ -118,11 +167,10 @@ def _routes(app: Flask) -> None:
         request_type = types[request_type_id]
         errors: dict[str, str] = {}
         if request.method == "POST":
-            fields = {f.key: request.form.get(f.key, "") for f in request_type.fields}
             submission = Submission(
                 summary=request.form.get("summary", ""),
                 description=request.form.get("description", ""),
-                fields={k: v for k, v in fields.items() if v != ""},
+                fields=_answers(request_type.fields),
             )
             try:
                 ticket = desk.open_ticket(me, request_type.id, submission)
@@ -183,6 +231,23 @@ def _routes(app: Flask) -> None:
             return _request_page(reference, _said(refused))
         return redirect(url_for("view_request", reference=reference))
 
+    @app.route("/profile", methods=["GET", "POST"])
+    def profile() -> ResponseReturnValue:
+        desk, me = _desk(), _me()
+        error = None
+        if request.method == "POST":
+            try:
+                desk.update_profile(me, request.form.get("full_name", ""))
+                wanted = {kind: kind.value in request.form for kind in EMAIL_OPTIONAL}
+                desk.set_notification_settings(me, wanted)
+            except SupportDeskError as refused:
+                error = _said(refused)
+            else:
+                return redirect(url_for("profile"))
+        settings = desk.get_notification_settings(me)
+        kinds = sorted(EMAIL_OPTIONAL, key=lambda kind: kind.value)
+        return render_template("profile.html", me=me, settings=settings, kinds=kinds, error=error)
+
     @app.route("/notifications", methods=["GET", "POST"])
     def notifications() -> ResponseReturnValue:
         desk, me = _desk(), _me()
@@ -216,6 +281,16 @@ def _request_page(reference: str, error: str | None) -> ResponseReturnValue:
         created=request.args.get("created") == "1",
         error=error,
     )
+
+
+def _answers(fields: Sequence[FieldSpec]) -> dict[str, str]:
+    """A form's answers as the page sent them; a checkbox's last value (``on`` over ``off``)."""
+    answers = {f.key: (request.form.getlist(f.key) or [""])[-1] for f in fields}
+    return {key: value for key, value in answers.items() if value != ""}
+
+
+def _form(fields: Sequence[FieldSpec]) -> dict[str, Any]:
+    return {"fields": fields, "values": request.form}
 
 
 def _said(refused: SupportDeskError) -> str:

@@ -25,10 +25,15 @@ def portal_clock() -> FakeClock:
 
 
 @pytest.fixture
-def portal_url(portal_clock: FakeClock) -> Iterator[str]:
+def portal_desk(portal_clock: FakeClock) -> SupportDesk:
+    """The portal's desk, in memory: the test reads the mail the portal sends through it."""
+    return SupportDesk(MemoryStore(), clock=portal_clock, **options())
+
+
+@pytest.fixture
+def portal_url(portal_desk: SupportDesk) -> Iterator[str]:
     """The portal on a fresh in-memory desk, served from a thread on a free port."""
-    desk = SupportDesk(MemoryStore(), clock=portal_clock, **options())
-    app = create_app(desk)
+    app = create_app(portal_desk)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -1,0 +1,73 @@
+"""Accounts in a real browser: the case portal's sign-up by e-mail link with its conditional
+fields, a password reset, profile and notification settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from supportdesk import Event, EventKind, SupportDesk
+
+
+def link_token(desk: SupportDesk, email: str, kind: EventKind) -> str:
+    """The token of the last link e-mailed to ``email``, as the mail handler would get it."""
+    sent: list[Event] = []
+    desk.dispatch_notifications(sent.append)
+    (event,) = [e for e in sent if e.kind is kind and e.payload.get("email") == email]
+    return event.payload["token"]
+
+
+def test_a_sign_up_without_a_customer_id_waits_for_review(
+    portal_url: str, portal_desk: SupportDesk, browser_page: Any
+) -> None:
+    page = browser_page
+    page.goto(f"{portal_url}/login")
+    page.get_by_role("link", name="Sign up").click()
+    page.get_by_label("E-mail").fill("erin@initech.test")
+    page.get_by_role("button", name="Send me a link").click()
+    assert "erin@initech.test" in page.get_by_role("status").inner_text()
+
+    token = link_token(portal_desk, "erin@initech.test", EventKind.SIGNUP_REQUESTED)
+    page.goto(f"{portal_url}/signup?token={token}")
+    # The customer id is asked until "I don't know my customer id" is ticked; then the
+    # company and state are.
+    assert page.get_by_role("textbox", name="Customer ID").is_visible()
+    assert not page.get_by_label("Company").is_visible()
+    page.get_by_label("I don't know my customer id").check()
+    assert not page.get_by_role("textbox", name="Customer ID").is_visible()
+    page.get_by_label("Full name").fill("Erin Unsure")
+    page.get_by_label("Password").fill("a long enough password")
+    page.get_by_role("button", name="Create account").click()
+    # Every error at once: both fields now required.
+    assert page.locator("span.error").count() == 2
+    page.get_by_label("Company").fill("Initech")
+    page.get_by_label("State").select_option("NJ")
+    page.get_by_label("Password").fill("a long enough password")
+    page.get_by_role("button", name="Create account").click()
+    assert "an administrator will review" in page.get_by_role("status").inner_text()
+
+
+def test_a_password_reset_and_the_profile(
+    portal_url: str, portal_desk: SupportDesk, browser_page: Any
+) -> None:
+    page = browser_page
+    page.goto(f"{portal_url}/login")
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_label("E-mail").fill("alice@acme.test")
+    page.get_by_role("button", name="Send me a link").click()
+    token = link_token(portal_desk, "alice@acme.test", EventKind.PASSWORD_RESET_REQUESTED)
+    page.goto(f"{portal_url}/password?token={token}")
+    page.get_by_label("New password").fill("a brand new password")
+    page.get_by_role("button", name="Set the password").click()
+    page.get_by_label("E-mail").fill("alice@acme.test")
+    page.get_by_label("Password").fill("a brand new password")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Welcome to the Help Center").wait_for()
+
+    page.get_by_role("link", name="Alice Payer").click()
+    page.get_by_label("Full name").fill("Alice P. Payer")
+    page.get_by_label("public update").uncheck()
+    page.get_by_role("button", name="Save").click()
+    assert page.get_by_role("link", name="Alice P. Payer").is_visible()
+    assert not page.get_by_label("public update").is_checked()
+    alice = portal_desk.find_contact("alice@acme.test")
+    assert not portal_desk.get_notification_settings(alice).emails(EventKind.PUBLIC_UPDATE)
