@@ -156,7 +156,17 @@ def _routes(app: Flask) -> None:
     def home() -> ResponseReturnValue:
         desk, me = _desk(), _me()
         desks = [(d, desk.list_request_types(me, d.id)) for d in desk.list_desks(me)]
-        return render_template("home.html", me=me, desks=desks)
+        news = desk.list_announcements(me)
+        return render_template("home.html", me=me, desks=desks, announcements=news)
+
+    @app.get("/search")
+    def search() -> ResponseReturnValue:
+        text = request.args.get("q", "")
+        try:
+            found = _desk().search(_me(), text, cursor=request.args.get("cursor"))
+        except ValidationError as refused:
+            return render_template("search.html", me=_me(), text=text, error=_said(refused))
+        return render_template("search.html", me=_me(), text=text, found=found)
 
     @app.route("/desks/<desk_id>/<request_type_id>", methods=["GET", "POST"])
     def new_request(desk_id: str, request_type_id: str) -> ResponseReturnValue:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from supportdesk import (
+    Announcement,
+    Article,
     Contact,
     DeskOptions,
     Organization,
@@ -57,6 +59,23 @@ def seed(desk: SupportDesk) -> None:
     if not desk.list_desks(admin):
         build_jira_portal(desk)
         build_case_portal(desk)
+        desk.save_announcement(
+            admin,
+            Announcement(
+                id="maintenance",
+                title="Scheduled maintenance on Saturday",
+                body="The claims portal is down from 8 to 10 am.",
+            ),
+        )
+        desk.save_article(
+            admin,
+            Article(
+                id="sftp-setup",
+                title="Setting up SFTP for claim files",
+                body="Use port 22 and the key from your welcome letter.",
+                published=True,
+            ),
+        )
     acme = _organization(desk)
     desk_ids = frozenset(d.id for d in desk.list_desks(admin))
     for email, name, role in PEOPLE:
