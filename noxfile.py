@@ -109,6 +109,13 @@ def bench_peer(session: nox.Session) -> None:
 
 
 @nox.session
+def portal(session: nox.Session) -> None:
+    """The example portal and its worker on portal.db, at http://127.0.0.1:5000."""
+    session.install("-e", ".", "flask>=3.0")
+    session.run("python", "-m", "examples.portal.serve", *session.posargs)
+
+
+@nox.session
 def docs(session: nox.Session) -> None:
     """Build the documentation site into ``site/``, warnings as errors."""
     session.install("-e", ".", *DOCS_DEPS)

@@ -54,13 +54,23 @@ def create_app(desk: SupportDesk | None = None) -> Flask:
     """The app, on ``desk`` (tests) or on ``portal.db`` (seeded on start)."""
     app = Flask(__name__)
     app.secret_key = os.environ.get("PORTAL_SECRET_KEY", os.urandom(32))
-    if desk is None:
-        desk = SupportDesk.from_url("sqlite:///portal.db", create=True, **options())
+    desk = desk or portal_desk()
     seed(desk)
     app.extensions["supportdesk"] = desk
     app.before_request(_who_is_it)
     _routes(app)
     return app
+
+
+def portal_desk() -> SupportDesk:
+    """The portal's desk on ``PORTAL_DATABASE`` (``sqlite:///portal.db`` by default).
+
+    The web app and its worker (``supportdesk worker --desk
+    examples.portal.app:portal_desk``) both build it here, so they share
+    one configuration: workflows, calendars, SLA targets, sign-up policy.
+    """
+    url = os.environ.get("PORTAL_DATABASE", "sqlite:///portal.db")
+    return SupportDesk.from_url(url, create=True, **options())
 
 
 def _desk() -> SupportDesk:

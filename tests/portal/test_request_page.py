@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from supportdesk import FakeClock
+from supportdesk import FakeClock, SupportDesk, Worker
 
 from .test_customer_journey import log_in, raise_incident
 
@@ -110,3 +110,21 @@ def test_an_agent_works_the_queues(
     rows = page.get_by_role("row").all_inner_texts()[1:]
     assert [first in rows[0], second in rows[1]] == [True, True]
     assert "2026-01-05 18:00" in rows[0] and "2026-01-05 18:10" in rows[1]  # 4 working hours
+
+
+def test_the_worker_resolves_a_request_nobody_answers(
+    portal_url: str, portal_desk: SupportDesk, portal_clock: FakeClock, browser_page: Any
+) -> None:
+    page = browser_page
+    log_in(page, portal_url, "alice@acme.test")
+    reference = raise_incident(page, "Portal down")
+    portal_desk.ask_customer(portal_desk.find_contact("agent@portal.test"), reference, "Which?")
+    mailed: list[str] = []
+    worker = Worker(portal_desk, handler=lambda event: mailed.append(event.kind.value))
+    # Four working days of silence on the desk's office hours, and the worker's pass.
+    portal_clock.advance(timedelta(days=7))
+    worker.run_once()
+    page.goto(f"{portal_url}/requests/{reference}")
+    assert page.locator("[data-status]").inner_text() == "Resolved"
+    assert "auto resolved" in page.locator("[data-activity]").inner_text()
+    assert "auto_resolved" in mailed
