@@ -8,7 +8,9 @@ rows, views and forms it returns carry what the page shows.
 
 from __future__ import annotations
 
+import hmac
 import os
+import secrets
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -16,6 +18,7 @@ from flask import Flask, Request, abort, g, redirect, render_template, request, 
 from flask.typing import ResponseReturnValue
 
 from supportdesk import (
+    AttachmentRejected,
     Contact,
     FieldSpec,
     NotFound,
@@ -54,10 +57,14 @@ def create_app(desk: SupportDesk | None = None) -> Flask:
     """The app, on ``desk`` (tests) or on ``portal.db`` (seeded on start)."""
     app = Flask(__name__)
     app.secret_key = os.environ.get("PORTAL_SECRET_KEY", os.urandom(32))
+    # The session cookie is out of scripts' reach and stays on this site's own requests.
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     desk = desk or portal_desk()
     seed(desk)
     app.extensions["supportdesk"] = desk
+    app.before_request(_forged)
     app.before_request(_who_is_it)
+    app.jinja_env.globals["csrf_token"] = _csrf_token
     _routes(app)
     return app
 
@@ -78,6 +85,22 @@ def _desk() -> SupportDesk:
 
     desk: SupportDesk = current_app.extensions["supportdesk"]
     return desk
+
+
+def _csrf_token() -> str:
+    """This session's token, which every form sends back (``csrf`` field)."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    token: str = session["csrf"]
+    return token
+
+
+def _forged() -> None:
+    """Refuse a POST whose form does not carry the session's token: another site sent it."""
+    if request.method == "POST":
+        sent = request.form.get("csrf", "")
+        if not hmac.compare_digest(sent, session.get("csrf", "")) or not sent:
+            abort(400, "The form expired; reload the page and send it again.")
 
 
 def _who_is_it() -> ResponseReturnValue | None:
@@ -192,10 +215,17 @@ def _routes(app: Flask) -> None:
                 description=request.form.get("description", ""),
                 fields=_answers(request_type.fields),
             )
+            files = [
+                (upload.filename or "file", upload.stream)
+                for upload in request.files.getlist("files")
+                if upload.filename
+            ]
             try:
-                ticket = desk.open_ticket(me, request_type.id, submission)
+                ticket = desk.open_ticket(me, request_type.id, submission, attachments=files)
             except ValidationError as refused:
                 errors = dict(refused.errors)
+            except AttachmentRejected as refused:
+                errors = {"attachments": str(refused)}
             else:
                 return redirect(url_for("view_request", reference=ticket.reference, created=1))
         return render_template(
@@ -267,6 +297,18 @@ def _routes(app: Flask) -> None:
         settings = desk.get_notification_settings(me)
         kinds = sorted(EMAIL_OPTIONAL, key=lambda kind: kind.value)
         return render_template("profile.html", me=me, settings=settings, kinds=kinds, error=error)
+
+    @app.route("/signups", methods=["GET", "POST"])
+    def signups() -> ResponseReturnValue:
+        desk, me = _desk(), _me()
+        if request.method == "POST":
+            contact_id = request.form.get("contact_id", "")
+            if request.form.get("decision") == "approve":
+                desk.approve_signup(me, contact_id)
+            else:
+                desk.reject_signup(me, contact_id)
+            return redirect(url_for("signups"))
+        return render_template("signups.html", me=me, pending=desk.list_pending_signups(me))
 
     @app.route("/notifications", methods=["GET", "POST"])
     def notifications() -> ResponseReturnValue:

@@ -7,6 +7,8 @@ from typing import Any
 
 from supportdesk import Event, EventKind, SupportDesk
 
+from .test_customer_journey import log_in
+
 
 def link_token(desk: SupportDesk, email: str, kind: EventKind) -> str:
     """The token of the last link e-mailed to ``email``, as the mail handler would get it."""
@@ -44,6 +46,14 @@ def test_a_sign_up_without_a_customer_id_waits_for_review(
     page.get_by_label("Password").fill("a long enough password")
     page.get_by_role("button", name="Create account").click()
     assert "an administrator will review" in page.get_by_role("status").inner_text()
+
+    log_in(page, portal_url, "admin@portal.test")
+    page.get_by_role("link", name="Sign-ups").click()
+    row = page.get_by_role("row").filter(has_text="erin@initech.test")
+    row.get_by_role("button", name="Approve").click()
+    assert "Nobody is waiting." in page.get_by_role("table").inner_text()
+    page.get_by_role("button", name="Log out").click()
+    log_in(page, portal_url, "erin@initech.test", "a long enough password")
 
 
 def test_a_password_reset_and_the_profile(

@@ -7,10 +7,10 @@ from typing import Any
 from examples.portal.seed import PASSWORD
 
 
-def log_in(page: Any, base: str, email: str) -> None:
+def log_in(page: Any, base: str, email: str, password: str = PASSWORD) -> None:
     page.goto(f"{base}/login")
     page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("heading", name="Welcome to the Help Center").wait_for()
 
@@ -39,8 +39,12 @@ def test_a_customer_raises_a_request_and_follows_it_up(portal_url: str, browser_
     assert page.locator("span.error").count() == 2  # summary and description
     page.get_by_label("Summary").fill("Portal down")
     page.get_by_label("Description").fill("Error 502 on every page.")
+    page.get_by_label("Attachments").set_input_files(
+        {"name": "error.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\n" + bytes(32)}
+    )
     page.get_by_role("button", name="Send").click()
 
+    assert "error.png (image/png)" in page.locator("[data-attachments]").inner_text()
     confirmation = page.get_by_role("status").inner_text()
     reference = page.locator("[data-reference]").inner_text()
     assert confirmation == f"We received your request: {reference}."
