@@ -6,6 +6,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from examples.portal.app import create_app
@@ -61,3 +62,13 @@ def browser_page() -> Iterator[object]:
             yield page
         finally:
             browser.close()
+
+
+SHOTS = os.environ.get("SUPPORTDESK_SCREENSHOTS")
+"""Where the browser tests save their screenshots (docs/images/portal for docs/portal.md)."""
+
+
+def snap(page: Any, name: str) -> None:
+    """Save a screenshot of ``page`` as ``name``.png when screenshots are asked for."""
+    if SHOTS:
+        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)

@@ -6,6 +6,8 @@ from typing import Any
 
 from examples.portal.seed import PASSWORD
 
+from .conftest import snap
+
 
 def log_in(page: Any, base: str, email: str, password: str = PASSWORD) -> None:
     page.goto(f"{base}/login")
@@ -31,9 +33,11 @@ def test_a_customer_raises_a_request_and_follows_it_up(portal_url: str, browser_
     page.goto(f"{portal_url}/requests")
     assert page.url.endswith("/login")  # nothing without logging in
     log_in(page, portal_url, "alice@acme.test")
+    snap(page, "home")
 
     page.get_by_role("link", name="Incident").click()
     page.get_by_role("button", name="Send").click()
+    snap(page, "form-with-errors")
     # Every field's error at once, and what was typed stays.
     assert page.get_by_role("alert").inner_text() == "Please correct the fields below."
     assert page.locator("span.error").count() == 2  # summary and description
@@ -51,6 +55,7 @@ def test_a_customer_raises_a_request_and_follows_it_up(portal_url: str, browser_
     assert page.locator("[data-status]").inner_text() == "Waiting for support"
 
     page.get_by_role("link", name="Requests").click()
+    snap(page, "requests")
     row = page.get_by_role("row").filter(has_text=reference)
     assert row.get_by_role("cell").all_inner_texts() == [
         "Incident",
@@ -66,6 +71,7 @@ def test_a_customer_raises_a_request_and_follows_it_up(portal_url: str, browser_
     page.get_by_label("Update").fill("Still down at noon.")
     page.get_by_role("button", name="Share", exact=True).click()
     assert "Still down at noon." in page.locator("[data-activity]").inner_text()
+    snap(page, "request")
 
     # Bob of the same organisation sees it under "All", not under his own.
     page.get_by_role("button", name="Log out").click()

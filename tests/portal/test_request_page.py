@@ -8,6 +8,7 @@ from typing import Any
 
 from supportdesk import FakeClock, SupportDesk, Worker
 
+from .conftest import snap
 from .test_customer_journey import log_in, raise_incident
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
@@ -110,6 +111,7 @@ def test_an_agent_works_the_queues(
     rows = page.get_by_role("row").all_inner_texts()[1:]
     assert [first in rows[0], second in rows[1]] == [True, True]
     assert "2026-01-05 18:00" in rows[0] and "2026-01-05 18:10" in rows[1]  # 4 working hours
+    snap(page, "agent-queue")
 
 
 def test_the_worker_resolves_a_request_nobody_answers(
