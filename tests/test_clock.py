@@ -345,3 +345,14 @@ def test_working_time_undoes_add_working_time(start: datetime, minutes: int) -> 
         end = calendar.add_working_time(start, amount)
         assert calendar.working_time(start, end) == amount
         assert calendar.working_time(end, start) == timedelta(0)
+
+
+def test_a_whole_working_day_ends_at_the_closing_not_the_next_opening() -> None:
+    office = BusinessCalendar(timezone="Europe/London", opens=time(9), closes=time(17))
+    monday_9 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    assert office.add_working_time(monday_9, timedelta(hours=8)) == datetime(
+        2026, 1, 5, 17, 0, tzinfo=UTC
+    )
+    assert office.add_working_time(monday_9, timedelta(hours=16)) == datetime(
+        2026, 1, 6, 17, 0, tzinfo=UTC
+    )

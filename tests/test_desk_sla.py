@@ -302,3 +302,14 @@ def test_the_queue_of_breaches_to_come_reads_nearest_first(store: Store) -> None
     desk.ask_customer(agent, second.reference, "Which claims?")
     assert [r.reference for r in queue().tickets] == [first.reference]
     assert desk.get_ticket(agent, second.reference).sla_due_at is None
+
+
+def test_a_request_type_change_is_no_status_change_to_the_clocks(store: Store) -> None:
+    world = world_on(store)
+    other = world.desk.add_request_type(RequestType(desk_id=world.general.desk_id, name="Other"))
+    ticket = world.open()
+    world.clock.set(local(26, 16, 30))
+    world.desk.wait_for(world.agent, ticket.reference, "Supplier")
+    world.desk.change_request_type(world.agent, ticket.reference, other.id)
+    resolution = world.clocks(ticket)[SlaMetric.RESOLUTION]
+    assert (resolution.state, resolution.elapsed) == (SlaState.PAUSED, timedelta(minutes=30))

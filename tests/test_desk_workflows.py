@@ -216,6 +216,9 @@ def test_a_desk_names_only_rules_it_was_given_and_keeps_them(store: Store) -> No
     with pytest.raises(ValidationError) as moved:
         desk.add_desk(attrs.evolve(world.cases, calendar=None))
     assert "keeps the calendar" in moved.value.errors["calendar"]
+    with pytest.raises(ValidationError) as rekeyed:
+        desk.add_desk(attrs.evolve(world.cases, key="CASES"))
+    assert "keeps its key" in rekeyed.value.errors["key"]
     # Everything else about a desk may change.
     renamed = desk.add_desk(attrs.evolve(world.cases, name="Support cases"))
     assert desk.workflow_of(renamed).definition.name == "short"

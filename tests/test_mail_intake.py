@@ -22,6 +22,7 @@ from supportdesk import (
     MailOutcome,
     MemoryStore,
     NotFound,
+    Submission,
     Ticket,
     TicketList,
     thread_headers,
@@ -299,3 +300,24 @@ def test_the_tickets_email_thread_is_scoped_like_every_read(portal: Portal) -> N
     assert all(e.to in ((), ("alice@acme.test",)) for e in alice)
     with pytest.raises(NotFound):
         portal.desk.list_ticket_emails(portal.carol, ticket.reference)
+
+
+def test_a_refused_reply_leaves_the_ticket_as_it_was(store: Store) -> None:
+    from .test_desk_workflows import two_desks
+
+    world = two_desks(store)
+    desk = world.desk
+    case = desk.open_ticket(world.alice, world.case.id, Submission(summary="Claims"))
+    desk.ask_customer(world.agent, case.reference, "Which?")
+    desk.resolve(world.agent, case.reference)  # the short workflow takes no update now
+    raw = message("alice@acme.test", f"Re: [{case.reference}] Claims", "Still there?")
+    report = desk.ingest_email(
+        raw, mailbox=Mailbox(address="help@x.test", request_type_id=world.case.id)
+    )
+    assert report.outcome is MailOutcome.REFUSED
+    entries = desk.view_ticket(world.agent, case.reference).activities
+    assert "Still there?" not in [e.body for e in entries]
+    again = desk.ingest_email(
+        raw, mailbox=Mailbox(address="help@x.test", request_type_id=world.case.id)
+    )
+    assert again.outcome is MailOutcome.DUPLICATE

@@ -28,9 +28,10 @@ class _Rules:
 class _RuleBook:
     """The host's named workflows and calendars, and the rules of each desk read so far.
 
-    A desk names its workflow and calendar once, when it is stored, and never
-    changes them, so what one unit of work read of a desk holds for every
-    later one, in every process: each desk costs one read per process.
+    A desk's key, workflow and calendar are fixed once it is stored, and its
+    SLA policies follow its key, so what one unit of work read of a desk
+    holds for every later one, in every process: each desk costs one read
+    per process.
     """
 
     def __init__(
@@ -62,6 +63,9 @@ class _RuleBook:
 
     def _problems(self, desk: Desk, stored: Desk | None) -> dict[str, str]:
         found: dict[str, str] = {}
+        if stored is not None and stored.key != desk.key:
+            # SLA policies name desks by key, and references begin with it.
+            found["key"] = f"desk {stored.key} keeps its key: its references begin with it"
         for field, chosen, known in (
             ("workflow", desk.workflow, self._workflows),
             ("calendar", desk.calendar, self._calendars),
@@ -115,14 +119,13 @@ class _RuleBook:
 
         :raises WorkflowDefinitionError: for a name this desk was not given.
         """
-        workflow = self._workflows.get(desk.workflow)
-        calendar = self._calendars.get(desk.calendar)
-        if workflow is None or calendar is None:
-            problem = self._problems(desk, None)
+        problem = self._problems(desk, None)
+        if problem:  # a desk stored before this configuration was given
             raise WorkflowDefinitionError(
                 desk.workflow or "default",
                 [f"desk {desk.key}: {message}" for message in problem.values()],
             )
+        workflow, calendar = self._workflows[desk.workflow], self._calendars[desk.calendar]
         return _Rules(workflow, calendar, tuple(p for p in self._sla if p.desk == desk.key))
 
 

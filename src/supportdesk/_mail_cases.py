@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
+from datetime import datetime
 
 import attrs
 
@@ -92,25 +94,44 @@ class _MailCases(_TicketCases):
         except ValidationError as error:
             return MailReport(outcome=MailOutcome.MALFORMED, message_id=None, reason=str(error))
         try:
+            received, report = self._record(mail, lambda work: self._take_in(work, mail, mailbox))
+        except (InvalidTransition, ValidationError) as refused:
+            # The ticket or the form said no: what the message began is rolled
+            # back, and its refusal is recorded on its own.
+            refusal = _refusal(mail, self._clock.now(), str(refused))
+            received, report = self._record(mail, refusal)
+        if received is None or report.reference is None or not mail.attachments:
+            return report
+        return self._with_files(report, mail, received)
+
+    def _record(
+        self, mail: InboundMail, take_in: Callable[[UnitOfWork], ReceivedMail]
+    ) -> tuple[ReceivedMail | None, MailReport]:
+        """Take the message in with ``take_in``, once: a Message-ID seen before is a duplicate."""
+        try:
             with self._store.unit_of_work() as work:
                 if work.mail.get(mail.message_id) is not None:
                     raise _Taken
-                received = self._take_in(work, mail, mailbox)
+                received = take_in(work)
                 if not work.mail.add(received):
                     raise _Taken
-                report = self._reported(work, received)
+                return received, self._reported(work, received)
         except _Taken:
             taken = MailOutcome.DUPLICATE
-            return MailReport(outcome=taken, message_id=mail.message_id, reason="taken in before")
-        if report.reference is None or report.outcome not in _LANDED or not mail.attachments:
-            return report
-        return self._with_files(report, mail)
+            return None, MailReport(
+                outcome=taken, message_id=mail.message_id, reason="taken in before"
+            )
 
-    def _with_files(self, report: MailReport, mail: InboundMail) -> MailReport:
+    def _with_files(
+        self, report: MailReport, mail: InboundMail, received: ReceivedMail
+    ) -> MailReport:
         """Attach the message's files to the ticket it landed on, as its sender."""
+        if received.outcome not in _LANDED or received.contact_id is None:
+            return report
         with self._store.unit_of_work() as work:
-            sender = work.directory.get_contact_by_email(mail.sender)
-        assert sender is not None  # it landed on a ticket: it came from a contact
+            sender = work.directory.get_contact(received.contact_id)
+        if sender is None:  # erased meanwhile: nobody to attach them as
+            return report
         attached: list[str] = []
         rejected: list[str] = []
         for filename, data in mail.attachments:
@@ -126,9 +147,10 @@ class _MailCases(_TicketCases):
         """The ticket's e-mail thread, oldest first: the messages it took in and the events
         that went out by e-mail.
 
-        Scoped like every read: a customer sees the messages that became
-        updates and the e-mails that went to them (to their address alone);
-        staff see every message and address.
+        Scoped like every read: the messages taken in are the ticket's
+        updates, which everyone who sees it sees; a customer sees the e-mails
+        that went to them (to their address alone), staff every e-mail and
+        address.
         """
         with self._store.unit_of_work() as work:
             ctx = self._load(work, actor, reference)
@@ -141,7 +163,6 @@ class _MailCases(_TicketCases):
                     kind=mail.outcome.value,
                 )
                 for mail in work.mail.list_for_ticket(ctx.ticket.id)
-                if staff or mail.outcome in _LANDED
             ]
             sent = [
                 TicketEmail(
@@ -178,12 +199,7 @@ class _MailCases(_TicketCases):
         sender = work.directory.get_contact_by_email(mail.sender)
         if sender is None or sender.state is not ContactState.ACTIVE:
             return attrs.evolve(record, outcome=MailOutcome.REFUSED, reason="not from a contact")
-        record = attrs.evolve(record, contact_id=sender.id)
-        try:
-            return self._land(work, mail, mailbox, sender, record)
-        except (InvalidTransition, ValidationError) as refused:
-            # The ticket or the form said no; the message is recorded, nothing else.
-            return attrs.evolve(record, outcome=MailOutcome.REFUSED, reason=str(refused))
+        return self._land(work, mail, mailbox, sender, attrs.evolve(record, contact_id=sender.id))
 
     def _land(
         self,
@@ -246,3 +262,19 @@ def _summary(subject: str) -> str:
     """A new ticket's summary: the subject without ``Re:`` and reference tags, one line."""
     text = _TAGS.sub("", _REPLY_PREFIX.sub("", subject)).strip()
     return (text or "(no subject)")[:SUMMARY_MAX_LENGTH]
+
+
+def _refusal(mail: InboundMail, now: datetime, reason: str) -> Callable[[UnitOfWork], ReceivedMail]:
+    """The record of a message the ticket or the form refused, for :meth:`_MailCases._record`."""
+
+    def refused(work: UnitOfWork) -> ReceivedMail:
+        sender = work.directory.get_contact_by_email(mail.sender)
+        return ReceivedMail(
+            message_id=mail.message_id,
+            received_at=now,
+            outcome=MailOutcome.REFUSED,
+            contact_id=None if sender is None else sender.id,
+            reason=reason,
+        )
+
+    return refused

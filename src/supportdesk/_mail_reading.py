@@ -135,7 +135,7 @@ def _automatic(message: Message) -> str | None:
     precedence = _header(message, "Precedence").lower()
     if precedence in _AUTOMATIC_PRECEDENCE:
         return f"Precedence: {precedence}"
-    for header in ("X-Autoreply", "X-Autorespond"):
+    for header in ("X-Autoreply", "X-Autorespond", "List-Id", "List-Unsubscribe"):
         if message.get(header) is not None:
             return header
     return None

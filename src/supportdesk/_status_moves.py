@@ -11,6 +11,7 @@ import attrs
 from ._desk_base import _changed, _Context
 from ._models import ActivityKind, EventKind, Ticket
 from ._sla_steps import _SlaSteps
+from .sla import STATUS_MOVES
 from .storage.protocol import UnitOfWork
 from .workflow import Party, StatusCategory
 
@@ -115,7 +116,7 @@ def _resolution(
     if leaving is not StatusCategory.RESOLVED:
         return comment
     for entry in reversed(work.activity.list_entries(ticket.id, include_internal=False)):
-        if "to" in entry.data:
+        if entry.kind in STATUS_MOVES:
             return entry.data.get("resolution", "")
     return ""
 

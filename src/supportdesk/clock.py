@@ -278,6 +278,9 @@ class BusinessCalendar:
         :raises ValueError: if ``start`` is naive or ``amount`` negative.
         """
         days, hours = divmod(amount, self.working_day)
+        if days and not hours:
+            # The moment a whole working day ends is that day's closing, not the next opening.
+            days, hours = days - 1, self.working_day
         return self.add(start, timedelta(days=days) + hours)
 
     def _next_working_day(self, day: date) -> date:

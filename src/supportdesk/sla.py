@@ -217,9 +217,10 @@ def _spells(
     Only first response is stopped by a reply: for it, the spell from the
     reply on is marked ``replied``.
     """
-    moves = [(e.at, e.data["to"]) for e in entries if "to" in e.data]
+    moved = [e for e in entries if e.kind in STATUS_MOVES]
+    moves = [(e.at, e.data["to"]) for e in moved]
     # The status it opened in is the one its first move left.
-    first_move = next((e for e in entries if "to" in e.data), None)
+    first_move = moved[0] if moved else None
     status = ticket.status if first_move is None else first_move.data.get("from", ticket.status)
     since = ticket.created_at
     replied_at = _first_agent_reply(entries) if metric is SlaMetric.FIRST_RESPONSE else None
@@ -235,6 +236,12 @@ def _spells(
         if to is None:
             return
         since, status = end, to
+
+
+STATUS_MOVES = frozenset(
+    {ActivityKind.STATUS_CHANGED, ActivityKind.AUTO_RESOLVED, ActivityKind.AUTO_CLOSED}
+)
+"""The log entries of status changes: ``data["from"]`` and ``data["to"]`` name the statuses."""
 
 
 def _first_agent_reply(entries: Sequence[ActivityEntry]) -> datetime | None:
