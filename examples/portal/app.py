@@ -18,6 +18,7 @@ from flask import Flask, Request, abort, g, redirect, render_template, request, 
 from flask.typing import ResponseReturnValue
 
 from supportdesk import (
+    ArticleKind,
     AttachmentRejected,
     Contact,
     FieldSpec,
@@ -191,6 +192,21 @@ def _routes(app: Flask) -> None:
         desks = [(d, desk.list_request_types(me, d.id)) for d in desk.list_desks(me)]
         news = desk.list_announcements(me)
         return render_template("home.html", me=me, desks=desks, announcements=news)
+
+    @app.get("/knowledge")
+    def knowledge() -> ResponseReturnValue:
+        desk, me = _desk(), _me()
+        articles = desk.list_articles(me, kind=ArticleKind.ARTICLE)
+        faqs = desk.list_articles(me, kind=ArticleKind.FAQ)
+        return render_template("knowledge.html", me=me, articles=articles, faqs=faqs)
+
+    @app.get("/knowledge/<article_id>")
+    def article(article_id: str) -> ResponseReturnValue:
+        try:
+            found = _desk().get_article(_me(), article_id)
+        except NotFound:
+            abort(404)
+        return render_template("article.html", me=_me(), article=found)
 
     @app.get("/search")
     def search() -> ResponseReturnValue:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from supportdesk import (
     Announcement,
     Article,
+    ArticleKind,
     Contact,
     DeskOptions,
     Organization,
@@ -73,6 +74,16 @@ def seed(desk: SupportDesk) -> None:
                 id="sftp-setup",
                 title="Setting up SFTP for claim files",
                 body="Use port 22 and the key from your welcome letter.",
+                published=True,
+            ),
+        )
+        desk.save_article(
+            admin,
+            Article(
+                id="faq-reset",
+                kind=ArticleKind.FAQ,
+                title="How do I reset my password?",
+                body='Use "Forgot your password?" on the login page.',
                 published=True,
             ),
         )

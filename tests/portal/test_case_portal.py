@@ -44,3 +44,7 @@ def test_the_home_page_announces_and_search_finds_as_you_type(
     page.get_by_role("searchbox", name="Search").fill("sft")
     page.get_by_role("button", name="Search").click()
     assert "Setting up SFTP for claim files" in page.locator("[data-results]").inner_text()
+    page.get_by_role("link", name="Setting up SFTP for claim files").click()
+    assert "port 22" in page.get_by_role("main").inner_text()
+    page.get_by_role("link", name="Knowledge base").click()
+    assert "How do I reset my password?" in page.get_by_label("FAQ").inner_text()

@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from supportdesk import FakeClock, SupportDesk, Worker
+from examples.portal.seed import PASSWORD
+
+from supportdesk import Contact, FakeClock, SupportDesk, Worker
 
 from .conftest import snap
 from .test_customer_journey import log_in, raise_incident
@@ -123,10 +125,22 @@ def test_the_worker_resolves_a_request_nobody_answers(
     portal_desk.ask_customer(portal_desk.find_contact("agent@portal.test"), reference, "Which?")
     mailed: list[str] = []
     worker = Worker(portal_desk, handler=lambda event: mailed.append(event.kind.value))
-    # Four working days of silence on the desk's office hours, and the worker's pass.
-    portal_clock.advance(timedelta(days=7))
-    worker.run_once()
+    # Silence, day after day, on the desk's office hours: reminders, then auto-resolve.
+    for _ in range(7):
+        portal_clock.advance(timedelta(days=1))
+        worker.run_once()
     page.goto(f"{portal_url}/requests/{reference}")
     assert page.locator("[data-status]").inner_text() == "Resolved"
     assert "auto resolved" in page.locator("[data-activity]").inner_text()
     assert "auto_resolved" in mailed
+    page.get_by_role("link", name="Notifications").click()
+    assert f"auto resolved {reference}" in page.locator("[data-feed]").inner_text()
+    assert "reminder due" in page.locator("[data-feed]").inner_text()
+
+    # A customer of a third organisation finds nothing at its address.
+    zoe = portal_desk.add_contact(Contact(email="zoe@elsewhere.test", full_name="Zoe"))
+    portal_desk.set_password(zoe, PASSWORD)
+    page.get_by_role("button", name="Log out").click()
+    log_in(page, portal_url, "zoe@elsewhere.test")
+    answer = page.goto(f"{portal_url}/requests/{reference}")
+    assert answer is not None and answer.status == 404
