@@ -1,8 +1,9 @@
 """The portal as a Flask application: log in, browse the desks, raise a request, follow it.
 
-Run it with ``flask --app examples.portal.app run`` (a SQLite file ``portal.db``
-in the working folder, seeded on start; every seeded account's password is
-``portal-demo-password``).  Each page is one or two calls to the desk: the
+Run it with its worker with ``nox -s portal`` (or the app alone with ``flask
+--app examples.portal.app run``): a SQLite file ``portal.db`` in the working
+folder, seeded on start; every seeded account's password is
+``portal-demo-password``.  Each page is one or two calls to the desk: the
 rows, views and forms it returns carry what the page shows.
 """
 
@@ -14,7 +15,18 @@ import secrets
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from flask import Flask, Request, abort, g, redirect, render_template, request, session, url_for
+from flask import (
+    Flask,
+    Request,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 
 from supportdesk import (
@@ -82,8 +94,6 @@ def portal_desk() -> SupportDesk:
 
 
 def _desk() -> SupportDesk:
-    from flask import current_app
-
     desk: SupportDesk = current_app.extensions["supportdesk"]
     return desk
 
