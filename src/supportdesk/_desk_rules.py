@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
 
 import attrs
 
 from ._errors import NotFound, ValidationError, WorkflowDefinitionError
 from ._models import Desk
-from .clock import Calendar
+from .clock import Calendar, _uncountable
 from .sla import SlaPolicy
 from .storage.protocol import UnitOfWork
 from .workflow import Workflow
@@ -150,12 +149,5 @@ def _statuses_by_state(workflows: Iterable[Workflow]) -> tuple[frozenset[str], f
 
 def _sla_problems(policies: Iterable[SlaPolicy], desk_key: str, calendar: Calendar) -> list[str]:
     """Each SLA target of the desk that its calendar cannot count, and why."""
-    probe = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-    problems = []
-    for policy in policies:
-        for target in policy.targets if policy.desk == desk_key else ():
-            try:
-                calendar.add(probe, target.within)
-            except ValueError as error:
-                problems.append(f"SLA target {target.metric.value!r}: {error}")
-    return problems
+    targets = (t for p in policies if p.desk == desk_key for t in p.targets)
+    return _uncountable(calendar, ((f"SLA target {t.metric.value!r}", t.within) for t in targets))

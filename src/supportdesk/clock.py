@@ -76,6 +76,18 @@ class Calendar(Protocol):
         ...
 
 
+def _uncountable(calendar: Calendar, durations: Iterable[tuple[str, timedelta]]) -> list[str]:
+    """``"name: why"`` for each named duration ``calendar`` refuses to count, checked up front."""
+    probe = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    problems = []
+    for name, duration in durations:
+        try:
+            calendar.add(probe, duration)
+        except ValueError as error:
+            problems.append(f"{name}: {error}")
+    return problems
+
+
 class AlwaysOpen:
     """A 24x7 calendar: every second counts."""
 

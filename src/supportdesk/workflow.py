@@ -13,14 +13,14 @@ from __future__ import annotations
 import enum
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import attrs
 from transitions import Machine
 
 from ._errors import InvalidTransition, WorkflowDefinitionError
 from ._models import Ticket, Timer
-from .clock import Calendar
+from .clock import Calendar, _uncountable
 
 __all__ = [
     "CUSTOMER_PARTIES",
@@ -295,14 +295,9 @@ class Workflow:
 
         :raises WorkflowDefinitionError: naming each timer the calendar refuses, and why.
         """
-        probe = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-        problems = []
-        for spec in self._definition.timers:
-            try:
-                calendar.add(probe, spec.after)
-            except ValueError as error:
-                problems.append(f"timer {spec.name!r} on status {spec.status!r}: {error}")
-        if problems:
+        timers = self._definition.timers
+        named = ((f"timer {t.name!r} on status {t.status!r}", t.after) for t in timers)
+        if problems := _uncountable(calendar, named):
             raise WorkflowDefinitionError(self._definition.name, problems)
 
     def relabel(self, labels: Mapping[str, str], *, name: str | None = None) -> Workflow:
