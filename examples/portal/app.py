@@ -36,7 +36,6 @@ from supportdesk import (
     FieldSpec,
     NotFound,
     Priority,
-    Role,
     Submission,
     SupportDesk,
     SupportDeskError,
@@ -45,6 +44,7 @@ from supportdesk import (
     ValidationError,
     describe_form,
 )
+from supportdesk.access import is_staff
 from supportdesk.notifications import EMAIL_OPTIONAL
 
 from .seed import options, seed
@@ -266,7 +266,7 @@ def _routes(app: Flask) -> None:
     @app.get("/requests")
     def requests() -> ResponseReturnValue:
         me = _me()
-        tabs = QUEUES if me.role is not Role.CUSTOMER else LISTS
+        tabs = QUEUES if is_staff(me) else LISTS
         which = request.args.get("list", next(iter(tabs)))
         sort = request.args.get("sort", "newest")
         if which not in tabs or sort not in SORTS:
@@ -357,7 +357,7 @@ def _request_page(reference: str, error: str | None) -> ResponseReturnValue:
         view = desk.view_ticket(me, reference)
     except NotFound:
         abort(404)
-    staff = me.role is not Role.CUSTOMER
+    staff = is_staff(me)
     request_types = desk.list_request_types(me, view.desk.id) if staff else ()
     return render_template(
         "request.html",

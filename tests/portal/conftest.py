@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -10,10 +11,11 @@ from typing import Any
 
 import pytest
 from examples.portal.app import create_app
-from examples.portal.seed import options
+from examples.portal.seed import PASSWORD, options
+from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
-from supportdesk import FakeClock, SupportDesk
+from supportdesk import Contact, FakeClock, RequestType, SupportDesk
 from supportdesk.storage.memory import MemoryStore
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -72,3 +74,28 @@ def snap(page: Any, name: str) -> None:
     """Save a screenshot of ``page`` as ``name``.png when screenshots are asked for."""
     if SHOTS:
         page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
+
+
+def client_as(desk: SupportDesk, email: str) -> FlaskClient:
+    """Flask's test client for the portal on ``desk``, logged in as ``email``."""
+    client = create_app(desk).test_client()
+    page = client.get("/login").get_data(as_text=True)
+    client.post("/login", data={"email": email, "password": PASSWORD, "csrf": csrf_token(page)})
+    return client
+
+
+def csrf_token(page: str) -> str:
+    """The CSRF token a page's forms carry."""
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found is not None
+    return found.group(1)
+
+
+def request_type_named(desk: SupportDesk, actor: Contact, name: str) -> RequestType:
+    """The request type called ``name`` on any of the desks ``actor`` sees."""
+    return next(
+        t
+        for d in desk.list_desks(actor)
+        for t in desk.list_request_types(actor, d.id)
+        if t.name == name
+    )

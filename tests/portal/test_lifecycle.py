@@ -7,13 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from examples.portal.app import create_app
 from examples.portal.seed import PASSWORD, options
 
 from supportdesk import Contact, FakeClock, Submission, SupportDesk
 from supportdesk.storage.sql import SqlStore
 
 from ..sql.test_sql_store import statements
+from .conftest import client_as, request_type_named
 from .test_customer_journey import log_in, raise_incident
 
 
@@ -56,17 +56,9 @@ def test_each_page_costs_a_bounded_number_of_statements(tmp_path: Path) -> None:
     )
     store = desk._store
     assert isinstance(store, SqlStore)
-    client = create_app(desk).test_client()
-    page = client.get("/login").get_data(as_text=True)
-    csrf = page.split('name="csrf" value="')[1].split('"')[0]
-    client.post("/login", data={"email": "alice@acme.test", "password": PASSWORD, "csrf": csrf})
+    client = client_as(desk, "alice@acme.test")
     alice = desk.find_contact("alice@acme.test")
-    general = next(
-        t
-        for d in desk.list_desks(alice)
-        for t in desk.list_request_types(alice, d.id)
-        if t.name == "General Request"
-    )
+    general = request_type_named(desk, alice, "General Request")
     tickets = [
         desk.open_ticket(alice, general.id, Submission(summary=f"Request {n}", description="x"))
         for n in range(30)

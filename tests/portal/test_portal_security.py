@@ -3,27 +3,13 @@ and a ticket of another organisation that does not exist for the stranger."""
 
 from __future__ import annotations
 
-import re
-
 from examples.portal.app import create_app
 from examples.portal.seed import PASSWORD, options
-from flask.testing import FlaskClient
 
 from supportdesk import Contact, FakeClock, Submission, SupportDesk
 from supportdesk.storage.memory import MemoryStore
 
-
-def client_as(app_desk: SupportDesk, email: str) -> FlaskClient:
-    client = create_app(app_desk).test_client()
-    page = client.get("/login").get_data(as_text=True)
-    client.post("/login", data={"email": email, "password": PASSWORD, "csrf": token(page)})
-    return client
-
-
-def token(page: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert found is not None
-    return found.group(1)
+from .conftest import client_as, csrf_token, request_type_named
 
 
 def portal_desk() -> SupportDesk:
@@ -36,7 +22,8 @@ def test_a_form_without_the_sessions_token_is_refused() -> None:
     assert refused.status_code == 400
     page = client.get("/login").get_data(as_text=True)
     forged = client.post(
-        "/login", data={"email": "alice@acme.test", "password": PASSWORD, "csrf": "x" + token(page)}
+        "/login",
+        data={"email": "alice@acme.test", "password": PASSWORD, "csrf": "x" + csrf_token(page)},
     )
     assert forged.status_code == 400
 
@@ -45,7 +32,7 @@ def test_the_session_cookie_is_http_only_and_same_site() -> None:
     client = create_app(portal_desk()).test_client()
     page = client.get("/login").get_data(as_text=True)
     answer = client.post(
-        "/login", data={"email": "alice@acme.test", "password": PASSWORD, "csrf": token(page)}
+        "/login", data={"email": "alice@acme.test", "password": PASSWORD, "csrf": csrf_token(page)}
     )
     cookie = answer.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -55,12 +42,7 @@ def test_what_people_typed_is_escaped_and_strangers_get_404() -> None:
     desk = portal_desk()
     client = client_as(desk, "alice@acme.test")
     alice = desk.find_contact("alice@acme.test")
-    general = next(
-        t
-        for d in desk.list_desks(alice)
-        for t in desk.list_request_types(alice, d.id)
-        if t.name == "General Request"
-    )
+    general = request_type_named(desk, alice, "General Request")
     ticket = desk.open_ticket(
         alice,
         general.id,
