@@ -713,6 +713,26 @@ def test_an_event_late_in_a_batch_is_renewed_or_left_to_its_new_owner(portal: Po
     assert [e.id for e in other.got] == [ids[2]]
 
 
+def test_an_interrupted_dispatch_keeps_what_it_delivered(portal: Portal) -> None:
+    """Outcomes are recorded per batch; an interrupt records those already in hand."""
+    portal.open()
+    portal.open(portal.bob)
+    delivered: list[str] = []
+
+    def handler(got: Event) -> None:
+        if len(delivered) == 2:
+            raise KeyboardInterrupt
+        delivered.append(got.id)
+
+    with pytest.raises(KeyboardInterrupt):
+        portal.desk.dispatch_notifications(handler)
+    assert [outbox_entry(portal, n).state for n in delivered] == [DeliveryState.DELIVERED] * 2
+    rest = Recorder()
+    portal.clock.advance(portal.desk.retry_policy.lease)  # the interrupted batch's lease ends
+    portal.desk.dispatch_notifications(rest)
+    assert not {e.id for e in rest.got} & set(delivered) and len(rest.got) == 2
+
+
 # The feed.
 
 

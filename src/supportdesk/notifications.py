@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable, Collection, Iterable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import attrs
 
@@ -283,25 +283,40 @@ def dispatch(
 ) -> DispatchReport:
     """Deliver up to ``limit`` due events; see :meth:`SupportDesk.dispatch_notifications`.
 
-    The first transaction also empties the secrets of events not delivered
-    before they expired (``work.outbox.remove_expired_secrets``).
+    How a batch's deliveries went is recorded in the transaction that claims
+    the next batch: one transaction per batch, and a ticket's next event
+    becomes claimable as soon as the one before it is recorded.  The first
+    transaction also empties the secrets of events not delivered before they
+    expired (``work.outbox.remove_expired_secrets``).
     """
     report = DispatchReport(dispatcher=dispatcher)
+    outcomes: list[_Outcome] = []
     handled = 0
-    while handled < limit:
+    while True:
         now = clock.now()
         with store.unit_of_work() as work:
             if handled == 0:
                 work.outbox.remove_expired_secrets(now)
-            batch = work.outbox.claim(
-                now, limit - handled, lease_until=now + policy.lease, owner=dispatcher
+            report = _record(work, policy, outcomes, report)
+            batch = (
+                work.outbox.claim(
+                    now, limit - handled, lease_until=now + policy.lease, owner=dispatcher
+                )
+                if handled < limit
+                else ()
             )
         if not batch:
-            break
-        for entry in batch:
-            handled += 1
-            report = _deliver(store, clock, handler, policy, entry, report)
-    return report
+            return report
+        handled += len(batch)
+        outcomes = []
+        try:
+            for entry in batch:
+                report = _deliver(store, clock, handler, policy, entry, outcomes, report)
+        except BaseException:
+            # Interrupted (KeyboardInterrupt, SystemExit): keep what was delivered.
+            with store.unit_of_work() as work:
+                _record(work, policy, outcomes, report)
+            raise
 
 
 def extend_lease(
@@ -313,45 +328,91 @@ def extend_lease(
         return work.outbox.extend_lease(event_id, owner=owner, until=now + policy.lease)
 
 
+@attrs.frozen
+class _Outcome:
+    """How handing one claimed event to the handler went, to be recorded with the next claim."""
+
+    entry: OutboxEntry
+    at: datetime
+    """When the handler returned or raised."""
+    error: str | None = None
+    """The handler's exception, or None when it accepted the event."""
+    stale: bool = False
+    """The lease was lost before the handler ran: nothing to record."""
+
+
 def _deliver(
     store: Store,
     clock: Clock,
     handler: NotificationHandler,
     policy: RetryPolicy,
     entry: OutboxEntry,
+    outcomes: list[_Outcome],
     report: DispatchReport,
 ) -> DispatchReport:
-    event_id, owner = entry.event.id, report.dispatcher
-    # An event late in a batch may have spent its lease waiting for the ones
-    # before it: renew a lease half gone before the handler starts, and leave
-    # the event to whoever claimed it meanwhile.
+    """Hand ``entry`` to ``handler`` and add how it went to ``outcomes``; ``report`` so far."""
+    owner = report.dispatcher
     now = clock.now()
+    # An event late in a batch may have spent its lease waiting for the ones
+    # before it (a batch shares one lease): once half of it is gone, record
+    # the batch's outcomes so far before their leases end, and renew this
+    # event's, or leave it to whoever claimed it meanwhile.
     left = policy.lease if entry.claimed_until is None else entry.claimed_until - now
-    if left < policy.lease / 2 and not extend_lease(store, clock, policy, event_id, owner):
-        return attrs.evolve(report, stale=(*report.stale, event_id))
+    if left < policy.lease / 2:
+        with store.unit_of_work() as work:
+            report = _record(work, policy, outcomes, report)
+            outcomes.clear()
+            held = work.outbox.extend_lease(entry.event.id, owner=owner, until=now + policy.lease)
+        if not held:
+            outcomes.append(_Outcome(entry, now, stale=True))
+            return report
     try:
         _call(handler, entry.event, owner)
     except Exception as error:  # any handler failure means "retry later"
-        now = clock.now()
-        delay = policy.delay(entry.attempts + 1)
-        with store.unit_of_work() as work:
+        outcomes.append(_Outcome(entry, clock.now(), error=f"{type(error).__name__}: {error}"))
+    else:
+        outcomes.append(_Outcome(entry, clock.now()))
+    return report
+
+
+def _record(
+    work: UnitOfWork, policy: RetryPolicy, outcomes: Sequence[_Outcome], report: DispatchReport
+) -> DispatchReport:
+    """Write each outcome to the outbox in ``work``; ``report`` with them added."""
+    delivered: list[str] = []
+    stale: list[str] = []
+    retrying: list[OutboxEntry] = []
+    parked: list[OutboxEntry] = []
+    owner = report.dispatcher
+    for outcome in outcomes:
+        event_id = outcome.entry.event.id
+        if outcome.stale:
+            stale.append(event_id)
+        elif outcome.error is None:
+            if work.outbox.mark_delivered(event_id, outcome.at, owner=owner):
+                delivered.append(event_id)
+            else:
+                stale.append(event_id)
+        else:
+            delay = policy.delay(outcome.entry.attempts + 1)
             failed = work.outbox.mark_failed(
                 event_id,
                 owner=owner,
-                error=f"{type(error).__name__}: {error}",
-                now=now,
-                retry_at=None if delay is None else now + delay,
+                error=outcome.error,
+                now=outcome.at,
+                retry_at=None if delay is None else outcome.at + delay,
             )
-        if failed is None:
-            return attrs.evolve(report, stale=(*report.stale, event_id))
-        if delay is None:
-            return attrs.evolve(report, parked=(*report.parked, redacted(failed)))
-        return attrs.evolve(report, retrying=(*report.retrying, redacted(failed)))
-    with store.unit_of_work() as work:
-        accepted = work.outbox.mark_delivered(event_id, clock.now(), owner=owner)
-    if not accepted:
-        return attrs.evolve(report, stale=(*report.stale, event_id))
-    return attrs.evolve(report, delivered=(*report.delivered, event_id))
+            if failed is None:
+                stale.append(event_id)
+            else:
+                (parked if delay is None else retrying).append(redacted(failed))
+    return attrs.evolve(
+        report,
+        delivered=(*report.delivered, *delivered),
+        retrying=(*report.retrying, *retrying),
+        parked=(*report.parked, *parked),
+        stale=(*report.stale, *stale),
+    )
 
 
 def _call(handler: NotificationHandler, event: Event, dispatcher: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from supportdesk import (
     Contact,
@@ -25,6 +26,11 @@ OPEN_TICKET = 11
 PUBLIC_UPDATE = {"sqlite": 11, "postgresql": 12}
 """On SQLite, one writer at a time: a ticket read needs no lock before its log grows."""
 STATUS_CHANGE = 15
+DISPATCH_TWO_EVENTS = 8
+DISPATCH_TRANSACTIONS = 3
+"""The two events of one new ticket, in its order: claim the first; record it and claim
+the second; record that and find nothing left (five transactions when each was recorded
+alone)."""
 
 
 def test_ticket_use_cases_send_few_statements(sql_store: SqlStore) -> None:
@@ -53,6 +59,25 @@ def test_ticket_use_cases_send_few_statements(sql_store: SqlStore) -> None:
     with statements(sql_store) as sent:
         desk.ask_customer(agent, ticket.reference, "which claims?")
     assert len(_counted(sent)) == STATUS_CHANGE, sent
+
+
+def test_dispatch_records_each_batch_with_the_next_claim(sql_store: SqlStore) -> None:
+    portal = build_portal(sql_store, FakeClock())
+    portal.open()
+    commits: list[object] = []
+
+    def committed(connection: object) -> None:
+        commits.append(connection)
+
+    sa.event.listen(sql_store.engine, "commit", committed)
+    try:
+        with statements(sql_store) as sent:
+            report = portal.desk.dispatch_notifications(lambda event: None)
+    finally:
+        sa.event.remove(sql_store.engine, "commit", committed)
+    assert len(report.delivered) == 2
+    assert len(_counted(sent)) == DISPATCH_TWO_EVENTS, sent
+    assert len(commits) == DISPATCH_TRANSACTIONS
 
 
 def test_a_hidden_ticket_costs_what_a_missing_one_does(sql_store: SqlStore) -> None:
