@@ -22,7 +22,10 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from email.message import EmailMessage
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formatdate
+from html import escape
 from pathlib import Path
 
 from supportdesk import (
@@ -50,16 +53,35 @@ TARGETS = {
 
 
 def mime(event: Event) -> None:
-    """Build the message of each recipient, as a mail handler would, and drop it."""
+    """Build each recipient's message as django-helpdesk does, and drop it.
+
+    The same message as the peer's: multipart/alternative with a text and an
+    HTML part rendered from the event, Subject, From, To, Date, Message-ID (and
+    the thread's In-Reply-To and References), built with the stdlib's
+    ``email.mime`` classes as Django's ``EmailMultiAlternatives.message()``
+    does.  Like the peer's in-memory mail backend, which only calls
+    ``message()``, nothing is serialised.
+    """
+    reference = event.payload.get("reference", "")
+    details = "\n".join(f"{key}: {value}" for key, value in event.payload.items())
+    text = TEXT_BODY.format(kind=event.kind.value, reference=reference, details=details)
+    html = HTML_BODY.format(
+        kind=escape(event.kind.value), reference=escape(reference), details=escape(details)
+    )
     for index, recipient in enumerate(event.recipients):
-        message = EmailMessage()
-        message["Subject"] = f"[{event.payload.get('reference', '')}] {event.kind.value}"
+        message = MIMEMultipart("alternative")
+        message.attach(MIMEText(text, "plain", "utf-8"))
+        message.attach(MIMEText(html, "html", "utf-8"))
+        message["Subject"] = f"[{reference}] {event.kind.value}"
         message["From"] = "help@portal.test"
         message["To"] = recipient.email
+        message["Date"] = formatdate()
         for name, value in thread_headers(event, index, domain="portal.test").items():
             message[name] = value
-        message.set_content("\n".join(f"{k}: {v}" for k, v in event.payload.items()))
-        message.as_bytes()
+
+
+TEXT_BODY = "Hello,\n\n{kind} on {reference}.\n\n{details}\n\n-- \nThe help desk\n"
+HTML_BODY = "<html><body><h1>{kind}</h1><p>{reference}</p><pre>{details}</pre></body></html>"
 
 
 def library(count: int, folder: Path) -> dict[str, float]:
