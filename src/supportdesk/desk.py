@@ -35,6 +35,7 @@ from ._views import Upload as Upload
 from ._workflow_cases import _WorkflowCases
 from .blobs import BlobStore, FilesystemBlobStore, MemoryBlobStore
 from .clock import Clock
+from .storage.protocol import Checkpointing
 
 
 class SupportDesk(
@@ -121,6 +122,18 @@ class SupportDesk(
     def blob_store(self) -> BlobStore:
         """Where this desk keeps attachment bytes."""
         return self._blobs
+
+    def checkpoint_storage(self) -> None:
+        """Do the store's upkeep between requests: SQLite folds its write-ahead log in.
+
+        The :class:`~supportdesk.Worker` calls it after each pass; a host
+        with no worker may call it from its own scheduler.  Without it,
+        SQLite checkpoints in the commit that fills the log (every 8,000
+        pages or so), which makes that request wait.  Other stores need no
+        upkeep here.
+        """
+        if isinstance(self._store, Checkpointing):
+            self._store.checkpoint()
 
     def dispose(self) -> None:
         """Release the store's connections and files."""

@@ -59,7 +59,9 @@ class PassReport:
 class Worker:
     """Runs a desk's due timers, dispatches its notifications, scans and sweeps its attachments.
 
-    Every ``purge_every`` it also purges the history older than ``retention``.
+    Every ``purge_every`` it also purges the history older than ``retention``;
+    after each pass it does the store's upkeep
+    (:meth:`SupportDesk.checkpoint_storage`).
 
     :param desk: the host's desk, with its workflow, calendar, blob store and scanner.
     :param handler: delivers notifications (an e-mail sender, say); without
@@ -138,6 +140,8 @@ class Worker:
                 break
         orphans = 0 if stop.is_set() else self._collect_orphans()
         purged = PurgeReport() if stop.is_set() else self._purge()
+        # Between passes, not in the requests' commits (SQLite's log).
+        self.desk.checkpoint_storage()
         report = PassReport(
             timers=timers,
             notifications=events,

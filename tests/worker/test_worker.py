@@ -17,9 +17,11 @@ import sqlalchemy as sa
 
 from supportdesk import ActivityKind, Event, FakeClock, Submission, Worker
 from supportdesk.cli import main
+from supportdesk.storage.sql import SqlStore
+from supportdesk.storage.sql.dialects import SQLITE_AUTOCHECKPOINT_PAGES
 from supportdesk.storage.sql.schema import activities, events
 
-from ..conftest import Portal
+from ..conftest import Portal, build_portal
 from . import host
 
 
@@ -244,3 +246,26 @@ def test_sigterm_stops_after_the_current_batch_and_loses_no_claimed_event(
     assert states.pop(delivered) == "delivered"
     assert states and set(states.values()) == {"pending"}
     assert all(row.claimed_until is None for row in rows if row.id != delivered)
+
+
+def test_a_pass_folds_sqlite_s_write_ahead_log_in_so_requests_need_not(
+    sqlite_store: SqlStore, sqlite_url: str, clock: FakeClock
+) -> None:
+    """Commits leave their pages in the log; the worker's pass copies them to the database."""
+    with sqlite_store.engine.connect() as connection:
+        pages = connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one()
+    assert pages == SQLITE_AUTOCHECKPOINT_PAGES
+    database = Path(sa.make_url(sqlite_url).database or "")
+    portal = build_portal(sqlite_store, clock)
+    portal.desk.checkpoint_storage()
+    before = database.stat().st_size
+    _waiting(portal, 20)
+    assert database.stat().st_size == before  # every change is in the log alone
+    Worker(portal.desk).run_once()
+    assert database.stat().st_size > before
+
+
+def test_upkeep_is_harmless_on_every_store(portal: Portal) -> None:
+    _waiting(portal, 1)
+    portal.desk.checkpoint_storage()
+    assert len(portal.desk.list_tickets(portal.alice).tickets) == 1

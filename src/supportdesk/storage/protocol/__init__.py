@@ -45,7 +45,7 @@ argument: adapters never read a clock.  Models go in and come out unchanged
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from .accounts import Accounts
 from .activity import ActivityLog
@@ -153,11 +153,27 @@ class Store(Protocol):
         ...
 
 
+@runtime_checkable
+class Checkpointing(Protocol):
+    """A store with upkeep best done between requests, which a worker calls for.
+
+    SQLite's write-ahead log is folded into the database file by the commit
+    that fills it, which makes that request wait: a store that can do it
+    apart implements :meth:`checkpoint`, and the :class:`~supportdesk.Worker`
+    calls it after each pass.  A store without it needs no such upkeep.
+    """
+
+    def checkpoint(self) -> None:
+        """Do the upkeep now, without blocking the store's readers or writers."""
+        ...
+
+
 __all__ = [
     "Accounts",
     "ActivityLog",
     "AttachmentUsage",
     "Attachments",
+    "Checkpointing",
     "Content",
     "Desks",
     "Directory",

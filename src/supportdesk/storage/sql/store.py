@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -122,6 +123,27 @@ class SqlStore:
         """
         with self._turns, translated_errors(), self._engine.begin() as connection:
             yield SqlUnitOfWork(connection)
+
+    def checkpoint(self) -> None:
+        """SQLite: fold the write-ahead log into the database file, as far as readers allow.
+
+        A passive checkpoint: it waits for no reader or writer and copies what
+        no reader still needs, so requests stop paying for it at commit.  The
+        :class:`~supportdesk.Worker` calls it after each pass.  Postgres has
+        no such upkeep: nothing is sent.
+        """
+        if self._engine.dialect.name != "sqlite":
+            return
+        # On the driver's connection: SQLAlchemy's would open a transaction
+        # (BEGIN IMMEDIATE), inside which SQLite cannot checkpoint.
+        with self._turns, translated_errors():
+            connection = self._engine.raw_connection()
+            try:
+                connection.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)").close()
+            except sqlite3.Error as error:
+                raise StorageError(f"the checkpoint failed: {error}") from error
+            finally:
+                connection.close()
 
     def close(self) -> None:
         """Close every pooled connection."""
