@@ -73,6 +73,8 @@ LIST_CALLS = 200
 ORGANIZATIONS = 200
 CUSTOMERS = 2_000
 SWEEP_BATCH = 100
+UPKEEP_EVERY = 100
+"""Write operations between two upkeeps (a worker's pass: SQLite's checkpoint)."""
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 """When the bulk-loaded waiting tickets started waiting; the portal's clock starts here."""
@@ -91,6 +93,10 @@ class Result:
     statements: int | None
     """SQL statements the timed operations sent; None for the memory store."""
     peak_memory_bytes: int
+    latencies: tuple[float, ...] = ()
+    """Seconds each timed step took (a sweep step is one batch)."""
+    commits: tuple[float, ...] = ()
+    """Seconds from each timed step's last COMMIT sent to the step's end (SQL stores)."""
 
     @property
     def ops_per_second(self) -> float:
@@ -99,6 +105,15 @@ class Result:
     @property
     def statements_per_op(self) -> float | None:
         return None if self.statements is None else self.statements / self.count
+
+    def p50(self) -> float:
+        return percentile(self.latencies, 50)
+
+    def p99(self) -> float:
+        return percentile(self.latencies, 99)
+
+    def commit_p99(self) -> float | None:
+        return percentile(self.commits, 99) if self.commits else None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -109,19 +124,36 @@ class Result:
             "ops_per_second": self.ops_per_second,
             "statements_per_op": self.statements_per_op,
             "peak_memory_bytes": self.peak_memory_bytes,
+            "p50_seconds": self.p50(),
+            "p99_seconds": self.p99(),
+            "commit_p99_seconds": self.commit_p99(),
         }
 
 
+def percentile(values: Sequence[float], rank: int) -> float:
+    """The ``rank``-th percentile of ``values`` (nearest rank), 0.0 for none."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, -(-rank * len(ordered) // 100) - 1))]
+
+
 class StatementCounter:
-    """Counts the statements an engine sends (a ``before_cursor_execute`` listener)."""
+    """Counts the statements an engine sends and notes when it last sent a COMMIT."""
 
-    def __init__(self) -> None:
+    def __init__(self, engine: sa.Engine) -> None:
         self.count = 0
+        self.committed_at: float | None = None
+        sa.event.listen(engine, "before_cursor_execute", self.sent)
+        sa.event.listen(engine, "commit", self.committing)
 
-    def __call__(self, *args: Any) -> None:
+    def sent(self, *args: Any) -> None:
         statement: str = args[2]
         if not statement.startswith("BEGIN"):
             self.count += 1
+
+    def committing(self, _connection: Any) -> None:
+        self.committed_at = time.perf_counter()
 
 
 @attrs.frozen
@@ -268,19 +300,33 @@ def measure(
     steps: int,
     step: Callable[[int], int],
     counter: StatementCounter | None,
+    upkeep: Callable[[], None] | None = None,
 ) -> Result:
     """Run ``step(i)`` for ``i`` in ``range(steps)``: nine tenths timed, the rest traced.
 
     ``step`` returns how many operations it did (a sweep batch does many).
     Only the timed part counts towards ops/s and statements per operation.
+    ``upkeep`` runs untimed after every ``UPKEEP_EVERY`` steps, as a worker's
+    pass would run between requests (SQLite's checkpoint).
     """
     traced = max(1, steps // 10) if steps > 1 else 0
     timed = steps - traced
     before = counter.count if counter else 0
     done = 0
+    latencies: list[float] = []
+    commits: list[float] = []
     started = time.perf_counter()
     for index in range(timed):
+        began = time.perf_counter()
+        if counter:
+            counter.committed_at = None
         done += step(index)
+        ended = time.perf_counter()
+        latencies.append(ended - began)
+        if counter and counter.committed_at is not None:
+            commits.append(ended - counter.committed_at)
+        if upkeep and index % UPKEEP_EVERY == UPKEEP_EVERY - 1:
+            upkeep()
     seconds = time.perf_counter() - started
     statements = counter.count - before if counter else None
     tracemalloc.start()
@@ -288,14 +334,13 @@ def measure(
         step(index)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return Result(store_name, operation, done, seconds, statements, peak)
+    return Result(
+        store_name, operation, done, seconds, statements, peak, tuple(latencies), tuple(commits)
+    )
 
 
 def run_store(name: str, store: Store, sizes: Sizes) -> list[Result]:
-    counter = None
-    if isinstance(store, SqlStore):
-        counter = StatementCounter()
-        sa.event.listen(store.engine, "before_cursor_execute", counter)
+    counter = StatementCounter(store.engine) if isinstance(store, SqlStore) else None
     started = time.perf_counter()
     portal = build_portal(store)
     bulk_load(store, portal, sizes.stored, sizes.due)
@@ -305,6 +350,7 @@ def run_store(name: str, store: Store, sizes: Sizes) -> list[Result]:
         flush=True,
     )
     desk, customer, agent = portal.desk, portal.customer, portal.agent
+    desk.checkpoint_storage()  # the bulk load's log, as a worker would have
     results: list[Result] = []
 
     def record(result: Result) -> None:
@@ -355,9 +401,9 @@ def run_store(name: str, store: Store, sizes: Sizes) -> list[Result]:
         desk.ask_customer(agent, references[index], "which claims?")
         return 1
 
-    record(measure(name, "open ticket", sizes.operations, open_ticket, counter))
-    record(measure(name, "public update", sizes.operations, public_update, counter))
-    record(measure(name, "status change (ask customer)", sizes.operations, status_change, counter))
+    upkeep = desk.checkpoint_storage
+    for phase, step in zip(WRITE_PHASES, (open_ticket, public_update, status_change), strict=True):
+        record(measure(name, phase, sizes.operations, step, counter, upkeep))
     return results
 
 
@@ -419,17 +465,58 @@ def postgres_schema() -> Iterator[str | None]:
 
 def print_table(results: Sequence[Result]) -> None:
     header = (
-        f"{'store':<9} {'operation':<46} {'count':>7} {'seconds':>8} {'ops/s':>9} "
-        f"{'stmts/op':>8} {'peak KiB':>8}"
+        f"{'store':<9} {'operation':<46} {'count':>7} {'ops/s':>9} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'commit p99':>10} {'stmts/op':>8} {'peak KiB':>8}"
     )
     print(header)
     print("-" * len(header))
     for r in results:
         per_op = "-" if r.statements_per_op is None else f"{r.statements_per_op:.1f}"
+        commit = r.commit_p99()
         print(
-            f"{r.store:<9} {r.operation:<46} {r.count:>7} {r.seconds:>8.3f} "
-            f"{r.ops_per_second:>9,.0f} {per_op:>8} {r.peak_memory_bytes / 2**10:>8,.0f}"
+            f"{r.store:<9} {r.operation:<46} {r.count:>7} {r.ops_per_second:>9,.0f} "
+            f"{r.p50() * 1e3:>7.2f} {r.p99() * 1e3:>7.2f} "
+            f"{'-' if commit is None else f'{commit * 1e3:.2f}':>10} {per_op:>8} "
+            f"{r.peak_memory_bytes / 2**10:>8,.0f}"
         )
+
+
+LIST_P50 = 0.002
+LIST_P99 = 0.010
+COMMIT_P99 = 0.002
+MEMORY_ABOVE_BASELINE = 50 * 2**20
+TARGET_TICKETS = 1_000_000
+WRITE_PHASES = ("open ticket", "public update", "status change (ask customer)")
+
+
+def verdicts(results: Sequence[Result], stored: int) -> list[str]:
+    """Each of issue 14's targets this run measures, with its verdict."""
+    lines = []
+    scale = "" if stored >= TARGET_TICKETS else f" (at {stored:,} tickets; the target is at 1M)"
+    for r in results:
+        if r.operation.startswith("first page"):
+            met = r.p50() < LIST_P50 and r.p99() < LIST_P99
+            lines.append(
+                f"[{r.store}] {r.operation}: p50 {r.p50() * 1e3:.2f} ms < 2, "
+                f"p99 {r.p99() * 1e3:.2f} ms < 10: {_verdict(met)}{scale}"
+            )
+        commit = r.commit_p99()
+        if r.store == "sqlite" and commit is not None and r.operation in WRITE_PHASES:
+            lines.append(
+                f"[{r.store}] {r.operation}: commit p99 {commit * 1e3:.2f} ms < 2: "
+                f"{_verdict(commit < COMMIT_P99)}"
+            )
+        if r.operation.startswith(("first page", "run_due_timers")):
+            lines.append(
+                f"[{r.store}] {r.operation}: peak traced memory "
+                f"{r.peak_memory_bytes / 2**20:.1f} MiB <= 50: "
+                f"{_verdict(r.peak_memory_bytes <= MEMORY_ABOVE_BASELINE)}"
+            )
+    return lines
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "NOT MET"
 
 
 def main() -> None:
@@ -442,9 +529,14 @@ def main() -> None:
     parser.add_argument(
         "--scale", type=float, default=1.0, help="multiplies every size (0.05: a quick run)"
     )
+    parser.add_argument(
+        "--tickets", type=int, help="tickets stored for the lists (default 100,000 x scale)"
+    )
     parser.add_argument("--out", type=Path, default=Path("bench-results"))
     args = parser.parse_args()
     sizes = Sizes.scaled(args.scale)
+    if args.tickets:
+        sizes = attrs.evolve(sizes, stored=args.tickets)
     results: list[Result] = []
     with tempfile.TemporaryDirectory() as folder:
         for name in args.stores.split(","):
@@ -456,6 +548,8 @@ def main() -> None:
                 print(f"note: {name} skipped: {error}")
     print()
     print_table(results)
+    print()
+    print("\n".join(verdicts(results, sizes.stored)))
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps([r.as_json() for r in results], indent=2))

@@ -22,7 +22,7 @@ PHASES = (
 
 
 def test_every_phase_runs_on_memory_and_sqlite(tmp_path: Path) -> None:
-    subprocess.run(
+    done = subprocess.run(
         [
             sys.executable,
             str(ROOT / "benchmarks" / "run.py"),
@@ -35,6 +35,7 @@ def test_every_phase_runs_on_memory_and_sqlite(tmp_path: Path) -> None:
         ],
         check=True,
         capture_output=True,
+        text=True,
         timeout=300,
     )
     (written,) = tmp_path.glob("bench-*.json")
@@ -44,6 +45,11 @@ def test_every_phase_runs_on_memory_and_sqlite(tmp_path: Path) -> None:
         assert [phase for phase in PHASES if not any(op.startswith(phase) for op in ran)] == []
     # SQL statements per operation are counted on SQLite; the pinned counts are the tests'.
     assert all(row["statements_per_op"] for row in rows if row["store"] == "sqlite")
+    # Each target measured here is printed with its verdict; commits are timed on SQLite.
+    verdicts = [line for line in done.stdout.splitlines() if line.endswith(("met", "1M)"))]
+    assert sum("commit p99" in line for line in verdicts) == 3, done.stdout
+    assert sum("p50" in line for line in verdicts) == 6, done.stdout
+    assert all(row["p99_seconds"] >= row["p50_seconds"] > 0 for row in rows)
 
 
 def test_the_peer_comparisons_library_phases_run(tmp_path: Path) -> None:
