@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+import attrs
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -103,54 +104,129 @@ def _add_ticket(dialect_name: str) -> Any:
     return insert(tickets).on_conflict_do_nothing().returning(tickets.c.id)
 
 
-def _collaborating(contact_id: str) -> ColumnElement[bool]:
+def _collaborating(contact_id: Any) -> ColumnElement[bool]:
     # An uncorrelated subquery rather than EXISTS: the planners look tickets up
     # by id from the collaborators' contact index, also as one arm of an OR.
     shared = sa.select(collaborators.c.ticket_id).where(collaborators.c.contact_id == contact_id)
     return InSubquery(tickets.c.id, shared.scalar_subquery())
 
 
+def _shared_with(organization_id: Any) -> ColumnElement[bool]:
+    return sa.and_(
+        tickets.c.organization_id == organization_id,
+        tickets.c.shared_with_organization == sa.true(),
+    )
+
+
+@attrs.frozen
+class _Filter:
+    """One condition a ticket list may set: its name, its value in a query, its clause."""
+
+    name: str
+    value: Callable[[Any], Any]
+    """The value set in a :class:`TicketScope` or :class:`TicketQuery`, or None when unset."""
+    clause: Callable[[Any], ColumnElement[bool]]
+    """The condition on the value (or on a bind standing for it)."""
+    many: bool = False
+    """The value is a list: bound as an expanding IN."""
+
+
+_ADMITS = (
+    _Filter("scope_desks", lambda s: sorted(s.desk_ids) or None, tickets.c.desk_id.in_, True),
+    _Filter("scope_requester", lambda s: s.requester_id, tickets.c.requester_id.__eq__),
+    _Filter("scope_collaborator", lambda s: s.collaborator_id, _collaborating),
+    _Filter("scope_organization", lambda s: s.organization_id, _shared_with),
+)
+"""What a :class:`TicketScope` admits, in the order :meth:`TicketScope.grant` reads them: OR'ed."""
+
+_FILTERS = (
+    _Filter("requester", lambda q: q.requester_id, tickets.c.requester_id.__eq__),
+    _Filter("organization", lambda q: q.organization_id, tickets.c.organization_id.__eq__),
+    _Filter("collaborator", lambda q: q.collaborator_id, _collaborating),
+    _Filter(
+        "statuses",
+        lambda q: None if q.statuses is None else sorted(q.statuses),
+        tickets.c.status.in_,
+        True,
+    ),
+    _Filter("desk", lambda q: q.desk_id, tickets.c.desk_id.__eq__),
+    _Filter("request_type", lambda q: q.request_type_id, tickets.c.request_type_id.__eq__),
+    _Filter("assignee", lambda q: q.assignee_id, tickets.c.assignee_id.__eq__),
+)
+"""The filters a :class:`TicketQuery` sets beside its scope: AND'ed."""
+
+
 def scope_clause(scope: TicketScope) -> ColumnElement[bool]:
     """The tickets ``scope`` admits: its clauses OR'ed, as :meth:`TicketScope.grant` reads them."""
     if scope.everything:
         return sa.true()
-    admits: list[ColumnElement[bool]] = []
-    if scope.desk_ids:
-        admits.append(tickets.c.desk_id.in_(sorted(scope.desk_ids)))
-    if scope.requester_id is not None:
-        admits.append(tickets.c.requester_id == scope.requester_id)
-    if scope.collaborator_id is not None:
-        admits.append(_collaborating(scope.collaborator_id))
-    if scope.organization_id is not None:
-        admits.append(
-            sa.and_(
-                tickets.c.organization_id == scope.organization_id,
-                tickets.c.shared_with_organization == sa.true(),
-            )
-        )
+    admits = [f.clause(value) for f in _ADMITS if (value := f.value(scope)) is not None]
     return sa.or_(sa.false(), *admits)
 
 
-def filter_clauses(query: TicketQuery) -> list[ColumnElement[bool]]:
-    """The query's scope and every filter it sets, to be AND'ed."""
-    clauses = [scope_clause(query.scope)]
-    if query.requester_id is not None:
-        clauses.append(tickets.c.requester_id == query.requester_id)
-    if query.organization_id is not None:
-        clauses.append(tickets.c.organization_id == query.organization_id)
-    if query.collaborator_id is not None:
-        clauses.append(_collaborating(query.collaborator_id))
-    if query.statuses is not None:
-        clauses.append(tickets.c.status.in_(sorted(query.statuses)))
-    if query.desk_id is not None:
-        clauses.append(tickets.c.desk_id == query.desk_id)
-    if query.request_type_id is not None:
-        clauses.append(tickets.c.request_type_id == query.request_type_id)
-    if query.assignee_id is not None:
-        clauses.append(tickets.c.assignee_id == query.assignee_id)
-    if query.unassigned:
+@attrs.frozen
+class _Shape:
+    """What a list statement's form depends on: which filters are set, not their values.
+
+    Queries of one shape share one statement, built once, its values bound.
+    """
+
+    everything: bool
+    admits: tuple[str, ...]
+    filters: tuple[str, ...]
+    unassigned: bool
+    sort: TicketSort
+    limit: int
+    after: bool
+
+
+def _bound(query: TicketQuery, prefix: str = "") -> tuple[_Shape, dict[str, Any]]:
+    """The shape of ``query`` and the values of its scope and filters by bind name.
+
+    Each name begins with ``prefix``; the keyset position is bound apart
+    (:func:`_page`), as counts ignore it.
+    """
+    values: dict[str, Any] = {}
+    set_in_scope = [] if query.scope.everything else _set(_ADMITS, query.scope, prefix, values)
+    filters = _set(_FILTERS, query, prefix, values)
+    shape = _Shape(
+        everything=query.scope.everything,
+        admits=tuple(set_in_scope),
+        filters=tuple(filters),
+        unassigned=query.unassigned,
+        sort=query.sort,
+        limit=query.limit,
+        after=query.after is not None,
+    )
+    return shape, values
+
+
+def _set(filters: Sequence[_Filter], source: Any, prefix: str, values: dict[str, Any]) -> list[str]:
+    """The names of ``filters`` set in ``source``; their values go to ``values``, prefixed."""
+    names = []
+    for f in filters:
+        value = f.value(source)
+        if value is not None:
+            names.append(f.name)
+            values[prefix + f.name] = value
+    return names
+
+
+def _clauses(shape: _Shape, prefix: str = "") -> list[ColumnElement[bool]]:
+    """The scope and filters of queries of ``shape``, to be AND'ed, their values bound."""
+
+    def bound(filters: Sequence[_Filter], names: Sequence[str]) -> list[ColumnElement[bool]]:
+        return [
+            f.clause(sa.bindparam(prefix + f.name, expanding=f.many))
+            for f in filters
+            if f.name in names
+        ]
+
+    scope = sa.true() if shape.everything else sa.or_(sa.false(), *bound(_ADMITS, shape.admits))
+    clauses = [scope, *bound(_FILTERS, shape.filters)]
+    if shape.unassigned:
         clauses.append(tickets.c.assignee_id.is_(None))
-    if query.sort is TicketSort.SLA_DUE:
+    if shape.sort is TicketSort.SLA_DUE:
         clauses.append(tickets.c.sla_due_at.is_not(None))
     return clauses
 
@@ -162,45 +238,76 @@ _SORT_COLUMNS = {
 _ASCENDING = frozenset({TicketSort.OLDEST, TicketSort.SLA_DUE})
 
 
-def find_statement(query: TicketQuery) -> sa.Select[Any]:
+def find_statement(query: TicketQuery) -> tuple[sa.Select[Any], dict[str, Any]]:
     """The page of tickets ``query`` asks for, in its order, after its keyset position."""
-    return _paged(sa.select(tickets), query)
+    return _page(query, rows=False)
 
 
-def rows_statement(query: TicketQuery) -> sa.Select[Any]:
+def rows_statement(query: TicketQuery) -> tuple[sa.Select[Any], dict[str, Any]]:
     """The page :func:`find_statement` reads, as list rows: names joined, wide text left out."""
-    return _paged(sa.select(*_ROW_COLUMNS).select_from(_ROW_SOURCE), query)
+    return _page(query, rows=True)
 
 
-def _paged(statement: sa.Select[Any], query: TicketQuery) -> sa.Select[Any]:
-    """``statement`` over tickets, filtered, ordered, after the position and limited as asked."""
-    sort_column = _SORT_COLUMNS.get(query.sort, tickets.c.created_at)
-    key = sa.tuple_(sort_column, tickets.c.id)
-    descending = query.sort not in _ASCENDING
-    statement = statement.where(*filter_clauses(query))
+def _page(query: TicketQuery, *, rows: bool) -> tuple[sa.Select[Any], dict[str, Any]]:
+    shape, values = _bound(query)
     if query.after is not None:
-        at, ticket_id = query.after
+        values["after_at"], values["after_id"] = query.after
+    return _paged(shape, rows=rows), values
+
+
+@functools.lru_cache(maxsize=512)
+def _paged(shape: _Shape, *, rows: bool) -> sa.Select[Any]:
+    """Tickets of ``shape``, filtered, ordered, after the position and limited as asked."""
+    statement = sa.select(*_ROW_COLUMNS).select_from(_ROW_SOURCE) if rows else sa.select(tickets)
+    sort_column = _SORT_COLUMNS.get(shape.sort, tickets.c.created_at)
+    key = sa.tuple_(sort_column, tickets.c.id)
+    descending = shape.sort not in _ASCENDING
+    statement = statement.where(*_clauses(shape))
+    if shape.after:
         # Typed binds: the cursor's time must be stored-form UTC, like the column.
-        position = sa.tuple_(sa.literal(at, sort_column.type), sa.literal(ticket_id))
+        position = sa.tuple_(
+            sa.bindparam("after_at", type_=sort_column.type),
+            sa.bindparam("after_id", type_=tickets.c.id.type),
+        )
         statement = statement.where(key < position if descending else key > position)
     if descending:
         statement = statement.order_by(sort_column.desc(), tickets.c.id.desc())
     else:
         statement = statement.order_by(sort_column, tickets.c.id)
-    return statement.limit(query.limit)
+    return statement.limit(shape.limit)
 
 
-def count_statement(query: TicketQuery) -> sa.Select[int]:
+def count_statement(query: TicketQuery) -> tuple[sa.Select[Any], dict[str, Any]]:
     """How many tickets match ``query``, ignoring its order, position and limit."""
-    return sa.select(sa.func.count()).select_from(tickets).where(*filter_clauses(query))
+    return count_each_statement([query])
 
 
-def count_each_statement(queries: Sequence[TicketQuery]) -> sa.Select[Any]:
-    """One row: :func:`count_statement` of each query, each a subquery planned on its own."""
+def count_each_statement(
+    queries: Sequence[TicketQuery],
+) -> tuple[sa.Select[Any], dict[str, Any]]:
+    """One row: the count of each query, each a subquery planned on its own."""
+    shapes: list[_Shape] = []
+    values: dict[str, Any] = {}
+    for n, query in enumerate(queries):
+        shape, bound = _bound(query, f"q{n}_")
+        # Position and limit change no count, nor does the order, but for the
+        # SLA queue's (running clocks only): one statement for the rest.
+        sort = TicketSort.SLA_DUE if shape.sort is TicketSort.SLA_DUE else TicketSort.NEWEST
+        shapes.append(attrs.evolve(shape, sort=sort, limit=0, after=False))
+        values.update(bound)
+    return _counts(tuple(shapes)), values
+
+
+@functools.lru_cache(maxsize=512)
+def _counts(shapes: tuple[_Shape, ...]) -> sa.Select[Any]:
     return sa.select(
         *(
-            count_statement(query).scalar_subquery().label(f"n{n}")
-            for n, query in enumerate(queries)
+            sa.select(sa.func.count())
+            .select_from(tickets)
+            .where(*_clauses(shape, f"q{n}_"))
+            .scalar_subquery()
+            .label(f"n{n}")
+            for n, shape in enumerate(shapes)
         )
     )
 
@@ -277,7 +384,8 @@ class SqlTickets(Repository):
     def find(self, query: TicketQuery) -> Sequence[Ticket]:
         if query.scope.is_empty:
             return []
-        return self._tx.all(rows.TICKETS, find_statement(query))
+        statement, values = find_statement(query)
+        return self._tx.all(rows.TICKETS, statement, **values)
 
     def find_rows(
         self, query: TicketQuery, status_label: Callable[[str, str], str]
@@ -289,16 +397,16 @@ class SqlTickets(Repository):
                 {**row, "status_label": status_label(row["desk_id"], row["status"])},
                 TicketRow,
             )
-            for row in self._tx.execute(rows_statement(query)).mappings()
+            for row in self._tx.execute(*rows_statement(query)).mappings()
         ]
 
     def count(self, query: TicketQuery) -> int:
         if query.scope.is_empty:
             return 0
-        return int(self._tx.execute(count_statement(query)).scalar_one())
+        return int(self._tx.execute(*count_statement(query)).scalar_one())
 
     def count_each(self, queries: Sequence[TicketQuery]) -> Sequence[int]:
         # An empty scope holds nothing: it is counted without asking the database.
         asked = [query for query in queries if not query.scope.is_empty]
-        counted = iter(self._tx.execute(count_each_statement(asked)).one() if asked else ())
+        counted = iter(self._tx.execute(*count_each_statement(asked)).one() if asked else ())
         return [0 if query.scope.is_empty else int(next(counted)) for query in queries]
