@@ -350,7 +350,7 @@ def run_store(name: str, store: Store, sizes: Sizes) -> list[Result]:
         flush=True,
     )
     desk, customer, agent = portal.desk, portal.customer, portal.agent
-    desk.checkpoint_storage()  # the bulk load's log, as a worker would have
+    desk.maintain_storage()  # the bulk load's log, as a worker would have
     results: list[Result] = []
 
     def record(result: Result) -> None:
@@ -401,7 +401,7 @@ def run_store(name: str, store: Store, sizes: Sizes) -> list[Result]:
         desk.ask_customer(agent, references[index], "which claims?")
         return 1
 
-    upkeep = desk.checkpoint_storage
+    upkeep = desk.maintain_storage
     for phase, step in zip(WRITE_PHASES, (open_ticket, public_update, status_change), strict=True):
         record(measure(name, phase, sizes.operations, step, counter, upkeep))
     return results

@@ -93,7 +93,15 @@ NOT_YET_COVERED = (
 )
 """Account and notification methods: the next to get targets here."""
 
-WITHOUT_INPUT = ("blob_store", "clock", "dispose", "next_timer_due", "in_memory", "from_url")
+WITHOUT_INPUT = (
+    "blob_store",
+    "clock",
+    "dispose",
+    "maintain_storage",
+    "next_timer_due",
+    "in_memory",
+    "from_url",
+)
 """Attributes and methods that take no data from a caller (the constructors take the host's
 own configuration)."""
 

@@ -117,7 +117,7 @@ from .sla import SlaState as SlaState
 from .sla import SlaTarget as SlaTarget
 from .sla import measure as measure
 from .storage.memory import MemoryStore as MemoryStore
-from .storage.protocol import Checkpointing as Checkpointing
+from .storage.protocol import Maintained as Maintained
 from .storage.protocol import SearchQuery as SearchQuery
 from .storage.protocol import Store as Store
 from .storage.protocol import TicketQuery as TicketQuery
@@ -160,7 +160,7 @@ __all__ = [
     "BlobStore",
     "BusinessCalendar",
     "Calendar",
-    "Checkpointing",
+    "Maintained",
     "Clock",
     "Collaborator",
     "Conflict",

@@ -35,7 +35,7 @@ from ._views import Upload as Upload
 from ._workflow_cases import _WorkflowCases
 from .blobs import BlobStore, FilesystemBlobStore, MemoryBlobStore
 from .clock import Clock
-from .storage.protocol import Checkpointing
+from .storage.protocol import Maintained
 
 
 class SupportDesk(
@@ -123,17 +123,19 @@ class SupportDesk(
         """Where this desk keeps attachment bytes."""
         return self._blobs
 
-    def checkpoint_storage(self) -> None:
-        """Do the store's upkeep between requests: SQLite folds its write-ahead log in.
+    def maintain_storage(self) -> None:
+        """Do the store's upkeep between requests (SQLite: checkpoint, planner statistics).
 
         The :class:`~supportdesk.Worker` calls it after each pass; a host
-        with no worker may call it from its own scheduler.  Without it,
-        SQLite checkpoints in the commit that fills the log (every 8,000
-        pages or so), which makes that request wait.  Other stores need no
-        upkeep here.
+        with no worker may call it from its own scheduler, every few seconds
+        to a minute.  On SQLite it folds the write-ahead log into the
+        database file, which the commit that fills the log (every 8,000
+        pages or so) otherwise does, making that request wait, and hourly
+        refreshes the statistics the planner picks the lists' indexes by.
+        Stores without such upkeep (memory, Postgres) do nothing.
         """
-        if isinstance(self._store, Checkpointing):
-            self._store.checkpoint()
+        if isinstance(self._store, Maintained):
+            self._store.maintain()
 
     def dispose(self) -> None:
         """Release the store's connections and files."""

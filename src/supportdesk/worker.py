@@ -61,7 +61,7 @@ class Worker:
 
     Every ``purge_every`` it also purges the history older than ``retention``;
     after each pass it does the store's upkeep
-    (:meth:`SupportDesk.checkpoint_storage`).
+    (:meth:`SupportDesk.maintain_storage`).
 
     :param desk: the host's desk, with its workflow, calendar, blob store and scanner.
     :param handler: delivers notifications (an e-mail sender, say); without
@@ -141,7 +141,7 @@ class Worker:
         orphans = 0 if stop.is_set() else self._collect_orphans()
         purged = PurgeReport() if stop.is_set() else self._purge()
         # Between passes, not in the requests' commits (SQLite's log).
-        self.desk.checkpoint_storage()
+        self.desk.maintain_storage()
         report = PassReport(
             timers=timers,
             notifications=events,

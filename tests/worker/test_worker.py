@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 from supportdesk import ActivityKind, Event, FakeClock, Submission, Worker
 from supportdesk.cli import main
 from supportdesk.storage.sql import SqlStore
-from supportdesk.storage.sql.dialects import SQLITE_AUTOCHECKPOINT_PAGES
+from supportdesk.storage.sql.dialects import SQLITE_ANALYZE_EVERY, SQLITE_AUTOCHECKPOINT_PAGES
 from supportdesk.storage.sql.schema import activities, events
 
 from ..conftest import Portal, build_portal
@@ -257,7 +258,7 @@ def test_a_pass_folds_sqlite_s_write_ahead_log_in_so_requests_need_not(
     assert pages == SQLITE_AUTOCHECKPOINT_PAGES
     database = Path(sa.make_url(sqlite_url).database or "")
     portal = build_portal(sqlite_store, clock)
-    portal.desk.checkpoint_storage()
+    portal.desk.maintain_storage()
     before = database.stat().st_size
     _waiting(portal, 20)
     assert database.stat().st_size == before  # every change is in the log alone
@@ -265,7 +266,33 @@ def test_a_pass_folds_sqlite_s_write_ahead_log_in_so_requests_need_not(
     assert database.stat().st_size > before
 
 
+def test_upkeep_gives_sqlite_s_planner_statistics_hourly(
+    sqlite_store: SqlStore, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without them, the planner may count an agent's own tickets through the whole desk."""
+    portal = build_portal(sqlite_store, clock)
+
+    def ticket_statistics() -> list[str]:
+        with sqlite_store.engine.connect() as connection:
+            found = connection.exec_driver_sql(
+                "SELECT stat FROM sqlite_stat1 WHERE tbl = 'tickets'"
+            )
+            return sorted(found.scalars())
+
+    _waiting(portal, 3)
+    portal.desk.maintain_storage()
+    first = ticket_statistics()
+    assert first  # one line per index of the tickets
+    _waiting(portal, 3)
+    portal.desk.maintain_storage()
+    assert ticket_statistics() == first  # not again within the hour
+    later = time.monotonic() + SQLITE_ANALYZE_EVERY
+    monkeypatch.setattr(time, "monotonic", lambda: later)
+    portal.desk.maintain_storage()
+    assert ticket_statistics() != first
+
+
 def test_upkeep_is_harmless_on_every_store(portal: Portal) -> None:
     _waiting(portal, 1)
-    portal.desk.checkpoint_storage()
+    portal.desk.maintain_storage()
     assert len(portal.desk.list_tickets(portal.alice).tickets) == 1

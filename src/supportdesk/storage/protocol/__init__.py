@@ -154,17 +154,18 @@ class Store(Protocol):
 
 
 @runtime_checkable
-class Checkpointing(Protocol):
+class Maintained(Protocol):
     """A store with upkeep best done between requests, which a worker calls for.
 
     SQLite's write-ahead log is folded into the database file by the commit
-    that fills it, which makes that request wait: a store that can do it
-    apart implements :meth:`checkpoint`, and the :class:`~supportdesk.Worker`
-    calls it after each pass.  A store without it needs no such upkeep.
+    that fills it, which makes that request wait, and its query planner
+    needs statistics to choose between the lists' indexes: a store with such
+    upkeep implements :meth:`maintain`, and the :class:`~supportdesk.Worker`
+    calls it after each pass.  A store without it needs none.
     """
 
-    def checkpoint(self) -> None:
-        """Do the upkeep now, without blocking the store's readers or writers."""
+    def maintain(self) -> None:
+        """Do the upkeep now, briefly, without blocking the store's readers or writers."""
         ...
 
 
@@ -173,7 +174,7 @@ __all__ = [
     "ActivityLog",
     "AttachmentUsage",
     "Attachments",
-    "Checkpointing",
+    "Maintained",
     "Content",
     "Desks",
     "Directory",

@@ -35,6 +35,16 @@ writes (a commit p99 of several milliseconds).  With a
 this; without one, the commit that fills it still does, so the log stays bounded.
 """
 
+SQLITE_ANALYZE_EVERY = 3600.0
+"""Seconds between two refreshes of SQLite's planner statistics by :meth:`SqlStore.maintain`.
+
+Each refresh changes the schema's statistics, which makes every connection
+prepare its statements again: hourly, not every pass.
+"""
+
+SQLITE_ANALYSIS_LIMIT = 1000
+"""Rows ``ANALYZE`` samples per index: enough to rank the lists' indexes, quick at any size."""
+
 SYNCHRONOUS_LEVELS = frozenset({"OFF", "NORMAL", "FULL", "EXTRA"})
 """The values SQLite's ``PRAGMA synchronous`` takes."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
@@ -73,6 +74,7 @@ class SqlStore:
         self._turns: AbstractContextManager[object] = (
             threading.RLock() if dialects.shares_one_connection(engine) else nullcontext()
         )
+        self._analyzed_at: float | None = None
 
     @classmethod
     def from_url(
@@ -124,26 +126,35 @@ class SqlStore:
         with self._turns, translated_errors(), self._engine.begin() as connection:
             yield SqlUnitOfWork(connection)
 
-    def checkpoint(self) -> None:
-        """SQLite: fold the write-ahead log into the database file, as far as readers allow.
+    def maintain(self) -> None:
+        """SQLite: fold the write-ahead log in, and now and then refresh the planner's statistics.
 
         A passive checkpoint: it waits for no reader or writer and copies what
-        no reader still needs, so requests stop paying for it at commit.  The
-        :class:`~supportdesk.Worker` calls it after each pass.  Postgres has
-        no such upkeep: nothing is sent.
+        no reader still needs, so requests stop paying for it at commit.  At
+        most every :data:`~.dialects.SQLITE_ANALYZE_EVERY`, a sampled
+        ``ANALYZE`` (a millisecond or so) lets the planner tell a customer's
+        few tickets from a desk's many.  The :class:`~supportdesk.Worker`
+        calls it after each pass.  Postgres does both itself: nothing is sent.
         """
         if self._engine.dialect.name != "sqlite":
             return
+        now = time.monotonic()
+        upkeep = ["PRAGMA wal_checkpoint(PASSIVE)"]
+        if self._analyzed_at is None or now - self._analyzed_at >= dialects.SQLITE_ANALYZE_EVERY:
+            upkeep += [f"PRAGMA analysis_limit={dialects.SQLITE_ANALYSIS_LIMIT}", "ANALYZE"]
         # On the driver's connection: SQLAlchemy's would open a transaction
         # (BEGIN IMMEDIATE), inside which SQLite cannot checkpoint.
         with self._turns, translated_errors():
             connection = self._engine.raw_connection()
             try:
-                connection.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)").close()
+                for statement in upkeep:
+                    connection.cursor().execute(statement).close()
             except sqlite3.Error as error:
-                raise StorageError(f"the checkpoint failed: {error}") from error
+                raise StorageError(f"the store's upkeep failed: {error}") from error
             finally:
                 connection.close()
+        if len(upkeep) > 1:
+            self._analyzed_at = now
 
     def close(self) -> None:
         """Close every pooled connection."""
