@@ -334,11 +334,13 @@ def _ticket_recipients(
     def other(contact_id: str | None) -> Contact | None:
         return None if contact_id in (None, actor_id) else work.directory.get_contact(contact_id)
 
+    # The collaborators' contacts in one read, however many they are.
+    collaborators: Sequence[Contact] = ()
+    if known.collaborator_ids != ():
+        collaborators = work.participants.list_collaborator_contacts(ticket.id)
     collaborator_ids = known.collaborator_ids
     if collaborator_ids is None:
-        collaborator_ids = tuple(
-            c.contact_id for c in work.participants.list_collaborators(ticket.id)
-        )
+        collaborator_ids = tuple(contact.id for contact in collaborators)
     staff: list[Contact | None] = []
     if kind not in notifications.CUSTOMERS_ONLY:
         staff = [other(ticket.assignee_id), *_desk_staff(work, ticket.desk_id, known.desk_staff)]
@@ -346,7 +348,7 @@ def _ticket_recipients(
         kind,
         ticket,
         actor_id=actor_id,
-        customers=[other(ticket.requester_id), *(other(c) for c in collaborator_ids)],
+        customers=[other(ticket.requester_id), *collaborators],
         staff=staff,
         collaborator_ids=collaborator_ids,
         muted=work.participants.list_muted(ticket.id) if known.muted is None else known.muted,

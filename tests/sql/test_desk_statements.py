@@ -61,6 +61,23 @@ def test_ticket_use_cases_send_few_statements(sql_store: SqlStore) -> None:
     assert len(_counted(sent)) == STATUS_CHANGE, sent
 
 
+def test_an_event_reads_its_collaborators_at_once(sql_store: SqlStore) -> None:
+    """Addressing an event costs the same with one collaborator or three: no read per person."""
+    portal = build_portal(sql_store, FakeClock())
+    ticket = portal.open()
+    portal.desk.add_collaborator(portal.alice, ticket.reference, portal.bob.email)
+
+    def reply() -> int:
+        with statements(sql_store) as sent:
+            portal.desk.share_update(portal.agent, ticket.reference, "Any news?")
+        return len(_counted(sent))
+
+    with_one = reply()
+    for contact in (portal.carol, portal.loner):
+        portal.desk.add_collaborator(portal.alice, ticket.reference, contact.email)
+    assert reply() == with_one
+
+
 def test_dispatch_records_each_batch_with_the_next_claim(sql_store: SqlStore) -> None:
     portal = build_portal(sql_store, FakeClock())
     portal.open()
