@@ -1,37 +1,48 @@
-"""Benchmarks of the desk's use cases per store: prints a table and writes JSON.
+"""Benchmarks of the desk's use cases per store: prints a table, each target's verdict, JSON.
 
-``python benchmarks/run.py [--stores memory,sqlite,postgres] [--scale 1.0] [--out DIR]``
+``python benchmarks/run.py [--stores memory,sqlite,postgres] [--scale 1.0]
+[--tickets N] [--sweep-workers 4] [--out DIR]``
 
 Each store gets a portal of 200 organisations and 2,000 customers holding
-100,000 tickets (bulk-loaded), 10,000 of them waiting for their customer with
-a reminder due.  Measured, in this order: the first page of each customer
-list, one sweep over the 10,000 due timers, then opening tickets, public
-updates and status changes.  ``--scale`` multiplies every size (0.05 for a
-quick run).
+100,000 tickets (bulk-loaded; ``--tickets`` sets another number, 1000000 for
+the list targets), 10,000 of them waiting for their customer with a reminder
+due.  Measured, in this order: the first page of each customer list (with
+every tab's count), one sweep over the 10,000 due timers, then opening
+tickets, public updates and status changes, with a worker's upkeep
+(``maintain_storage``) every 100 writes, untimed.  ``--scale`` multiplies
+every size (0.05 for a quick run).
 
-SQLite is a file in a temporary folder (WAL, ``synchronous=NORMAL``).
-Postgres runs at ``SUPPORTDESK_POSTGRES_URL`` (default
-``postgresql+psycopg://postgres@127.0.0.1:5432/test``) in a fresh schema
-dropped afterwards; unreachable, it is skipped with a note.
+SQLite is a file in a temporary folder (WAL, ``synchronous=NORMAL``); its
+write phases are recorded and their very statements replayed by raw
+``sqlite3`` on a copy of the database taken before them: what the writes
+cost without the library.  Postgres runs at ``SUPPORTDESK_POSTGRES_URL``
+(default ``postgresql+psycopg://postgres@127.0.0.1:5432/test``) in a fresh
+schema dropped afterwards; unreachable, it is skipped with a note.  On
+Postgres, ten times the due timers are then swept by one worker process
+and by ``--sweep-workers`` of them.
 
-Per operation: ops/s (timed without memory tracing), SQL statements sent
-(counted by a ``before_cursor_execute`` listener; the ``BEGIN`` SQLite sends
-for each transaction is left out, as psycopg's implicit one is invisible),
-and the peak of traced Python memory over a tenth of the operations run
-again with tracemalloc on.
+Per operation: ops/s (timed without memory tracing), p50 and p99 latency,
+the p99 of each write's commit (from the COMMIT sent to the call's return),
+SQL statements sent (counted by a ``before_cursor_execute`` listener; the
+``BEGIN`` SQLite sends for each transaction is left out, as psycopg's
+implicit one is invisible), and the peak of traced Python memory over a
+tenth of the operations run again with tracemalloc on.  Then each target of
+issue 14 this run measures, with its verdict.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
+import sqlite3
 import tempfile
 import time
 import tracemalloc
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -58,6 +69,7 @@ from supportdesk import (
     Timer,
 )
 from supportdesk.storage.sql import SqlStore, make_engine, rows
+from supportdesk.storage.sql.dialects import SQLITE_AUTOCHECKPOINT_PAGES
 from supportdesk.storage.sql.schema import desk_sequences
 
 POSTGRES_URL_VARIABLE = "SUPPORTDESK_POSTGRES_URL"
@@ -74,6 +86,8 @@ ORGANIZATIONS = 200
 CUSTOMERS = 2_000
 SWEEP_BATCH = 100
 UPKEEP_EVERY = 100
+SWEEP_TIMERS_PER_DUE = 10
+"""The Postgres sweep by several processes fires ten times the due timers of the others."""
 """Write operations between two upkeeps (a worker's pass: SQLite's checkpoint)."""
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -154,6 +168,36 @@ class StatementCounter:
 
     def committing(self, _connection: Any) -> None:
         self.committed_at = time.perf_counter()
+
+
+class Recorder:
+    """Records the transactions an engine runs, each as its statements with their parameters.
+
+    What the driver got, after SQLAlchemy's processing: a raw ``sqlite3``
+    connection can send the very same again.
+    """
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.transactions: list[list[tuple[str, Any, bool]]] = []
+        self._current: list[tuple[str, Any, bool]] = []
+
+    def __enter__(self) -> Recorder:
+        sa.event.listen(self.engine, "before_cursor_execute", self.sent)
+        sa.event.listen(self.engine, "commit", self.committing)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        sa.event.remove(self.engine, "before_cursor_execute", self.sent)
+        sa.event.remove(self.engine, "commit", self.committing)
+
+    def sent(self, *args: Any) -> None:
+        _connection, _cursor, statement, parameters, _context, many = args
+        self._current.append((statement, parameters, many))
+
+    def committing(self, _connection: Any) -> None:
+        self.transactions.append(self._current)
+        self._current = []
 
 
 @attrs.frozen
@@ -402,9 +446,115 @@ def run_store(name: str, store: Store, sizes: Sizes) -> list[Result]:
         return 1
 
     upkeep = desk.maintain_storage
+    upkeep()
+    replayed = _copy_for_replay(store) if name == "sqlite" else None
+    recorded: dict[str, list[list[tuple[str, Any, bool]]]] = {}
     for phase, step in zip(WRITE_PHASES, (open_ticket, public_update, status_change), strict=True):
-        record(measure(name, phase, sizes.operations, step, counter, upkeep))
+        with Recorder(store.engine) if isinstance(store, SqlStore) else nullcontext() as recorder:
+            record(measure(name, phase, sizes.operations, step, counter, upkeep))
+        if recorder is not None:
+            recorded[phase] = recorder.transactions
+    if replayed is not None:
+        results.extend(replay_raw(replayed, recorded))
     return results
+
+
+def _copy_for_replay(store: SqlStore) -> Path:
+    """A copy of the SQLite store's database as it is now, for :func:`replay_raw`."""
+    path = Path(store.engine.url.database or "")
+    copy = path.with_name(f"replay-{path.name}")
+    with sqlite3.connect(path) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    return copy
+
+
+def replay_raw(path: Path, recorded: dict[str, list[list[tuple[str, Any, bool]]]]) -> list[Result]:
+    """The library's own statements of each write phase sent again by raw ``sqlite3``.
+
+    On a copy of the database taken before the phases, with the same
+    settings and the same untimed checkpoint every ``UPKEEP_EVERY``
+    operations: what the library's writes would cost without the library.
+    """
+    connection = sqlite3.connect(path, isolation_level=None)
+    for pragma in (
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA synchronous=NORMAL",
+        "PRAGMA foreign_keys=ON",
+        f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}",
+    ):
+        connection.execute(pragma)
+    results = []
+    for phase, transactions in recorded.items():
+        latencies = []
+        for index, transaction in enumerate(transactions):
+            started = time.perf_counter()
+            for statement, parameters, many in transaction:
+                if many:
+                    connection.executemany(statement, parameters)
+                else:
+                    connection.execute(statement, parameters)
+            connection.execute("COMMIT")
+            latencies.append(time.perf_counter() - started)
+            if index % UPKEEP_EVERY == UPKEEP_EVERY - 1:
+                connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        operation = f"{phase} (replayed)"
+        count, seconds = len(latencies), sum(latencies)
+        results.append(Result("raw", operation, count, seconds, None, 0, tuple(latencies)))
+    connection.close()
+    return results
+
+
+def sweep_scaling(timers: int, workers: int) -> list[Result]:
+    """Postgres: ``timers`` due reminders swept by one worker process, then by ``workers``.
+
+    Each run gets a fresh schema loaded in bulk with one due reminder per
+    waiting ticket; the processes connect and read once before the clock
+    starts, and it stops when the last of them finds nothing left.
+    """
+    results = []
+    for processes in (1, workers):
+        with postgres_schema() as url:
+            if url is None:
+                return []
+            store = SqlStore.from_url(url, create=True)
+            bulk_load(store, build_portal(store), timers, timers)
+            store.close()
+            seconds = _swept_by(url, processes)
+            check = SupportDesk(SqlStore.from_url(url), clock=FakeClock(SWEEP_AT))
+            due = check.next_timer_due()
+            check.dispose()
+            assert due is None or due > SWEEP_AT, "the sweepers left due timers behind"
+        operation = f"run_due_timers ({timers:,} due), {processes} worker process(es)"
+        results.append(Result("postgres", operation, timers, seconds, None, 0))
+        print(f"[postgres] {operation}: {timers / seconds:,.0f}/s", flush=True)
+    return results
+
+
+def _swept_by(url: str, processes: int) -> float:
+    """Seconds ``processes`` sweepers take to fire every due timer at ``url``."""
+    context = multiprocessing.get_context("spawn")
+    ready = context.Barrier(processes + 1)
+    sweepers = [context.Process(target=_sweeper, args=(url, ready)) for _ in range(processes)]
+    for sweeper in sweepers:
+        sweeper.start()
+    ready.wait()
+    started = time.perf_counter()
+    for sweeper in sweepers:
+        sweeper.join()
+        assert sweeper.exitcode == 0, "a sweeper failed"
+    return time.perf_counter() - started
+
+
+def _sweeper(url: str, ready: Any) -> None:
+    """One worker process's sweep: batches of due timers until none is left."""
+    desk = SupportDesk(SqlStore.from_url(url), clock=FakeClock(SWEEP_AT))
+    desk.next_timer_due()  # connected and warm before the clock starts
+    ready.wait()
+    while True:
+        swept = desk.run_due_timers(SWEEP_AT, batch_size=SWEEP_BATCH, max_batches=1)
+        if swept.fired + swept.skipped == 0:
+            break
+    desk.dispose()
 
 
 @contextmanager
@@ -484,6 +634,8 @@ def print_table(results: Sequence[Result]) -> None:
 LIST_P50 = 0.002
 LIST_P99 = 0.010
 COMMIT_P99 = 0.002
+RAW_SHARE = 0.5
+WORKERS_GAIN = 1.8
 MEMORY_ABOVE_BASELINE = 50 * 2**20
 TARGET_TICKETS = 1_000_000
 WRITE_PHASES = ("open ticket", "public update", "status change (ask customer)")
@@ -492,6 +644,7 @@ WRITE_PHASES = ("open ticket", "public update", "status change (ask customer)")
 def verdicts(results: Sequence[Result], stored: int) -> list[str]:
     """Each of issue 14's targets this run measures, with its verdict."""
     lines = []
+    replays = {r.operation.removesuffix(" (replayed)"): r for r in results if r.store == "raw"}
     scale = "" if stored >= TARGET_TICKETS else f" (at {stored:,} tickets; the target is at 1M)"
     for r in results:
         if r.operation.startswith("first page"):
@@ -506,12 +659,28 @@ def verdicts(results: Sequence[Result], stored: int) -> list[str]:
                 f"[{r.store}] {r.operation}: commit p99 {commit * 1e3:.2f} ms < 2: "
                 f"{_verdict(commit < COMMIT_P99)}"
             )
-        if r.operation.startswith(("first page", "run_due_timers")):
+        raw = replays.get(r.operation)
+        if r.store == "sqlite" and raw is not None:
+            share = r.ops_per_second / raw.ops_per_second
+            lines.append(
+                f"[{r.store}] {r.operation}: {share:.0%} of raw sqlite3 replaying its statements "
+                f"({raw.ops_per_second:,.0f}/s) >= 50%: {_verdict(share >= RAW_SHARE)}"
+            )
+        traced = r.operation.startswith(("first page", "run_due_timers"))
+        if traced and "worker process" not in r.operation:
             lines.append(
                 f"[{r.store}] {r.operation}: peak traced memory "
                 f"{r.peak_memory_bytes / 2**20:.1f} MiB <= 50: "
                 f"{_verdict(r.peak_memory_bytes <= MEMORY_ABOVE_BASELINE)}"
             )
+    swept = [r for r in results if "worker process(es)" in r.operation]
+    if len(swept) == 2:
+        one, many = swept
+        gain = many.ops_per_second / one.ops_per_second
+        lines.append(
+            f"[postgres] {many.operation}: {gain:.2f}x one worker >= {WORKERS_GAIN}: "
+            f"{_verdict(gain >= WORKERS_GAIN)}"
+        )
     return lines
 
 
@@ -532,6 +701,12 @@ def main() -> None:
     parser.add_argument(
         "--tickets", type=int, help="tickets stored for the lists (default 100,000 x scale)"
     )
+    parser.add_argument(
+        "--sweep-workers",
+        type=int,
+        default=4,
+        help="Postgres: worker processes sweeping due timers beside one (0: not measured)",
+    )
     parser.add_argument("--out", type=Path, default=Path("bench-results"))
     args = parser.parse_args()
     sizes = Sizes.scaled(args.scale)
@@ -546,6 +721,8 @@ def main() -> None:
                         results.extend(run_store(name.strip(), store, sizes))
             except StorageError as error:
                 print(f"note: {name} skipped: {error}")
+    if "postgres" in args.stores and args.sweep_workers > 1:
+        results.extend(sweep_scaling(SWEEP_TIMERS_PER_DUE * sizes.due, args.sweep_workers))
     print()
     print_table(results)
     print()

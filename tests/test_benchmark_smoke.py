@@ -46,8 +46,12 @@ def test_every_phase_runs_on_memory_and_sqlite(tmp_path: Path) -> None:
     # SQL statements per operation are counted on SQLite; the pinned counts are the tests'.
     assert all(row["statements_per_op"] for row in rows if row["store"] == "sqlite")
     # Each target measured here is printed with its verdict; commits are timed on SQLite.
-    verdicts = [line for line in done.stdout.splitlines() if line.endswith(("met", "1M)"))]
+    verdicts = [line for line in done.stdout.splitlines() if line.endswith(("met", "MET", "1M)"))]
     assert sum("commit p99" in line for line in verdicts) == 3, done.stdout
+    assert sum("of raw sqlite3 replaying" in line for line in verdicts) == 3, done.stdout
+    # The three write phases replayed, a transaction for each operation the library did.
+    replayed = {row["operation"]: row["count"] for row in rows if row["store"] == "raw"}
+    assert len(replayed) == 3 and all(count > 0 for count in replayed.values()), replayed
     assert sum("p50" in line for line in verdicts) == 6, done.stdout
     assert all(row["p99_seconds"] >= row["p50_seconds"] > 0 for row in rows)
 
