@@ -187,10 +187,11 @@ def _bound(query: TicketQuery, prefix: str = "") -> tuple[_Shape, dict[str, Any]
     (:func:`_page`), as counts ignore it.
     """
     values: dict[str, Any] = {}
-    set_in_scope = [] if query.scope.everything else _set(_ADMITS, query.scope, prefix, values)
+    everything = query.scope.everything or _within_scope(query)
+    set_in_scope = [] if everything else _set(_ADMITS, query.scope, prefix, values)
     filters = _set(_FILTERS, query, prefix, values)
     shape = _Shape(
-        everything=query.scope.everything,
+        everything=everything,
         admits=tuple(set_in_scope),
         filters=tuple(filters),
         unassigned=query.unassigned,
@@ -199,6 +200,18 @@ def _bound(query: TicketQuery, prefix: str = "") -> tuple[_Shape, dict[str, Any]
         after=query.after is not None,
     )
     return shape, values
+
+
+def _within_scope(query: TicketQuery) -> bool:
+    """Whether the query's own filter keeps only tickets its scope admits.
+
+    "Created by me" and "Where I collaborate" ask for one arm of a customer's
+    scope: the OR of the others only costs the database work per row.
+    """
+    scope = query.scope
+    return (query.requester_id is not None and query.requester_id == scope.requester_id) or (
+        query.collaborator_id is not None and query.collaborator_id == scope.collaborator_id
+    )
 
 
 def _set(filters: Sequence[_Filter], source: Any, prefix: str, values: dict[str, Any]) -> list[str]:
