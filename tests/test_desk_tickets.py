@@ -519,3 +519,17 @@ def test_a_request_type_change_stays_on_the_desk_and_with_staff(portal: Portal) 
     with pytest.raises(InvalidTransition):
         desk.change_request_type(portal.agent, ticket.reference, portal.incident.id)
     assert desk.get_ticket(portal.agent, ticket.reference).request_type_id == portal.general.id
+
+
+def test_waiting_for_a_third_party_says_whom_on_the_ticket_and_in_its_log(portal: Portal) -> None:
+    ticket = portal.open()
+    waiting = portal.desk.wait_for(portal.agent, ticket.reference, " the clearing house ")
+    assert (waiting.status, waiting.sub_status) == ("waiting_for_third_party", "the clearing house")
+    view = portal.desk.view_ticket(portal.alice, ticket.reference)
+    (moved,) = [e for e in view.activities if e.kind is ActivityKind.STATUS_CHANGED]
+    assert moved.data == {
+        "from": "new",
+        "to": "waiting_for_third_party",
+        "trigger": "wait_for",
+        "sub_status": "the clearing house",
+    }

@@ -42,6 +42,7 @@ from supportdesk import (
     TicketList,
     TicketSort,
     ValidationError,
+    Workflow,
     describe_form,
 )
 from supportdesk.access import is_staff
@@ -365,10 +366,16 @@ def _request_page(reference: str, error: str | None) -> ResponseReturnValue:
         view=view,
         staff=staff,
         request_types=request_types,
+        labels=_labels(desk.workflow_of(view.desk)),
         priorities=list(Priority),
         created=request.args.get("created") == "1",
         error=error,
     )
+
+
+def _labels(workflow: Workflow) -> dict[str, str]:
+    """Each status's label, for the log's moves."""
+    return {name: workflow.status(name).label for name in workflow.statuses}
 
 
 def _answers(fields: Sequence[FieldSpec]) -> dict[str, str]:

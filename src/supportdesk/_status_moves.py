@@ -76,6 +76,8 @@ class _StatusMoves(_SlaSteps):
         ctx.work.timers.mark_canceled(ticket.id, now)
         ctx.work.timers.add(rules.workflow.plan_timers(moved, now, rules.calendar))
         data = {"from": ticket.status, "to": target, "trigger": trigger}
+        if changes.get("sub_status"):
+            data["sub_status"] = changes["sub_status"]  # whom it waits for, as the log tells
         leaving = rules.workflow.category(ticket.status)
         resolution = _resolution(ctx.work, ticket, leaving, category, comment)
         if resolution and category is StatusCategory.RESOLVED:

@@ -87,6 +87,28 @@ def test_an_agent_takes_a_request_and_the_customer_hears_of_it(
     assert "Load balancer again." not in activity  # internal notes stay with the staff
 
 
+def test_an_agent_waits_retypes_resolves_and_reopens(portal_url: str, browser_page: Any) -> None:
+    page = browser_page
+    log_in(page, portal_url, "alice@acme.test")
+    reference = raise_incident(page, "Claims rejected")
+    page.get_by_role("button", name="Log out").click()
+
+    log_in(page, portal_url, "agent@portal.test")
+    page.goto(f"{portal_url}/requests/{reference}")
+    page.get_by_label("Waiting for").fill("The clearing house")
+    page.get_by_role("button", name="Wait for a third party").click()
+    assert page.locator("[data-status]").inner_text() == "Waiting for support"  # JSM's label
+    page.get_by_label("Request type").select_option(label="General Request")
+    page.get_by_role("button", name="Change request type").click()
+    assert page.locator("[data-request-type]").inner_text() == "General Request"
+    page.get_by_role("button", name="Resolve this issue").click()
+    assert page.locator("[data-status]").inner_text() == "Resolved"
+    page.get_by_role("button", name="Reopen").click()
+    assert page.locator("[data-status]").inner_text() not in ("Resolved", "Closed")
+    activity = page.locator("[data-activity]").inner_text()
+    assert "The clearing house" in activity and "General Request" in activity
+
+
 def test_an_agent_works_the_queues(
     portal_url: str, portal_clock: FakeClock, browser_page: Any
 ) -> None:
