@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from ..._errors import Conflict, NotFound
 from ..._models import SearchKind, Ticket, TicketRow
@@ -227,21 +228,34 @@ def _set(filters: Sequence[_Filter], source: Any, prefix: str, values: dict[str,
 
 def _clauses(shape: _Shape, prefix: str = "") -> list[ColumnElement[bool]]:
     """The scope and filters of queries of ``shape``, to be AND'ed, their values bound."""
+    arms = _scope_arms(shape, prefix)
+    scope = sa.true() if arms is None else sa.or_(sa.false(), *arms)
+    return [scope, *_filter_clauses(shape, prefix)]
 
-    def bound(filters: Sequence[_Filter], names: Sequence[str]) -> list[ColumnElement[bool]]:
-        return [
-            f.clause(sa.bindparam(prefix + f.name, expanding=f.many))
-            for f in filters
-            if f.name in names
-        ]
 
-    scope = sa.true() if shape.everything else sa.or_(sa.false(), *bound(_ADMITS, shape.admits))
-    clauses = [scope, *bound(_FILTERS, shape.filters)]
+def _scope_arms(shape: _Shape, prefix: str) -> list[ColumnElement[bool]] | None:
+    """Each condition the scope admits a ticket by (to be OR'ed), or None: every ticket."""
+    return None if shape.everything else _bound_filters(_ADMITS, shape.admits, prefix)
+
+
+def _filter_clauses(shape: _Shape, prefix: str) -> list[ColumnElement[bool]]:
+    """The filters of queries of ``shape`` beside their scope, to be AND'ed."""
+    clauses = _bound_filters(_FILTERS, shape.filters, prefix)
     if shape.unassigned:
         clauses.append(tickets.c.assignee_id.is_(None))
     if shape.sort is TicketSort.SLA_DUE:
         clauses.append(tickets.c.sla_due_at.is_not(None))
     return clauses
+
+
+def _bound_filters(
+    filters: Sequence[_Filter], names: Sequence[str], prefix: str
+) -> list[ColumnElement[bool]]:
+    return [
+        f.clause(sa.bindparam(prefix + f.name, expanding=f.many))
+        for f in filters
+        if f.name in names
+    ]
 
 
 _SORT_COLUMNS = {
@@ -290,13 +304,13 @@ def _paged(shape: _Shape, *, rows: bool) -> sa.Select[Any]:
     return statement.limit(shape.limit)
 
 
-def count_statement(query: TicketQuery) -> tuple[sa.Select[Any], dict[str, Any]]:
+def count_statement(query: TicketQuery, dialect_name: str) -> tuple[sa.Select[Any], dict[str, Any]]:
     """How many tickets match ``query``, ignoring its order, position and limit."""
-    return count_each_statement([query])
+    return count_each_statement([query], dialect_name)
 
 
 def count_each_statement(
-    queries: Sequence[TicketQuery],
+    queries: Sequence[TicketQuery], dialect_name: str
 ) -> tuple[sa.Select[Any], dict[str, Any]]:
     """One row: the count of each query, each a subquery planned on its own."""
     shapes: list[_Shape] = []
@@ -308,21 +322,32 @@ def count_each_statement(
         sort = TicketSort.SLA_DUE if shape.sort is TicketSort.SLA_DUE else TicketSort.NEWEST
         shapes.append(attrs.evolve(shape, sort=sort, limit=0, after=False))
         values.update(bound)
-    return _counts(tuple(shapes)), values
+    return _counts(tuple(shapes), dialect_name == "postgresql"), values
 
 
 @functools.lru_cache(maxsize=512)
-def _counts(shapes: tuple[_Shape, ...]) -> sa.Select[Any]:
-    return sa.select(
-        *(
-            sa.select(sa.func.count())
-            .select_from(tickets)
-            .where(*_clauses(shape, f"q{n}_"))
-            .scalar_subquery()
-            .label(f"n{n}")
-            for n, shape in enumerate(shapes)
-        )
-    )
+def _counts(shapes: tuple[_Shape, ...], by_union: bool) -> sa.Select[Any]:
+    counts = (_count(shape, f"q{n}_", by_union).label(f"n{n}") for n, shape in enumerate(shapes))
+    return sa.select(*counts)
+
+
+def _count(shape: _Shape, prefix: str, by_union: bool) -> ScalarSelect[Any]:
+    """How many tickets queries of ``shape`` match, as a subquery planned on its own.
+
+    ``by_union`` (Postgres) counts a scope of several arms (a customer's own
+    tickets, those they collaborate on, their organisation's shared ones) as
+    the union of its arms, each read by its own index: given the OR, Postgres
+    may scan the whole table, testing each row against the array of the
+    collaborations (a minute at a million tickets and ten thousand of
+    them).  SQLite reads an OR by its arms' indexes already, faster than a union.
+    """
+    arms = _scope_arms(shape, prefix)
+    rest = _filter_clauses(shape, prefix)
+    if not by_union or arms is None or len(arms) < 2:
+        counted = sa.select(sa.func.count()).select_from(tickets).where(*_clauses(shape, prefix))
+        return counted.scalar_subquery()
+    each = [sa.select(tickets.c.id).where(arm, *rest) for arm in arms]
+    return sa.select(sa.func.count()).select_from(sa.union(*each).subquery()).scalar_subquery()
 
 
 class SqlTickets(Repository):
@@ -416,10 +441,12 @@ class SqlTickets(Repository):
     def count(self, query: TicketQuery) -> int:
         if query.scope.is_empty:
             return 0
-        return int(self._tx.execute(*count_statement(query)).scalar_one())
+        counted = count_statement(query, self._tx.dialect_name)
+        return int(self._tx.execute(*counted).scalar_one())
 
     def count_each(self, queries: Sequence[TicketQuery]) -> Sequence[int]:
         # An empty scope holds nothing: it is counted without asking the database.
         asked = [query for query in queries if not query.scope.is_empty]
-        counted = iter(self._tx.execute(*count_each_statement(asked)).one() if asked else ())
+        statement = count_each_statement(asked, self._tx.dialect_name) if asked else None
+        counted = iter(self._tx.execute(*statement).one() if statement else ())
         return [0 if query.scope.is_empty else int(next(counted)) for query in queries]
