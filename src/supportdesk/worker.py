@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from ._errors import StorageError
 from ._privacy_cases import DEFAULT_RETENTION, PurgeReport
 from ._views import ScanReport, SweepReport
 from .desk import SupportDesk
@@ -140,8 +141,7 @@ class Worker:
                 break
         orphans = 0 if stop.is_set() else self._collect_orphans()
         purged = PurgeReport() if stop.is_set() else self._purge()
-        # Between passes, not in the requests' commits (SQLite's log).
-        self.desk.maintain_storage()
+        self._maintain()
         report = PassReport(
             timers=timers,
             notifications=events,
@@ -169,6 +169,14 @@ class Worker:
         return self.desk.dispatch_notifications(
             self.handler, limit=self.batch_size, dispatcher=self.dispatcher
         )
+
+    def _maintain(self) -> None:
+        # Between passes, not in the requests' commits (SQLite's log).  Upkeep
+        # that fails (the database busy past its timeout) is tried next pass.
+        try:
+            self.desk.maintain_storage()
+        except StorageError as error:
+            log.warning("store upkeep failed, to be tried again: %s", error)
 
     def _collect_orphans(self) -> int:
         now = self.desk.clock.now()

@@ -16,7 +16,15 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from supportdesk import ActivityKind, Event, FakeClock, Submission, Worker
+from supportdesk import (
+    ActivityKind,
+    Event,
+    FakeClock,
+    MemoryStore,
+    StorageError,
+    Submission,
+    Worker,
+)
 from supportdesk.cli import main
 from supportdesk.storage.sql import SqlStore
 from supportdesk.storage.sql.dialects import SQLITE_ANALYZE_EVERY, SQLITE_AUTOCHECKPOINT_PAGES
@@ -296,3 +304,20 @@ def test_upkeep_is_harmless_on_every_store(portal: Portal) -> None:
     _waiting(portal, 1)
     portal.desk.maintain_storage()
     assert len(portal.desk.list_tickets(portal.alice).tickets) == 1
+
+
+def test_failed_upkeep_is_logged_and_the_pass_goes_on(
+    clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    class BusyStore(MemoryStore):
+        def maintain(self) -> None:
+            raise StorageError("the database failed: OperationalError: database is locked")
+
+    portal = build_portal(BusyStore(), clock)
+    (reference,) = _waiting(portal, 1)
+    clock.advance(timedelta(days=10))
+    with caplog.at_level(logging.WARNING, logger="supportdesk.worker"):
+        report = Worker(portal.desk).run_once()
+    assert report.timers.fired == 1
+    assert portal.desk.get_ticket(portal.alice, reference).status == "resolved"
+    assert any("store upkeep failed" in r.getMessage() for r in caplog.records)
