@@ -55,16 +55,21 @@ def test_a_customer_shares_attaches_and_resolves(portal_url: str, browser_page: 
     assert page.get_by_role("row").filter(has_text=reference).count() == 1
 
 
+def _raised_and_opened_by_the_agent(page: Any, portal_url: str, summary: str) -> str:
+    """Alice raises an incident; the agent logs in and opens it.  Its reference."""
+    log_in(page, portal_url, "alice@acme.test")
+    reference = raise_incident(page, summary)
+    page.get_by_role("button", name="Log out").click()
+    log_in(page, portal_url, "agent@portal.test")
+    page.goto(f"{portal_url}/requests/{reference}")
+    return reference
+
+
 def test_an_agent_takes_a_request_and_the_customer_hears_of_it(
     portal_url: str, browser_page: Any
 ) -> None:
     page = browser_page
-    log_in(page, portal_url, "alice@acme.test")
-    reference = raise_incident(page, "Portal down")
-    page.get_by_role("button", name="Log out").click()
-
-    log_in(page, portal_url, "agent@portal.test")
-    page.goto(f"{portal_url}/requests/{reference}")
+    reference = _raised_and_opened_by_the_agent(page, portal_url, "Portal down")
     page.get_by_role("button", name="Assign to me").click()
     assert page.locator("[data-assignee]").inner_text() == "Sam Agent"
     page.get_by_label("Internal note").fill("Load balancer again.")
@@ -89,12 +94,7 @@ def test_an_agent_takes_a_request_and_the_customer_hears_of_it(
 
 def test_an_agent_waits_retypes_resolves_and_reopens(portal_url: str, browser_page: Any) -> None:
     page = browser_page
-    log_in(page, portal_url, "alice@acme.test")
-    reference = raise_incident(page, "Claims rejected")
-    page.get_by_role("button", name="Log out").click()
-
-    log_in(page, portal_url, "agent@portal.test")
-    page.goto(f"{portal_url}/requests/{reference}")
+    _raised_and_opened_by_the_agent(page, portal_url, "Claims rejected")
     page.get_by_label("Waiting for").fill("The clearing house")
     page.get_by_role("button", name="Wait for a third party").click()
     assert page.locator("[data-status]").inner_text() == "Waiting for support"  # JSM's label
