@@ -713,6 +713,43 @@ def test_an_event_late_in_a_batch_is_renewed_or_left_to_its_new_owner(portal: Po
     assert [e.id for e in other.got] == [ids[2]]
 
 
+def test_a_handler_past_the_lease_never_costs_the_events_before_it(portal: Portal) -> None:
+    """Each delivery is recorded before the next handler runs, however long that one takes."""
+    tickets = portal.open(), portal.open(portal.bob), portal.open(portal.carol)
+    portal.desk.dispatch_notifications(Recorder())
+    for ticket in tickets:
+        portal.desk.share_update(portal.agent, ticket.reference, "A reply")
+    ids = [last_event(portal, ticket).id for ticket in tickets]
+    other = Recorder()
+
+    def handler(got: Event) -> None:
+        if got.id == ids[1]:
+            # Began with its whole lease; a slow SMTP server keeps it past the end.
+            portal.clock.advance(portal.desk.retry_policy.lease + timedelta(seconds=1))
+            portal.desk.dispatch_notifications(other)  # another worker meanwhile
+
+    report = portal.desk.dispatch_notifications(handler)
+    assert ids[0] in report.delivered and ids[0] not in [e.id for e in other.got]
+    assert [e.id for e in other.got] == ids[1:] and report.stale == (ids[1], ids[2])
+
+
+def test_an_event_delivered_by_another_and_purged_meanwhile_is_stale(portal: Portal) -> None:
+    ticket = portal.open()
+    portal.desk.dispatch_notifications(Recorder())
+    portal.desk.share_update(portal.agent, ticket.reference, "A reply")
+    event = last_event(portal, ticket)
+    lease = portal.desk.retry_policy.lease
+
+    def handler(got: Event) -> None:
+        portal.clock.advance(lease + timedelta(seconds=1))
+        portal.desk.dispatch_notifications(Recorder())  # another worker delivers it
+        portal.clock.advance(timedelta(days=1))
+        portal.desk.purge(timedelta(hours=1))  # and the purge removes it
+
+    report = portal.desk.dispatch_notifications(handler)
+    assert report.stale == (event.id,) and report.delivered == ()
+
+
 def test_an_interrupted_dispatch_keeps_what_it_delivered(portal: Portal) -> None:
     """Outcomes are recorded per batch; an interrupt records those already in hand."""
     portal.open()

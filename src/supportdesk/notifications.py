@@ -9,8 +9,10 @@ from datetime import datetime, timedelta
 import attrs
 
 from . import access
+from ._errors import NotFound
 from ._models import (
     Contact,
+    DeliveryState,
     Event,
     EventKind,
     Notification,
@@ -283,21 +285,23 @@ def dispatch(
 ) -> DispatchReport:
     """Deliver up to ``limit`` due events; see :meth:`SupportDesk.dispatch_notifications`.
 
-    How a batch's deliveries went is recorded in the transaction that claims
-    the next batch: one transaction per batch, and a ticket's next event
-    becomes claimable as soon as the one before it is recorded.  The first
-    transaction also empties the secrets of events not delivered before they
-    expired (``work.outbox.remove_expired_secrets``).
+    How each delivery went is recorded before the next handler runs, however
+    long that one takes, so an event is handed over again only when the
+    process dies between its handler and that record.  The last of a batch
+    is recorded in the transaction that claims the next batch: a ticket's
+    next event becomes claimable at once, with no transaction of its own.
+    The first transaction also empties the secrets of events not delivered
+    before they expired (``work.outbox.remove_expired_secrets``).
     """
     report = DispatchReport(dispatcher=dispatcher)
-    outcomes: list[_Outcome] = []
+    pending: list[_Outcome] = []
     handled = 0
     while True:
         now = clock.now()
         with store.unit_of_work() as work:
             if handled == 0:
                 work.outbox.remove_expired_secrets(now)
-            report = _record(work, policy, outcomes, report)
+            report = _record(work, policy, pending, report)
             batch = (
                 work.outbox.claim(
                     now, limit - handled, lease_until=now + policy.lease, owner=dispatcher
@@ -308,15 +312,9 @@ def dispatch(
         if not batch:
             return report
         handled += len(batch)
-        outcomes = []
-        try:
-            for entry in batch:
-                report = _deliver(store, clock, handler, policy, entry, outcomes, report)
-        except BaseException:
-            # Interrupted (KeyboardInterrupt, SystemExit): keep what was delivered.
-            with store.unit_of_work() as work:
-                _record(work, policy, outcomes, report)
-            raise
+        pending = []
+        for entry in batch:
+            report, pending = _deliver(store, clock, handler, policy, entry, pending, report)
 
 
 def extend_lease(
@@ -330,7 +328,7 @@ def extend_lease(
 
 @attrs.frozen
 class _Outcome:
-    """How handing one claimed event to the handler went, to be recorded with the next claim."""
+    """How handing one claimed event to the handler went, not yet recorded."""
 
     entry: OutboxEntry
     at: datetime
@@ -347,32 +345,30 @@ def _deliver(
     handler: NotificationHandler,
     policy: RetryPolicy,
     entry: OutboxEntry,
-    outcomes: list[_Outcome],
+    pending: Sequence[_Outcome],
     report: DispatchReport,
-) -> DispatchReport:
-    """Hand ``entry`` to ``handler`` and add how it went to ``outcomes``; ``report`` so far."""
+) -> tuple[DispatchReport, list[_Outcome]]:
+    """Record ``pending``, then hand ``entry`` to ``handler``: ``report`` so far, its outcome."""
     owner = report.dispatcher
     now = clock.now()
     # An event late in a batch may have spent its lease waiting for the ones
-    # before it (a batch shares one lease): once half of it is gone, record
-    # the batch's outcomes so far before their leases end, and renew this
-    # event's, or leave it to whoever claimed it meanwhile.
+    # before it: renew a lease half gone before the handler starts, and leave
+    # the event to whoever claimed it meanwhile.
     left = policy.lease if entry.claimed_until is None else entry.claimed_until - now
-    if left < policy.lease / 2:
+    renew = left < policy.lease / 2
+    if pending or renew:
         with store.unit_of_work() as work:
-            report = _record(work, policy, outcomes, report)
-            outcomes.clear()
-            held = work.outbox.extend_lease(entry.event.id, owner=owner, until=now + policy.lease)
+            report = _record(work, policy, pending, report)
+            held = not renew or work.outbox.extend_lease(
+                entry.event.id, owner=owner, until=now + policy.lease
+            )
         if not held:
-            outcomes.append(_Outcome(entry, now, stale=True))
-            return report
+            return report, [_Outcome(entry, now, stale=True)]
     try:
         _call(handler, entry.event, owner)
     except Exception as error:  # any handler failure means "retry later"
-        outcomes.append(_Outcome(entry, clock.now(), error=f"{type(error).__name__}: {error}"))
-    else:
-        outcomes.append(_Outcome(entry, clock.now()))
-    return report
+        return report, [_Outcome(entry, clock.now(), error=f"{type(error).__name__}: {error}")]
+    return report, [_Outcome(entry, clock.now())]
 
 
 def _record(
@@ -389,23 +385,16 @@ def _record(
         if outcome.stale:
             stale.append(event_id)
         elif outcome.error is None:
-            if work.outbox.mark_delivered(event_id, outcome.at, owner=owner):
+            if _acknowledged(work, event_id, outcome.at, owner):
                 delivered.append(event_id)
             else:
                 stale.append(event_id)
         else:
-            delay = policy.delay(outcome.entry.attempts + 1)
-            failed = work.outbox.mark_failed(
-                event_id,
-                owner=owner,
-                error=outcome.error,
-                now=outcome.at,
-                retry_at=None if delay is None else outcome.at + delay,
-            )
+            failed = _failed(work, policy, outcome, owner)
             if failed is None:
                 stale.append(event_id)
             else:
-                (parked if delay is None else retrying).append(redacted(failed))
+                (parked if failed.state is DeliveryState.PARKED else retrying).append(failed)
     return attrs.evolve(
         report,
         delivered=(*report.delivered, *delivered),
@@ -413,6 +402,32 @@ def _record(
         parked=(*report.parked, *parked),
         stale=(*report.stale, *stale),
     )
+
+
+def _acknowledged(work: UnitOfWork, event_id: str, at: datetime, owner: str) -> bool:
+    """Mark the event delivered if ``owner`` still holds it; an event since purged is stale."""
+    try:
+        return work.outbox.mark_delivered(event_id, at, owner=owner)
+    except NotFound:  # delivered by a later owner, then purged
+        return False
+
+
+def _failed(
+    work: UnitOfWork, policy: RetryPolicy, outcome: _Outcome, owner: str
+) -> OutboxEntry | None:
+    """Record a failed delivery if ``owner`` still holds the event: the entry, redacted."""
+    delay = policy.delay(outcome.entry.attempts + 1)
+    try:
+        failed = work.outbox.mark_failed(
+            outcome.entry.event.id,
+            owner=owner,
+            error=outcome.error or "",
+            now=outcome.at,
+            retry_at=None if delay is None else outcome.at + delay,
+        )
+    except NotFound:  # delivered by a later owner, then purged
+        return None
+    return None if failed is None else redacted(failed)
 
 
 def _call(handler: NotificationHandler, event: Event, dispatcher: str) -> None:
