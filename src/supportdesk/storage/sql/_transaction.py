@@ -86,6 +86,12 @@ def upsert_by_id(dialect_name: str, table: sa.Table) -> Any:
 
 
 @functools.cache
+def _insert_new(dialect_name: str, table: sa.Table, key: str) -> Any:
+    # No conflict target: any unique key already taken inserts nothing.
+    return dialects.insert_for(dialect_name)(table).on_conflict_do_nothing().returning(table.c[key])
+
+
+@functools.cache
 def _index_field(dialect_name: str) -> Any:
     field = dialects.insert_for(dialect_name)(search_fields)
     indexed = ("text", "tokens", "weight", "internal")
@@ -135,6 +141,16 @@ class Transaction:
     def all(self, mapping: rows.Rows[M], statement: Executable, **parameters: Any) -> list[M]:
         """The models of every row ``statement`` returns."""
         return [mapping.model(row) for row in self.execute(statement, parameters).mappings()]
+
+    def add_new(self, table: sa.Table, key: str, row: Mapping[str, Any]) -> bool:
+        """Insert ``row`` into ``table`` unless a unique key of it is taken; whether it did.
+
+        ``ON CONFLICT DO NOTHING``: a taken key leaves the transaction usable,
+        so the caller raises its own error (a Conflict) or reports it.
+        ``key`` names the column returned to tell the two apart.
+        """
+        added = self.execute(_insert_new(self.dialect_name, table, key), row)
+        return added.first() is not None
 
     def replace_guarded(
         self, statement: Executable, row: dict[str, Any], conflict: Conflict

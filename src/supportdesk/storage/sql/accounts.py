@@ -43,12 +43,6 @@ REMOVE_PASSWORD_HASH = password_hashes.delete().where(
 
 
 @functools.cache
-def _add_token(dialect_name: str) -> Any:
-    insert = dialects.insert_for(dialect_name)
-    return insert(signup_tokens).on_conflict_do_nothing().returning(signup_tokens.c.token_hash)
-
-
-@functools.cache
 def _put_password_hash(dialect_name: str) -> Any:
     password = dialects.insert_for(dialect_name)(password_hashes)
     return password.on_conflict_do_update(
@@ -62,7 +56,7 @@ class SqlAccounts(Repository):
 
     def add_token(self, token: AccountToken) -> None:
         row = rows.SIGNUP_TOKENS.row(token)
-        if self._tx.execute(_add_token(self._tx.dialect_name), row).first() is None:
+        if not self._tx.add_new(signup_tokens, "token_hash", row):
             raise Conflict("link token", token.token_hash[:8], "this token hash exists")
 
     def get_token(self, token_hash: str, purpose: TokenPurpose) -> AccountToken | None:

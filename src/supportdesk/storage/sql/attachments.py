@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -11,7 +10,7 @@ import sqlalchemy as sa
 from ..._errors import Conflict
 from ..._models import Attachment, ScanStatus
 from ..protocol import AttachmentUsage
-from . import dialects, rows
+from . import rows
 from ._transaction import Repository, by_id
 from .schema import REJECTED, SCANNING, attachments
 
@@ -56,21 +55,12 @@ KEYS_PER_QUERY = 900
 """Blob keys looked up per statement: below SQLite's oldest limit of 999 parameters."""
 
 
-@functools.cache
-def _add_attachment(dialect_name: str) -> Any:
-    insert = dialects.insert_for(dialect_name)
-    # No conflict target: a taken id or blob key alike inserts nothing.
-    return insert(attachments).on_conflict_do_nothing().returning(attachments.c.id)
-
-
 class SqlAttachments(Repository):
     """Attachment metadata in SQL, in the order added (an autoincrement position)."""
 
     def add(self, attachment: Attachment) -> None:
-        # ON CONFLICT DO NOTHING reports a taken id or blob key without
-        # aborting the transaction.
         row = rows.ATTACHMENTS.row(attachment)
-        if self._tx.execute(_add_attachment(self._tx.dialect_name), row).first() is None:
+        if not self._tx.add_new(attachments, "id", row):
             raise Conflict(
                 "attachment", attachment.id, "an attachment with this id or blob key exists"
             )

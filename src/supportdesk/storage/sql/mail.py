@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
 
 from ..._models import ReceivedMail
-from . import dialects, rows
+from . import rows
 from ._transaction import Repository
 from .schema import received_mail
 
@@ -21,19 +19,11 @@ MAIL_OF_TICKET = (
 )
 
 
-@functools.cache
-def _add_mail(dialect_name: str) -> Any:
-    insert = dialects.insert_for(dialect_name)
-    return insert(received_mail).on_conflict_do_nothing().returning(received_mail.c.message_id)
-
-
 class SqlMail(Repository):
     """Inbound e-mails in SQL; a Message-ID taken twice inserts nothing the second time."""
 
     def add(self, mail: ReceivedMail) -> bool:
-        statement = _add_mail(self._tx.dialect_name)
-        added = self._tx.execute(statement, rows.RECEIVED_MAIL.row(mail))
-        return added.scalar_one_or_none() is not None
+        return self._tx.add_new(received_mail, "message_id", rows.RECEIVED_MAIL.row(mail))
 
     def get(self, message_id: str) -> ReceivedMail | None:
         return self._tx.one(rows.RECEIVED_MAIL, GET_MAIL, key=message_id)

@@ -17,7 +17,7 @@ from ..._models import SearchKind, Ticket, TicketRow
 from ..._serialization import from_data
 from ...access import TicketScope
 from ..protocol import TicketDetails, TicketQuery, TicketSort
-from . import dialects, rows
+from . import rows
 from ._transaction import Repository, by_id
 from .dialects import InSubquery
 from .schema import collaborators, contacts, desks, muted, request_types, tickets
@@ -97,12 +97,6 @@ _ROW_SOURCE = (
     .outerjoin(request_types, request_types.c.id == tickets.c.request_type_id)
     .outerjoin(contacts, contacts.c.id == tickets.c.requester_id)
 )
-
-
-@functools.cache
-def _add_ticket(dialect_name: str) -> Any:
-    insert = dialects.insert_for(dialect_name)
-    return insert(tickets).on_conflict_do_nothing().returning(tickets.c.id)
 
 
 def _collaborating(contact_id: Any) -> ColumnElement[bool]:
@@ -354,10 +348,7 @@ class SqlTickets(Repository):
     """Tickets in SQL, each indexed for search with its reference, summary and description."""
 
     def add(self, ticket: Ticket) -> None:
-        # ON CONFLICT DO NOTHING reports a taken id or reference without
-        # aborting the transaction.
-        added = self._tx.execute(_add_ticket(self._tx.dialect_name), rows.TICKETS.row(ticket))
-        if added.first() is None:
+        if not self._tx.add_new(tickets, "id", rows.TICKETS.row(ticket)):
             raise Conflict("ticket", ticket.reference, "a ticket with this id or reference exists")
         self._tx.held.add(ticket.id)
         self._tx.index(SearchKind.TICKET, ticket.id, *rows.ticket_fields(ticket))
