@@ -61,9 +61,7 @@ class _SlaSteps(_DeskBase):
         """The ticket's clocks at ``now``: one per target of its policy, none without one."""
         rules = self._rules.of(work, ticket.desk_id)
         policy = _policy(rules, ticket)
-        if policy is None:
-            return ()
-        return tuple(_measured(target, ticket, entries, rules, now) for target in policy.targets)
+        return () if policy is None else _clocks(policy, ticket, entries, rules, now)
 
     def _follow_sla(
         self, work: UnitOfWork, ticket: Ticket, kind: ActivityKind, now: datetime
@@ -79,7 +77,7 @@ class _SlaSteps(_DeskBase):
         entries = () if created else work.activity.list_entries(ticket.id, include_internal=True)
         logged = _logged(entries)
         timers: list[Timer] = []
-        clocks = [_measured(target, ticket, entries, rules, now) for target in policy.targets]
+        clocks = _clocks(policy, ticket, entries, rules, now)
         for clock in clocks:
             if clock.state is SlaState.MET and clock.met_at == now:
                 if (clock.metric, ActivityKind.SLA_MET) not in logged:
@@ -132,6 +130,17 @@ class _SlaSteps(_DeskBase):
         data = _described(clock)
         self._log(work, ticket, kind, None, now, internal=True, data=data)
         self._emit(work, ticket, _EVENTS[kind], None, now, known, **data)
+
+
+def _clocks(
+    policy: SlaPolicy,
+    ticket: Ticket,
+    entries: Sequence[ActivityEntry],
+    rules: _Rules,
+    now: datetime,
+) -> tuple[SlaClock, ...]:
+    """The ticket's clock of each target of ``policy``, measured at ``now`` from its log."""
+    return tuple(_measured(target, ticket, entries, rules, now) for target in policy.targets)
 
 
 def _policy(rules: _Rules, ticket: Ticket) -> SlaPolicy | None:
