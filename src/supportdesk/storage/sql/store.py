@@ -139,8 +139,11 @@ class SqlStore:
         if self._engine.dialect.name != "sqlite":
             return
         now = time.monotonic()
+        analyze = (
+            self._analyzed_at is None or now - self._analyzed_at >= dialects.SQLITE_ANALYZE_EVERY
+        )
         upkeep = ["PRAGMA wal_checkpoint(PASSIVE)"]
-        if self._analyzed_at is None or now - self._analyzed_at >= dialects.SQLITE_ANALYZE_EVERY:
+        if analyze:
             upkeep += [f"PRAGMA analysis_limit={dialects.SQLITE_ANALYSIS_LIMIT}", "ANALYZE"]
         # On the driver's connection: SQLAlchemy's would open a transaction
         # (BEGIN IMMEDIATE), inside which SQLite cannot checkpoint.
@@ -153,7 +156,7 @@ class SqlStore:
                 raise StorageError(f"the store's upkeep failed: {error}") from error
             finally:
                 connection.close()
-        if len(upkeep) > 1:
+        if analyze:
             self._analyzed_at = now
 
     def close(self) -> None:
