@@ -3,6 +3,7 @@ each message once; auto-replies, loops and bounces open nothing; on every store.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from email.message import EmailMessage
 
 import attrs
@@ -45,8 +46,10 @@ def message(
     body: str,
     *,
     message_id: str = "<m1@mail.acme.test>",
+    files: Mapping[str, tuple[bytes, str]] | None = None,
     **headers: str,
 ) -> bytes:
+    """A message's bytes; ``files`` attaches each file name's bytes with its MIME type."""
     mail = EmailMessage()
     mail["From"] = sender
     mail["To"] = DESK_ADDRESS
@@ -55,6 +58,9 @@ def message(
     for name, value in headers.items():
         mail[name.replace("_", "-")] = value
     mail.set_content(body)
+    for filename, (data, mime_type) in (files or {}).items():
+        maintype, subtype = mime_type.split("/")
+        mail.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return bytes(mail)
 
 
@@ -253,16 +259,18 @@ PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 
 def test_the_files_of_a_reply_go_through_the_attachment_rules(portal: Portal) -> None:
     ticket = portal.open()
-    mail = EmailMessage()
-    mail["From"] = "alice@acme.test"
-    mail["Subject"] = f"Re: [{ticket.reference}] Claims missing"
-    mail["Message-ID"] = "<files@mail.acme.test>"
-    mail.set_content("Screenshots attached.")
-    mail.add_attachment(PNG, maintype="image", subtype="png", filename="portal.png")
-    mail.add_attachment(
-        b"MZ\x90\x00binary", maintype="application", subtype="octet-stream", filename="tool.exe"
+    files = {
+        "portal.png": (PNG, "image/png"),
+        "tool.exe": (b"MZ\x90\x00binary", "application/octet-stream"),
+    }
+    mail = message(
+        "alice@acme.test",
+        f"Re: [{ticket.reference}] Claims missing",
+        "Screenshots attached.",
+        message_id="<files@mail.acme.test>",
+        files=files,
     )
-    report = portal.desk.ingest_email(bytes(mail), mailbox=mailbox(portal))
+    report = portal.desk.ingest_email(mail, mailbox=mailbox(portal))
     assert report.outcome is MailOutcome.UPDATED
     assert len(report.attachments) == 1
     assert [r.split(":")[0] for r in report.rejected_files] == ["tool.exe"]
@@ -274,13 +282,14 @@ def test_a_reply_obeys_the_desks_attachment_limits(portal: Portal) -> None:
     small = AttachmentLimits(max_file_bytes=32, max_ticket_bytes=64)
     portal.desk.add_desk(attrs.evolve(portal.help_desk, attachment_limits=small))
     ticket = portal.open()
-    mail = EmailMessage()
-    mail["From"] = "alice@acme.test"
-    mail["Subject"] = f"Re: [{ticket.reference}] Claims missing"
-    mail["Message-ID"] = "<big@mail.acme.test>"
-    mail.set_content("Too big?")
-    mail.add_attachment(PNG, maintype="image", subtype="png", filename="portal.png")
-    report = portal.desk.ingest_email(bytes(mail), mailbox=mailbox(portal))
+    mail = message(
+        "alice@acme.test",
+        f"Re: [{ticket.reference}] Claims missing",
+        "Too big?",
+        message_id="<big@mail.acme.test>",
+        files={"portal.png": (PNG, "image/png")},
+    )
+    report = portal.desk.ingest_email(mail, mailbox=mailbox(portal))
     assert (report.outcome, report.attachments) == (MailOutcome.UPDATED, ())
     assert report.rejected_files[0].startswith("portal.png:")
     assert portal.desk.list_attachments(portal.alice, ticket.reference) == ()
