@@ -686,13 +686,18 @@ def test_each_dispatch_is_a_dispatcher_of_its_own(portal: Portal) -> None:
     assert first.dispatcher != second.dispatcher
 
 
-def test_an_event_late_in_a_batch_is_renewed_or_left_to_its_new_owner(portal: Portal) -> None:
-    """Events wait for those before them in the batch; their lease must not run out unseen."""
+def _three_replies_waiting(portal: Portal) -> list[str]:
+    """Three tickets' replies waiting in the outbox, one batch's worth: their event ids."""
     tickets = portal.open(), portal.open(portal.bob), portal.open(portal.carol)
     portal.desk.dispatch_notifications(Recorder())
     for ticket in tickets:
         portal.desk.share_update(portal.agent, ticket.reference, "A reply")
-    ids = [last_event(portal, ticket).id for ticket in tickets]
+    return [last_event(portal, ticket).id for ticket in tickets]
+
+
+def test_an_event_late_in_a_batch_is_renewed_or_left_to_its_new_owner(portal: Portal) -> None:
+    """Events wait for those before them in the batch; their lease must not run out unseen."""
+    ids = _three_replies_waiting(portal)
     lease = portal.desk.retry_policy.lease
     handled: list[str] = []
     other = Recorder()
@@ -715,11 +720,7 @@ def test_an_event_late_in_a_batch_is_renewed_or_left_to_its_new_owner(portal: Po
 
 def test_a_handler_past_the_lease_never_costs_the_events_before_it(portal: Portal) -> None:
     """Each delivery is recorded before the next handler runs, however long that one takes."""
-    tickets = portal.open(), portal.open(portal.bob), portal.open(portal.carol)
-    portal.desk.dispatch_notifications(Recorder())
-    for ticket in tickets:
-        portal.desk.share_update(portal.agent, ticket.reference, "A reply")
-    ids = [last_event(portal, ticket).id for ticket in tickets]
+    ids = _three_replies_waiting(portal)
     other = Recorder()
 
     def handler(got: Event) -> None:
