@@ -147,7 +147,8 @@ def test_signup_with_approval_when_the_customer_id_is_unknown(signup_portal: Por
     assert desk.verify_password("new@x.test", "a long enough secret") is None
     with pytest.raises(PermissionDenied):
         desk.list_desks(pending)
-    assert desk.list_pending_signups(portal.admin) == [pending]
+    (waiting,) = desk.list_pending_signups(portal.admin)
+    assert (waiting.contact, waiting.details) == (pending, {"customer_id": "C-9999"})
 
     approved = desk.approve_signup(portal.admin, pending.id)
     assert approved.state is ContactState.ACTIVE

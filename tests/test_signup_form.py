@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from unittest.mock import ANY
 
 import attrs
 import pytest
@@ -114,7 +115,38 @@ def test_an_unknown_customer_id_waits_for_an_admin(signups: Portal) -> None:
     }
     finn = desk.complete_signup(token, "Finn", details={"customer_id": "C999999"})
     assert finn.state is ContactState.PENDING_APPROVAL
-    assert desk.list_pending_signups(signups.admin) == [finn]
+    (waiting,) = desk.list_pending_signups(signups.admin)
+    assert waiting.contact == finn
+    assert waiting.details == {"customer_id": "C999999"}
+    assert waiting.submitted_at == signups.clock.now()
+
+
+def test_the_review_lists_each_sign_up_with_its_answers_until_it_is_decided(
+    signups: Portal,
+) -> None:
+    desk, admin = signups.desk, signups.admin
+    finn = desk.complete_signup(
+        link_token(signups, "finn@x.test"), "Finn", details={"customer_id": "C999999"}
+    )
+    signups.clock.advance(timedelta(minutes=5))
+    unsure = {"no_customer_id": "yes", "company": "Initech", "state": "NJ"}
+    erin = desk.complete_signup(link_token(signups, "erin@x.test"), "Erin", details=unsure)
+    waiting = desk.list_pending_signups(admin)
+    assert [(w.contact, w.details) for w in waiting] == [
+        (erin, {"no_customer_id": True, "company": "Initech", "state": "NJ"}),
+        (finn, {"customer_id": "C999999"}),
+    ]
+    assert waiting[0].submitted_at - waiting[1].submitted_at == timedelta(minutes=5)
+    assert desk.export_contact_data(admin, erin.id)["signup_answers"] == [
+        {"contact_id": erin.id, "details": waiting[0].details, "submitted_at": ANY}
+    ]
+
+    # Decided or erased, the answers served their purpose and are gone.
+    desk.approve_signup(admin, finn.id)
+    desk.erase_contact(admin, erin.id)
+    assert desk.list_pending_signups(admin) == []
+    for person in (finn, erin):
+        assert desk.export_contact_data(admin, person.id)["signup_answers"] == []
 
 
 def test_details_the_form_does_not_declare_are_refused(signups: Portal) -> None:

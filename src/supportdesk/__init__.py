@@ -53,6 +53,7 @@ from ._models import Role as Role
 from ._models import ScanStatus as ScanStatus
 from ._models import SearchHit as SearchHit
 from ._models import SearchKind as SearchKind
+from ._models import SignupAnswers as SignupAnswers
 from ._models import Ticket as Ticket
 from ._models import TicketRow as TicketRow
 from ._models import Timer as Timer
@@ -95,6 +96,7 @@ from .desk import Mailbox as Mailbox
 from .desk import MailDirection as MailDirection
 from .desk import MailReport as MailReport
 from .desk import Page as Page
+from .desk import PendingSignup as PendingSignup
 from .desk import ScanReport as ScanReport
 from .desk import SearchPage as SearchPage
 from .desk import SupportDesk as SupportDesk
@@ -202,6 +204,7 @@ __all__ = [
     "Party",
     "PassReport",
     "PasswordHasher",
+    "PendingSignup",
     "PermissionDenied",
     "Priority",
     "PurgeReport",
@@ -220,6 +223,7 @@ __all__ = [
     "SearchKind",
     "SearchPage",
     "SearchQuery",
+    "SignupAnswers",
     "SignupDetails",
     "SignupOptions",
     "SignupPolicy",

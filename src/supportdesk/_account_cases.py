@@ -26,8 +26,10 @@ from ._models import (
     FieldValue,
     Recipient,
     Role,
+    SignupAnswers,
     TokenPurpose,
 )
+from ._views import PendingSignup
 from .accounts import (
     MAX_PASSWORD_LENGTH,
     SignupDetails,
@@ -198,7 +200,8 @@ class _AccountCases(_DeskBase):
         field by its kind, required fields only while shown, hidden ones
         ignored, and a key the form does not declare refused.  The policy
         judges the typed answers (a customer id, say) and decides; for review
-        they reach the admins in the ``approval_needed`` event's payload as
+        they are kept for :meth:`list_pending_signups` until an admin decides,
+        and reach the admins in the ``approval_needed`` event's payload as
         ``detail.<key>`` (as text: :func:`~supportdesk.forms.field_text`).
         A password, if given, is stored hashed.  An unknown, used or expired
         token raises :class:`~supportdesk.InvalidToken`, before any password
@@ -248,6 +251,8 @@ class _AccountCases(_DeskBase):
             if hashed is not None:
                 work.accounts.put_password_hash(contact.id, hashed)
             if review:
+                kept = SignupAnswers(contact_id=contact.id, details=answers, submitted_at=now)
+                work.accounts.put_signup_answers(kept)
                 self._ask_admins(work, contact, submitted, now)
             else:
                 self._welcome(work, contact, None, now)
@@ -289,11 +294,19 @@ class _AccountCases(_DeskBase):
             return {"password": f"Use at least {shortest} characters."}
         return {}
 
-    def list_pending_signups(self, actor: Contact) -> Sequence[Contact]:
-        """The accounts waiting for approval, by e-mail (admins)."""
+    def list_pending_signups(self, actor: Contact) -> Sequence[PendingSignup]:
+        """The accounts waiting for approval, by e-mail, each with its sign-up answers (admins).
+
+        What an admin's review page shows: who, when, and what they gave on
+        the sign-up form (a customer id, a company), in two statements
+        however many wait.
+        """
         with self._store.unit_of_work() as work:
             self._require_admin(work, actor, "review sign-ups")
-            return work.directory.find_contacts(state=ContactState.PENDING_APPROVAL)
+            waiting = work.directory.find_contacts(state=ContactState.PENDING_APPROVAL)
+            stored = work.accounts.find_signup_answers([contact.id for contact in waiting])
+        answers = {given.contact_id: given for given in stored}
+        return [_pending(contact, answers.get(contact.id)) for contact in waiting]
 
     def approve_signup(self, actor: Contact, contact_id: str) -> Contact:
         """Activate an account waiting for approval (admins); the contact is told."""
@@ -327,6 +340,8 @@ class _AccountCases(_DeskBase):
             )
         contact = attrs.evolve(contact, state=state)
         work.directory.put_contact(contact)
+        # The answers served the review: decided, the portal no longer needs them.
+        work.accounts.remove_signup_answers(contact.id)
         return contact
 
     def _welcome(
@@ -444,3 +459,12 @@ def _use_link(work: UnitOfWork, link: _Link, token: str, now: datetime) -> Conta
     if not work.accounts.mark_token_used(record.token_hash, now):
         raise InvalidToken("already used", link.name)
     return contact
+
+
+def _pending(contact: Contact, answers: SignupAnswers | None) -> PendingSignup:
+    """A sign-up waiting for review, as the review page shows it."""
+    if answers is None:  # parked before the answers were kept
+        return PendingSignup(contact=contact, details={}, submitted_at=None)
+    return PendingSignup(
+        contact=contact, details=answers.details, submitted_at=answers.submitted_at
+    )

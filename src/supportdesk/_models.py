@@ -717,6 +717,22 @@ class AccountToken:
     """When the link was used; a used link never works again."""
 
 
+@attrs.frozen(kw_only=True)
+class SignupAnswers:
+    """What a person gave on the sign-up form, kept while their account waits for review.
+
+    Stored when :meth:`~supportdesk.SupportDesk.complete_signup` parks an
+    account for approval, and removed once an admin decides, or when the
+    contact is erased: the portal keeps what it asked for no longer than
+    the review needs it.
+    """
+
+    contact_id: str
+    details: Mapping[str, FieldValue] = attrs.field(factory=dict)
+    """The typed answers by field key, as the sign-up form's engine checked them."""
+    submitted_at: datetime = attrs.field(validator=_aware)
+
+
 class Audience(enum.StrEnum):
     """Who an announcement is for."""
 

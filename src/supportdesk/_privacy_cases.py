@@ -109,8 +109,9 @@ class _PrivacyCases(_DeskBase):
         The answer, ready for :func:`json.dumps`, holds ``format``
         (:data:`EXPORT_FORMAT`), ``exported_at``, and the person's
         ``contact``; the ``tickets`` they requested or that are shared with
-        them; their ``collaborations``, ``muted_tickets`` and
-        ``notification_settings``; the
+        them; their ``collaborations``, ``muted_tickets``,
+        ``notification_settings`` and ``signup_answers`` (while their
+        sign-up waits for review); the
         ``activities`` they wrote (updates, notes, status changes); the
         metadata of the ``attachments`` they uploaded (not the bytes: open
         them with :meth:`open_attachment`); their ``notifications`` (the
@@ -130,6 +131,7 @@ class _PrivacyCases(_DeskBase):
             person = _found(work.directory.get_contact(contact_id), "contact", contact_id)
             found = work.privacy.find_personal_data(person.id)
             stored = work.participants.find_settings([person.id])
+            signup = work.accounts.find_signup_answers([person.id])
         settings = stored[0] if stored else NotificationSettings(contact_id=person.id)
         return {
             "format": EXPORT_FORMAT,
@@ -139,6 +141,7 @@ class _PrivacyCases(_DeskBase):
             "collaborations": [to_data(shared) for shared in found.collaborations],
             "muted_tickets": sorted(found.muted),
             "notification_settings": to_data(settings),
+            "signup_answers": [to_data(answers) for answers in signup],
             "activities": [to_data(a) for a in found.activities if a.actor_id == person.id],
             "attachments": [_file_data(a) for a in found.attachments],
             "notifications": [
@@ -207,6 +210,7 @@ class _PrivacyCases(_DeskBase):
             )
             work.privacy.remove_personal_rows(person.id)
             work.accounts.remove_password_hash(person.id)
+            work.accounts.remove_signup_answers(person.id)
             if redaction.contact != person:
                 work.directory.put_contact(redaction.contact)
         stored = {a.id: a.blob_key for a in found.attachments}

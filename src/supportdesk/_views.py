@@ -14,6 +14,7 @@ from ._models import (
     Attachment,
     Contact,
     Desk,
+    FieldValue,
     Notification,
     RequestType,
     SearchHit,
@@ -97,6 +98,20 @@ class TicketView:
     sla: tuple[SlaClock, ...] = ()
     """For staff, the clock of each SLA target of the ticket's policy, measured now; customers
     see none."""
+
+
+@attrs.frozen(kw_only=True)
+class PendingSignup:
+    """An account waiting for an admin's approval, with what the person gave at sign-up."""
+
+    contact: Contact
+    details: Mapping[str, FieldValue]
+    """The answers to the sign-up form by field key, typed (render each with
+    :func:`~supportdesk.forms.field_text` beside the label of
+    :attr:`SignupPolicy.fields <supportdesk.SignupPolicy.fields>`); empty when the form
+    asks nothing."""
+    submitted_at: datetime | None
+    """When the sign-up was completed; None for an account parked before 0.2.0."""
 
 
 class MailDirection(enum.StrEnum):

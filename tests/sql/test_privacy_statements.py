@@ -27,11 +27,13 @@ from ..conftest import build_portal
 from .test_query_plans import sqlite_plan
 from .test_sql_store import statements
 
-EXPORT = 10
-"""The admin, the contact, one statement per table that holds their rows, their settings."""
-ERASE = 25
-"""Export's reads; the ticket and its search fields; each redacted table once (the log's
-search fields too); their feed, collaborations, mutes, tokens and password; the contact."""
+EXPORT = 11
+"""The admin, the contact, one statement per table that holds their rows, their settings,
+their sign-up answers."""
+ERASE = 26
+"""Export's reads but settings and sign-up answers; the ticket and its search fields; each
+redacted table once (the log's search fields too); their feed, collaborations, mutes, tokens,
+password and sign-up answers; the contact."""
 PURGE = 3
 """One DELETE per kind: timers, events, feed entries."""
 

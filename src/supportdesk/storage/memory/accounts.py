@@ -1,23 +1,25 @@
-"""The memory store's accounts: link tokens and password hashes, by token hash and contact."""
+"""The memory store's accounts: link tokens by hash; passwords and sign-up answers by contact."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 import attrs
 
 from ..._errors import Conflict
-from ..._models import AccountToken, TokenPurpose
+from ..._models import AccountToken, SignupAnswers, TokenPurpose
 from ._changes import Area
 
 
 class AccountTables:
-    """Link tokens by their hash, and password hashes by contact id."""
+    """Link tokens by their hash; password hashes and sign-up answers by contact id."""
 
     def __init__(self) -> None:
         # Every link token, of either purpose: the name predates password resets.
         self.signup_tokens: dict[str, AccountToken] = {}
         self.password_hashes: dict[str, str] = {}
+        self.signup_answers: dict[str, SignupAnswers] = {}
 
 
 class MemoryAccounts(Area[AccountTables]):
@@ -64,3 +66,16 @@ class MemoryAccounts(Area[AccountTables]):
 
     def get_password_hash(self, contact_id: str) -> str | None:
         return self._tables.password_hashes.get(contact_id)
+
+    def put_signup_answers(self, answers: SignupAnswers) -> None:
+        self._changes.set(self._tables.signup_answers, answers.contact_id, answers)
+
+    def find_signup_answers(self, contact_ids: Collection[str]) -> Sequence[SignupAnswers]:
+        stored = self._tables.signup_answers
+        return [stored[contact_id] for contact_id in set(contact_ids) if contact_id in stored]
+
+    def remove_signup_answers(self, contact_id: str) -> bool:
+        if contact_id not in self._tables.signup_answers:
+            return False
+        self._changes.delete(self._tables.signup_answers, contact_id)
+        return True

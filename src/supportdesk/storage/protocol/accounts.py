@@ -1,18 +1,20 @@
-"""The accounts area: single-use link tokens and password hashes, kept apart from contacts."""
+"""The accounts area: link tokens, password hashes and sign-up answers, kept apart from contacts."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from ..._models import AccountToken, TokenPurpose
+from ..._models import AccountToken, SignupAnswers, TokenPurpose
 
 
 class Accounts(Protocol):
-    """What proves who a person is: single-use tokens and password hashes.
+    """What proves who a person is, and what they said to get an account.
 
-    Kept apart from :class:`~supportdesk.Contact` so that contacts handed
-    around never carry them.
+    Single-use tokens, password hashes and the answers of sign-ups waiting
+    for review, kept apart from :class:`~supportdesk.Contact` so that
+    contacts handed around never carry them.
     """
 
     def add_token(self, token: AccountToken) -> None:
@@ -56,4 +58,19 @@ class Accounts(Protocol):
 
     def get_password_hash(self, contact_id: str) -> str | None:
         """The contact's password hash, or None when they have no password."""
+        ...
+
+    def put_signup_answers(self, answers: SignupAnswers) -> None:
+        """Store the answers of the contact's sign-up, replacing any stored before."""
+        ...
+
+    def find_signup_answers(self, contact_ids: Collection[str]) -> Sequence[SignupAnswers]:
+        """The stored answers of those of ``contact_ids`` who have any, in no order.
+
+        SQL: one statement however many ids.
+        """
+        ...
+
+    def remove_signup_answers(self, contact_id: str) -> bool:
+        """Remove the contact's sign-up answers; False when there were none."""
         ...

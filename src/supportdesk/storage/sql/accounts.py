@@ -1,18 +1,19 @@
-"""The SQL accounts: link tokens and password hashes, each in a table of its own."""
+"""The SQL accounts: link tokens, password hashes and sign-up answers, a table each."""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from ..._errors import Conflict
-from ..._models import AccountToken, TokenPurpose
+from ..._models import AccountToken, SignupAnswers, TokenPurpose
 from . import dialects, rows
 from ._transaction import Repository
-from .schema import password_hashes, signup_tokens
+from .schema import password_hashes, signup_answers, signup_tokens
 
 GET_TOKEN = sa.select(signup_tokens).where(
     signup_tokens.c.token_hash == sa.bindparam("token_hash"),
@@ -41,13 +42,25 @@ REMOVE_PASSWORD_HASH = password_hashes.delete().where(
     password_hashes.c.contact_id == sa.bindparam("contact_id")
 )
 
+FIND_SIGNUP_ANSWERS = sa.select(signup_answers).where(
+    signup_answers.c.contact_id.in_(sa.bindparam("contact_ids", expanding=True))
+)
+REMOVE_SIGNUP_ANSWERS = signup_answers.delete().where(
+    signup_answers.c.contact_id == sa.bindparam("contact_id")
+)
+
 
 @functools.cache
-def _put_password_hash(dialect_name: str) -> Any:
-    password = dialects.insert_for(dialect_name)(password_hashes)
-    return password.on_conflict_do_update(
-        index_elements=[password_hashes.c.contact_id],
-        set_={"password_hash": password.excluded.password_hash},
+def _put_by_contact(dialect_name: str, table: sa.Table) -> Any:
+    """Insert a contact's row of ``table``, or replace its other columns."""
+    insert = dialects.insert_for(dialect_name)(table)
+    return insert.on_conflict_do_update(
+        index_elements=[table.c.contact_id],
+        set_={
+            column.name: insert.excluded[column.name]
+            for column in table.columns
+            if column.name != "contact_id"
+        },
     )
 
 
@@ -81,7 +94,7 @@ class SqlAccounts(Repository):
 
     def put_password_hash(self, contact_id: str, password_hash: str) -> None:
         row = {"contact_id": contact_id, "password_hash": password_hash}
-        self._tx.execute(_put_password_hash(self._tx.dialect_name), row)
+        self._tx.execute(_put_by_contact(self._tx.dialect_name, password_hashes), row)
 
     def remove_password_hash(self, contact_id: str) -> bool:
         removed = self._tx.execute(REMOVE_PASSWORD_HASH, {"contact_id": contact_id})
@@ -91,3 +104,16 @@ class SqlAccounts(Repository):
         found = self._tx.execute(GET_PASSWORD_HASH, {"contact_id": contact_id})
         password_hash: str | None = found.scalar_one_or_none()
         return password_hash
+
+    def put_signup_answers(self, answers: SignupAnswers) -> None:
+        statement = _put_by_contact(self._tx.dialect_name, signup_answers)
+        self._tx.execute(statement, rows.SIGNUP_ANSWERS.row(answers))
+
+    def find_signup_answers(self, contact_ids: Collection[str]) -> Sequence[SignupAnswers]:
+        if not contact_ids:
+            return []
+        return self._tx.all(rows.SIGNUP_ANSWERS, FIND_SIGNUP_ANSWERS, contact_ids=list(contact_ids))
+
+    def remove_signup_answers(self, contact_id: str) -> bool:
+        removed = self._tx.execute(REMOVE_SIGNUP_ANSWERS, {"contact_id": contact_id})
+        return removed.rowcount == 1

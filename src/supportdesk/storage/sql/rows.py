@@ -29,6 +29,7 @@ from ..._models import (
     ReceivedMail,
     RequestType,
     SearchKind,
+    SignupAnswers,
     Ticket,
     Timer,
 )
@@ -48,6 +49,7 @@ from .schema import (
     organizations,
     received_mail,
     request_types,
+    signup_answers,
     signup_tokens,
     tickets,
     timers,
@@ -107,6 +109,7 @@ TIMERS = Rows(timers, Timer)
 EVENTS = Rows(events, Event)
 NOTIFICATIONS = Rows(notifications, Notification)
 SIGNUP_TOKENS = Rows(signup_tokens, AccountToken)
+SIGNUP_ANSWERS = Rows(signup_answers, SignupAnswers)
 ANNOUNCEMENTS = Rows(announcements, Announcement)
 ARTICLES = Rows(articles, Article)
 

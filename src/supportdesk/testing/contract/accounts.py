@@ -1,14 +1,14 @@
-"""The accounts area's contract: single-use link tokens and password hashes."""
+"""The accounts area's contract: single-use link tokens, password hashes and sign-up answers."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import attrs
 import pytest
 
 from ..._errors import Conflict
-from ..._models import AccountToken, TokenPurpose
+from ..._models import AccountToken, SignupAnswers, TokenPurpose
 from ...storage.protocol import Store
 from .base import T0, ContractBase, World
 
@@ -100,3 +100,41 @@ class AccountsContract(ContractBase):
         with store.unit_of_work() as work:
             assert work.accounts.get_password_hash(world.alice.id) is None
             assert not work.accounts.remove_password_hash(world.alice.id)
+
+    def test_signup_answers_keep_their_types_until_removed(
+        self, store: Store, world: World
+    ) -> None:
+        answers = SignupAnswers(
+            contact_id=world.alice.id,
+            details={
+                "customer_id": "C123456",
+                "seats": 3,
+                "since": date(2020, 1, 31),
+                "states": ("NY", "NJ"),
+                "no_customer_id": False,
+            },
+            submitted_at=T0,
+        )
+        with store.unit_of_work() as work:
+            assert work.accounts.find_signup_answers([world.alice.id]) == []
+            work.accounts.put_signup_answers(answers)
+            assert work.accounts.find_signup_answers([world.alice.id]) == [answers]
+        again = attrs.evolve(answers, details={}, submitted_at=T0 + timedelta(hours=1))
+        bobs = attrs.evolve(answers, contact_id=world.bob.id)
+        with store.unit_of_work() as work:
+            assert work.accounts.find_signup_answers([world.alice.id, world.bob.id]) == [answers]
+            work.accounts.put_signup_answers(again)
+            work.accounts.put_signup_answers(bobs)
+        with pytest.raises(RuntimeError), store.unit_of_work() as work:
+            assert work.accounts.remove_signup_answers(world.alice.id)
+            raise RuntimeError("roll back")
+        with store.unit_of_work() as work:
+            found = work.accounts.find_signup_answers([world.alice.id, world.bob.id, "nobody"])
+            assert sorted(found, key=lambda a: a.contact_id) == sorted(
+                [again, bobs], key=lambda a: a.contact_id
+            )
+            assert work.accounts.find_signup_answers([]) == []
+            assert work.accounts.remove_signup_answers(world.alice.id)
+        with store.unit_of_work() as work:
+            assert work.accounts.find_signup_answers([world.alice.id]) == []
+            assert not work.accounts.remove_signup_answers(world.alice.id)

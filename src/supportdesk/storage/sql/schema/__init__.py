@@ -16,6 +16,7 @@ from .directory import (
     organizations,
     password_hashes,
     request_types,
+    signup_answers,
     signup_tokens,
 )
 from .tickets import activities, attachments, collaborators, email_opt_outs, muted, tickets
@@ -44,6 +45,7 @@ __all__ = [
     "received_mail",
     "request_types",
     "search_fields",
+    "signup_answers",
     "signup_tokens",
     "tickets",
     "timers",

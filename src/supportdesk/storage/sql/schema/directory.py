@@ -1,4 +1,4 @@
-"""The SQL tables of organisations, contacts, their tokens and passwords, desks, references."""
+"""The SQL tables of organisations, contacts and what proves who they are, desks, references."""
 
 from __future__ import annotations
 
@@ -58,6 +58,15 @@ password_hashes = sa.Table(
     metadata,
     id_column("contact_id", primary_key=True),
     sa.Column("password_hash", sa.Text, nullable=False),
+)
+
+# What a sign-up waiting for review answered; gone once an admin decides.
+signup_answers = sa.Table(
+    "signup_answers",
+    metadata,
+    id_column("contact_id", primary_key=True),
+    sa.Column("details", sa.JSON, nullable=False),
+    sa.Column("submitted_at", UtcDateTime, nullable=False),
 )
 
 desks = sa.Table(
