@@ -31,6 +31,7 @@ from supportdesk import (
     Organization,
     RequestType,
     Role,
+    SignupDetails,
     SignupPolicy,
     Submission,
     SupportDesk,
@@ -43,6 +44,8 @@ DAY = timedelta(days=1)
 PNG_HEADER = b"\x89PNG\r\n\x1a\n"
 KNOWN_CUSTOMERS = {"C123456"}
 """The customer ids the case portal knows: a sign-up with one of them is active at once."""
+APPROVED_DOMAINS = {"acme.test"}
+"""The Help Center's approved domains: a sign-up from one of them is active at once."""
 CUSTOMER_ID = FieldSpec(
     key="customer_id",
     label="Customer ID",
@@ -128,20 +131,23 @@ def build_case_portal(desk: SupportDesk) -> RequestType:
     return desk.add_request_type(case)
 
 
-def case_portal_signup() -> SignupPolicy:
-    """The case portal's sign-up: a known customer id is active at once; else an admin decides.
+def portal_signup() -> SignupPolicy:
+    """Both portals' sign-up: a known address or customer id is active at once; else review.
 
-    Ticking "I don't know my customer id" hides the customer id and asks for
+    The Help Center's people sign up with their name and password alone: an
+    address of an approved domain (JSM's "approved domains") is active at
+    once.  The case portal asks for a customer id, and a known one is active
+    at once too; ticking "I don't know my customer id" hides it and asks for
     the company and state instead, for the admin to go by.
     """
     shown_when_ticked = {"no_customer_id": ("yes",)}
     return SignupPolicy.review_unless(
-        lambda submitted: submitted.details.get("customer_id") in KNOWN_CUSTOMERS,
+        _known,
         fields=(
             FieldSpec(
                 key="no_customer_id", label="I don't know my customer id", kind=FieldKind.YES_NO
             ),
-            attrs.evolve(CUSTOMER_ID, visible_when={"no_customer_id": ("no",)}),
+            attrs.evolve(CUSTOMER_ID, required=False, visible_when={"no_customer_id": ("no",)}),
             FieldSpec(
                 key="company", label="Company", required=True, visible_when=shown_when_ticked
             ),
@@ -155,6 +161,12 @@ def case_portal_signup() -> SignupPolicy:
             ),
         ),
     )
+
+
+def _known(submitted: SignupDetails) -> bool:
+    """Whether the portal knows who signs up: by their address's domain or their customer id."""
+    domain = submitted.email.rpartition("@")[2]
+    return domain in APPROVED_DOMAINS or submitted.details.get("customer_id") in KNOWN_CUSTOMERS
 
 
 def sign_up(desk: SupportDesk, email: str, name: str, details: dict[str, object]) -> Contact:
@@ -221,7 +233,7 @@ def main() -> None:
             url,
             create=True,
             clock=clock,
-            signup_policy=case_portal_signup(),
+            signup_policy=portal_signup(),
             workflows={"jsm": JSM},
             calendars={"office": OFFICE},
         )
@@ -257,9 +269,9 @@ def run(desk: SupportDesk, clock: FakeClock) -> None:
         Contact(email="carol@globex.test", full_name="Carol Provider", organization_id=globex.id)
     )
 
-    # Case portal sign-up: a known customer id is active at once; "I don't know
-    # my customer id" asks for the company and state, and an admin decides.
-    dana = sign_up(desk, "dana@acme.test", "Dana Payer", {"customer_id": "C123456"})
+    # Sign-up: an approved domain or a known customer id is active at once; "I don't
+    # know my customer id" asks for the company and state, and an admin decides.
+    dana = sign_up(desk, "dana@umbrella.test", "Dana Payer", {"customer_id": "C123456"})
     erin = sign_up(
         desk,
         "erin@initech.test",

@@ -26,7 +26,7 @@ def test_quickstart_prints_the_activity_logs() -> None:
     # Each desk's own words for a new ticket: JSM's on the service desk, the default on cases.
     assert "Portal down                    Waiting for support    Customer Service Desk" in out
     assert "Eligibility API returns 500    New                    Customer Support Portal" in out
-    assert "sign-up: dana@acme.test active, erin@initech.test pending_approval" in out
+    assert "sign-up: dana@umbrella.test active, erin@initech.test pending_approval" in out
     assert "sign-up: erin@initech.test active once approved" in out
     alice_view = out.split("Alice sees no internal notes:")[1]
     assert "internal_note" not in alice_view

@@ -46,6 +46,7 @@ from supportdesk import (
     describe_form,
 )
 from supportdesk.access import is_staff
+from supportdesk.forms import field_text
 from supportdesk.notifications import EMAIL_OPTIONAL
 
 from .seed import options, seed
@@ -335,7 +336,14 @@ def _routes(app: Flask) -> None:
             else:
                 desk.reject_signup(me, contact_id)
             return redirect(url_for("signups"))
-        return render_template("signups.html", me=me, pending=desk.list_pending_signups(me))
+        labels = {spec.key: spec.label for spec in desk.signup_policy.fields}
+        return render_template(
+            "signups.html",
+            me=me,
+            pending=desk.list_pending_signups(me),
+            labels=labels,
+            text=field_text,
+        )
 
     @app.route("/notifications", methods=["GET", "POST"])
     def notifications() -> ResponseReturnValue:

@@ -18,7 +18,7 @@ from supportdesk import (
     SupportDesk,
 )
 
-from ..quickstart import JSM, OFFICE, build_case_portal, build_jira_portal, case_portal_signup
+from ..quickstart import JSM, OFFICE, build_case_portal, build_jira_portal, portal_signup
 
 PASSWORD = "portal-demo-password"
 """Every seeded account's password."""
@@ -42,7 +42,7 @@ def options() -> DeskOptions:
     return {
         "workflows": {"jsm": JSM},
         "calendars": {"office": OFFICE},
-        "signup_policy": case_portal_signup(),
+        "signup_policy": portal_signup(),
         "sla_policies": SLA,
     }
 
