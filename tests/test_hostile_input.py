@@ -40,6 +40,7 @@ from supportdesk import (
     Attachment,
     Audience,
     Contact,
+    ContactState,
     Desk,
     EventKind,
     FieldKind,
@@ -1210,6 +1211,19 @@ TARGETS: tuple[Target, ...] = (
             "actor": world.portal.alice,
             "full_name": "Alice Payer",
             "contact_id": None,
+        },
+    ),
+    Target(
+        name="set_contact_state",
+        params=(
+            ACTOR,
+            Param(name="contact_id", kind="id"),
+            Param(name="state", kind="enum", choices=ContactState, strict=True),
+        ),
+        baseline=lambda world: {
+            "actor": world.portal.admin,
+            "contact_id": world.portal.loner.id,
+            "state": ContactState.DISABLED,
         },
     ),
     Target(

@@ -1,4 +1,5 @@
-"""Password reset by a single-use e-mail link, on every store: the sign-up link's rules."""
+"""Password reset by a single-use e-mail link, on every store: the sign-up link's rules; an
+admin disabling an account, and its links with it."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from supportdesk import (
     EventKind,
     FakeClock,
     InvalidToken,
+    NotFound,
+    PermissionDenied,
     RetryPolicy,
     SignupPolicy,
     Store,
@@ -229,3 +232,43 @@ def test_an_undelivered_reset_token_is_gone_once_it_expires(accounts: Portal) ->
     with desk._store.unit_of_work() as work:
         stored = [e.payload.get("token", "") for e in work.outbox.list_events()]
     assert token not in stored
+
+
+def test_an_admin_disables_an_account_and_its_reset_links_with_it(accounts: Portal) -> None:
+    desk, admin, alice = accounts.desk, accounts.admin, accounts.alice
+    token = reset_token(accounts, alice.email)
+    disabled = desk.set_contact_state(admin, alice.id, ContactState.DISABLED)
+    assert disabled == attrs.evolve(alice, state=ContactState.DISABLED)
+    assert desk.verify_password(alice.email, SECRET) is None
+    with pytest.raises(PermissionDenied):
+        desk.list_desks(disabled)
+    active = desk.set_contact_state(admin, alice.id, ContactState.ACTIVE)
+    assert desk.verify_password(alice.email, SECRET) == active == alice
+    with pytest.raises(InvalidToken) as caught:  # used up when she was disabled
+        desk.reset_password(token, NEW_SECRET)
+    assert caught.value.reason == "already used"
+
+
+def test_only_admins_switch_accounts_and_only_between_active_and_disabled(
+    accounts: Portal,
+) -> None:
+    desk, admin, alice = accounts.desk, accounts.admin, accounts.alice
+    with pytest.raises(PermissionDenied):
+        desk.set_contact_state(accounts.agent, alice.id, ContactState.DISABLED)
+    with pytest.raises(PermissionDenied, match="another admin must"):
+        desk.set_contact_state(admin, admin.id, ContactState.DISABLED)
+    with pytest.raises(ValidationError) as caught:
+        desk.set_contact_state(admin, alice.id, ContactState.ERASED)
+    assert caught.value.errors == {"state": "set active or disabled, not erased"}
+    desk.request_signup("dana@x.test")
+    dana = desk.find_contact("dana@x.test")
+    with pytest.raises(ValidationError) as caught:
+        desk.set_contact_state(admin, dana.id, ContactState.ACTIVE)
+    assert caught.value.errors == {
+        "contact_id": "dana@x.test is pending_verification, not active or disabled"
+    }
+    with pytest.raises(NotFound):
+        desk.set_contact_state(admin, "nobody", ContactState.DISABLED)
+    with pytest.raises(TypeError, match="state"):
+        desk.set_contact_state(admin, alice.id, "disabled")  # type: ignore[arg-type]
+    assert desk.get_contact(alice.id) == alice

@@ -23,11 +23,13 @@ from ._models import (
     AttachmentLimits,
     AttachmentRule,
     Contact,
+    ContactState,
     Desk,
     FollowUpPolicy,
     Organization,
     RequestType,
     Role,
+    TokenPurpose,
 )
 from .forms import check_fields
 from .storage.protocol import UnitOfWork
@@ -36,6 +38,9 @@ from .workflow import Workflow
 _LONGEST_WINDOW = timedelta(days=36_525)
 """A follow-up window of a century at most: every store keeps it exactly."""
 
+
+_SWITCHABLE = frozenset({ContactState.ACTIVE, ContactState.DISABLED})
+"""The states an admin moves an account between; the others move by sign-up or erasure."""
 
 _LAST_NUMBER = 10**15 - 1
 """The largest reference number a desk continues at: fifteen digits."""
@@ -156,6 +161,46 @@ class _DirectoryCases(_DeskBase):
             work.directory.put_contact(contact)
             return contact
 
+    def set_contact_state(self, actor: Contact, contact_id: str, state: ContactState) -> Contact:
+        """Disable an active account, or activate a disabled one again: admins only.
+
+        A disabled contact cannot log in (:meth:`verify_password` answers
+        None), act, or hear of anything; their tickets, words and files
+        stay.  Disabling also uses up the password reset links they have
+        out.  Accounts waiting for verification or approval move only
+        through their sign-up (:meth:`approve_signup`, :meth:`reject_signup`),
+        and an erased one never moves.
+
+        :returns: the contact as changed (unchanged if already in ``state``).
+        :raises ValidationError: on ``state`` unless it is ``active`` or
+            ``disabled``, and on ``contact_id`` when the contact is in another
+            state.
+        :raises PermissionDenied: when the actor is no active admin, or
+            disables their own account.
+        :raises NotFound: when there is no contact ``contact_id``.
+        """
+        check_id("contact_id", contact_id)
+        check_type("state", state, ContactState)
+        if state not in _SWITCHABLE:
+            raise ValidationError({"state": f"set active or disabled, not {state.value}"})
+        with self._store.unit_of_work() as work:
+            admin = self._require_admin(work, actor, "change whether an account is active")
+            if contact_id == admin.id and state is ContactState.DISABLED:
+                raise PermissionDenied("disable your own account", "another admin must")
+            contact = _found(work.directory.get_contact(contact_id), "contact", contact_id)
+            if contact.state not in _SWITCHABLE:
+                moving = f"{contact.email} is {contact.state.value}, not active or disabled"
+                raise ValidationError({"contact_id": moving})
+            if contact.state is not state:
+                contact = attrs.evolve(contact, state=state)
+                work.directory.put_contact(contact)
+                if state is ContactState.DISABLED:
+                    now = self._clock.now()
+                    work.accounts.mark_contact_tokens_used(
+                        contact.id, TokenPurpose.PASSWORD_RESET, now
+                    )
+            return contact
+
     def add_desk(self, desk: Desk) -> Desk:
         """Store a service desk, or replace it; its key (``HHA``) must be unique and upper-case.
 
@@ -229,12 +274,22 @@ class _DirectoryCases(_DeskBase):
             self._refresh(work, actor)
             return work.desks.list_desks()
 
-    def list_request_types(self, actor: Contact, desk_id: str) -> Sequence[RequestType]:
-        """A desk's request types, in the order they were added."""
-        check_id("desk_id", desk_id)
+    def list_request_types(
+        self, actor: Contact, desk_id: str | None = None
+    ) -> Sequence[RequestType]:
+        """A desk's request types, in the order they were added; without ``desk_id``, every desk's.
+
+        Every desk's in one statement is what a portal's home page lists
+        under :meth:`list_desks` (group them by ``desk_id``).
+
+        :raises NotFound: when there is no desk ``desk_id``.
+        """
+        if desk_id is not None:
+            check_id("desk_id", desk_id)
         with self._store.unit_of_work() as work:
             self._refresh(work, actor)
-            _get_desk(work, desk_id)
+            if desk_id is not None:
+                _get_desk(work, desk_id)
             return work.desks.list_request_types(desk_id)
 
 
