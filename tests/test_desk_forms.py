@@ -1,10 +1,18 @@
-"""Conditional forms on every store: kept as defined, checked when defined, applied on open."""
+"""Request types and their conditional forms on every store: kept as defined, listed, checked
+when defined, applied on open."""
 
 from __future__ import annotations
 
 import pytest
 
-from supportdesk import FieldKind, FieldSpec, RequestType, Submission, ValidationError
+from supportdesk import (
+    FieldKind,
+    FieldSpec,
+    NotFound,
+    RequestType,
+    Submission,
+    ValidationError,
+)
 
 from .conftest import Portal
 from .test_forms import CATEGORY, CUSTOMER_ID, NO_ID, PRODUCT
@@ -29,6 +37,16 @@ def test_a_conditional_form_is_kept_as_defined(portal: Portal) -> None:
     case = portal.desk.add_request_type(case_form(portal))
     listed = portal.desk.list_request_types(portal.alice, portal.help_desk.id)
     assert [rt for rt in listed if rt.id == case.id] == [case]
+
+
+def test_every_desks_request_types_come_in_one_call_for_the_home_page(portal: Portal) -> None:
+    desk, alice = portal.desk, portal.alice
+    sftp = desk.add_request_type(RequestType(desk_id=portal.other_desk.id, name="SFTP Issue"))
+    listed = desk.list_request_types(alice)
+    assert listed == [portal.general, portal.incident, sftp]
+    assert desk.list_request_types(alice, portal.other_desk.id) == [sftp]
+    with pytest.raises(NotFound):
+        desk.list_request_types(alice, "no-such-desk")
 
 
 def test_a_ticket_keeps_only_the_fields_shown(portal: Portal) -> None:

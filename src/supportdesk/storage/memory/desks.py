@@ -39,8 +39,9 @@ class MemoryDesks(Area[DeskTables]):
     def get_request_type(self, request_type_id: str) -> RequestType | None:
         return self._tables.request_types.get(request_type_id)
 
-    def list_request_types(self, desk_id: str) -> Sequence[RequestType]:
-        return [rt for rt in self._tables.request_types.values() if rt.desk_id == desk_id]
+    def list_request_types(self, desk_id: str | None = None) -> Sequence[RequestType]:
+        every = self._tables.request_types.values()
+        return [rt for rt in every if desk_id is None or rt.desk_id == desk_id]
 
     def claim_reference(self, desk_id: str) -> int:
         # Numbers are never handed out twice, even after a rollback: the

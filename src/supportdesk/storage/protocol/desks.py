@@ -31,8 +31,8 @@ class Desks(Protocol):
         """The request type with that id."""
         ...
 
-    def list_request_types(self, desk_id: str) -> Sequence[RequestType]:
-        """A desk's request types in the order they were first put."""
+    def list_request_types(self, desk_id: str | None = None) -> Sequence[RequestType]:
+        """A desk's request types in the order they were first put; with None, every desk's."""
         ...
 
     def claim_reference(self, desk_id: str) -> int:

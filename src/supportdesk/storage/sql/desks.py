@@ -17,10 +17,9 @@ from .schema import desk_sequences, desks, request_types
 GET_DESK = by_id(desks)
 LIST_DESKS = sa.select(desks).order_by(desks.c.name, desks.c.id)
 GET_REQUEST_TYPE = by_id(request_types)
-LIST_REQUEST_TYPES = (
-    sa.select(request_types)
-    .where(request_types.c.desk_id == sa.bindparam("desk_id"))
-    .order_by(request_types.c.position)
+LIST_ALL_REQUEST_TYPES = sa.select(request_types).order_by(request_types.c.position)
+LIST_REQUEST_TYPES = LIST_ALL_REQUEST_TYPES.where(
+    request_types.c.desk_id == sa.bindparam("desk_id")
 )
 CURRENT_REFERENCE = sa.select(desk_sequences.c.last_number).where(
     desk_sequences.c.desk_id == sa.bindparam("desk_id")
@@ -72,7 +71,9 @@ class SqlDesks(Repository):
     def get_request_type(self, request_type_id: str) -> RequestType | None:
         return self._tx.one(rows.REQUEST_TYPES, GET_REQUEST_TYPE, id=request_type_id)
 
-    def list_request_types(self, desk_id: str) -> Sequence[RequestType]:
+    def list_request_types(self, desk_id: str | None = None) -> Sequence[RequestType]:
+        if desk_id is None:
+            return self._tx.all(rows.REQUEST_TYPES, LIST_ALL_REQUEST_TYPES)
         return self._tx.all(rows.REQUEST_TYPES, LIST_REQUEST_TYPES, desk_id=desk_id)
 
     def claim_reference(self, desk_id: str) -> int:

@@ -58,6 +58,24 @@ class DirectoryContract(ContractBase):
             assert list(work.desks.list_desks()) == [desk]
             assert work.directory.get_contact("nobody") is None
 
+    def test_request_types_are_listed_in_the_order_first_put(self, store: Store) -> None:
+        edi, csd = Desk(key="EDI", name="EDI Support"), Desk(key="CSD", name="Customer Service")
+        sftp = RequestType(desk_id=edi.id, name="SFTP Issue")
+        general = RequestType(desk_id=csd.id, name="General Request")
+        missing = RequestType(desk_id=edi.id, name="Portal Missing Data")
+        with store.unit_of_work() as work:
+            work.desks.put_desk(edi)
+            work.desks.put_desk(csd)
+            for request_type in (sftp, general, missing):
+                work.desks.put_request_type(request_type)
+        renamed = attrs.evolve(sftp, name="SFTP Problem")
+        with store.unit_of_work() as work:
+            work.desks.put_request_type(renamed)  # replaced in its place
+        with store.unit_of_work() as work:
+            assert list(work.desks.list_request_types(edi.id)) == [renamed, missing]
+            assert list(work.desks.list_request_types()) == [renamed, general, missing]
+            assert list(work.desks.list_request_types("nowhere")) == []
+
     def test_email_is_unique_case_insensitively(self, store: Store) -> None:
         with store.unit_of_work() as work:
             work.directory.put_contact(Contact(email="a@x.test", full_name="A"))
