@@ -34,6 +34,7 @@ from supportdesk import (
     from_data,
     to_data,
 )
+from supportdesk.notifications import EMAIL_OPTIONAL, email_options
 
 from .conftest import Portal, build_portal
 
@@ -869,6 +870,17 @@ def test_account_emails_are_always_sent(portal: Portal) -> None:
     with pytest.raises(TypeError):
         desk.set_notification_settings(alice, [EventKind.PUBLIC_UPDATE])  # type: ignore[arg-type]
     assert desk.get_notification_settings(alice).email_off == frozenset()  # nothing stored
+
+
+def test_a_settings_page_lists_the_e_mails_the_person_can_get(portal: Portal) -> None:
+    customer, agent = email_options(portal.alice), email_options(portal.agent)
+    assert EventKind.INTERNAL_NOTE not in customer and EventKind.TICKET_CREATED not in customer
+    assert {EventKind.REMINDER_DUE, EventKind.TICKET_RECEIVED} <= customer
+    assert EventKind.REMINDER_DUE not in agent and EventKind.SLA_BREACHED in agent
+    assert customer | agent == EMAIL_OPTIONAL
+    # Each is one the person may switch off.
+    portal.desk.set_notification_settings(portal.agent, dict.fromkeys(agent, False))
+    assert portal.desk.get_notification_settings(portal.agent).email_off == agent
 
 
 def test_only_admins_see_or_change_someone_elses_settings(portal: Portal) -> None:

@@ -18,6 +18,7 @@ from ._models import (
     Notification,
     OutboxEntry,
     Recipient,
+    Role,
     Ticket,
 )
 from .clock import Clock
@@ -79,6 +80,16 @@ EMAIL_OPTIONAL = frozenset(
 Every other kind is an account e-mail (a sign-up or reset link, an approval),
 always sent: a kind is optional only when listed here.
 """
+
+
+def email_options(contact: Contact) -> frozenset[EventKind]:
+    """The kinds of e-mail ``contact`` may switch off: those of :data:`EMAIL_OPTIONAL` they hear.
+
+    What a settings page lists: a customer never hears of :data:`STAFF_ONLY`
+    events, agents and admins never of :data:`CUSTOMERS_ONLY` ones.
+    """
+    unheard = STAFF_ONLY if contact.role is Role.CUSTOMER else CUSTOMERS_ONLY
+    return EMAIL_OPTIONAL - unheard
 
 
 def may_hear(
