@@ -20,10 +20,13 @@ from flask import (
     Request,
     abort,
     current_app,
+    flash,
     g,
+    get_flashed_messages,
     redirect,
     render_template,
     request,
+    send_file,
     session,
     url_for,
 )
@@ -33,9 +36,13 @@ from supportdesk import (
     ArticleKind,
     AttachmentRejected,
     Contact,
+    ContactState,
+    FieldKind,
     FieldSpec,
+    InvalidToken,
     NotFound,
     Priority,
+    RequestType,
     Submission,
     SupportDesk,
     SupportDeskError,
@@ -47,7 +54,7 @@ from supportdesk import (
 )
 from supportdesk.access import is_staff
 from supportdesk.forms import field_text
-from supportdesk.notifications import EMAIL_OPTIONAL
+from supportdesk.notifications import email_options
 
 from .seed import options, seed
 
@@ -64,6 +71,8 @@ QUEUES = {
 }
 """The agent's queues, by the name in the URL."""
 SORTS = {"newest": TicketSort.NEWEST, "sla": TicketSort.SLA_DUE}
+MAX_REQUEST_BYTES = 101 * 1024 * 1024
+"""The largest request taken: a ticket's files at the desks' default limit (100 MiB), and a form."""
 PUBLIC = frozenset({"login", "signup", "forgot_password", "static"})
 """The pages one sees without logging in."""
 
@@ -73,13 +82,18 @@ def create_app(desk: SupportDesk | None = None) -> Flask:
     app = Flask(__name__)
     app.secret_key = os.environ.get("PORTAL_SECRET_KEY", os.urandom(32))
     # The session cookie is out of scripts' reach and stays on this site's own requests.
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+    )
     desk = desk or portal_desk()
     seed(desk)
     app.extensions["supportdesk"] = desk
     app.before_request(_forged)
     app.before_request(_who_is_it)
     app.jinja_env.globals["csrf_token"] = _csrf_token
+    app.register_error_handler(SupportDeskError, _refused)
     _routes(app)
     return app
 
@@ -111,8 +125,8 @@ def _csrf_token() -> str:
 def _forged() -> None:
     """Refuse a POST whose form does not carry the session's token: another site sent it."""
     if request.method == "POST":
-        sent = request.form.get("csrf", "")
-        if not hmac.compare_digest(sent, session.get("csrf", "")) or not sent:
+        sent = request.form.get("csrf", "").encode()
+        if not sent or not hmac.compare_digest(sent, session.get("csrf", "").encode()):
             abort(400, "The form expired; reload the page and send it again.")
 
 
@@ -121,12 +135,22 @@ def _who_is_it() -> ResponseReturnValue | None:
     email = session.get("email")
     if email is not None:
         try:
-            g.contact = _desk().find_contact(email)
+            contact = _desk().find_contact(email)
         except NotFound:
-            session.clear()
+            contact = None
+        if contact is None or contact.state is not ContactState.ACTIVE:
+            session.clear()  # disabled or erased since they logged in
+        else:
+            g.contact = contact
     if g.contact is None and request.endpoint not in PUBLIC:
         return redirect(url_for("login"))
     return None
+
+
+def _refused(refused: SupportDeskError) -> ResponseReturnValue:
+    """A refusal no page handles itself, under the library's own HTTP status for it."""
+    page = render_template("refused.html", me=g.get("contact"), message=_said(refused))
+    return page, refused.http_status
 
 
 def _me() -> Contact:
@@ -139,10 +163,14 @@ def _routes(app: Flask) -> None:
     def login() -> ResponseReturnValue:
         error = None
         if request.method == "POST":
-            contact = _desk().verify_password(
-                request.form.get("email", ""), request.form.get("password", "")
-            )
+            try:
+                contact = _desk().verify_password(
+                    request.form.get("email", ""), request.form.get("password", "")
+                )
+            except ValidationError:  # not an address, or no password at all
+                contact = None
             if contact is not None:
+                session.clear()  # nothing of the visit before carries over
                 session["email"] = contact.email
                 return redirect(url_for("home"))
             error = "That e-mail and password do not match an account."
@@ -155,7 +183,10 @@ def _routes(app: Flask) -> None:
         if token is None:
             if request.method == "POST":
                 email = request.form.get("email", "")
-                desk.request_signup(email)
+                try:
+                    desk.request_signup(email)
+                except ValidationError as refused:
+                    return render_template("signup.html", error=_said(refused))
                 return render_template("signup.html", sent=email)
             return render_template("signup.html")
         errors: dict[str, str] = {}
@@ -165,12 +196,12 @@ def _routes(app: Flask) -> None:
                 contact = desk.complete_signup(
                     token,
                     request.form.get("full_name", ""),
-                    request.form.get("password") or None,
+                    request.form.get("password", ""),  # this portal's accounts all have one
                     details=_answers(fields),
                 )
             except ValidationError as refused:
                 errors = dict(refused.errors)
-            except SupportDeskError as refused:  # a used or expired link
+            except InvalidToken as refused:  # a used or expired link
                 return render_template(
                     "signup.html", token=token, error=str(refused), **_form(fields)
                 )
@@ -183,7 +214,10 @@ def _routes(app: Flask) -> None:
         desk = _desk()
         token = request.values.get("token")
         if request.method == "POST" and token is None:
-            desk.request_password_reset(request.form.get("email", ""))
+            try:
+                desk.request_password_reset(request.form.get("email", ""))
+            except ValidationError as refused:
+                return render_template("password.html", error=_said(refused))
             return render_template("password.html", sent=request.form.get("email", ""))
         if request.method == "POST":
             try:
@@ -201,7 +235,10 @@ def _routes(app: Flask) -> None:
     @app.get("/")
     def home() -> ResponseReturnValue:
         desk, me = _desk(), _me()
-        desks = [(d, desk.list_request_types(me, d.id)) for d in desk.list_desks(me)]
+        types: dict[str, list[RequestType]] = {}
+        for request_type in desk.list_request_types(me):
+            types.setdefault(request_type.desk_id, []).append(request_type)
+        desks = [(d, types.get(d.id, [])) for d in desk.list_desks(me)]
         news = desk.list_announcements(me)
         return render_template("home.html", me=me, desks=desks, announcements=news)
 
@@ -214,10 +251,7 @@ def _routes(app: Flask) -> None:
 
     @app.get("/knowledge/<article_id>")
     def article(article_id: str) -> ResponseReturnValue:
-        try:
-            found = _desk().get_article(_me(), article_id)
-        except NotFound:
-            abort(404)
+        found = _desk().get_article(_me(), article_id)
         return render_template("article.html", me=_me(), article=found)
 
     @app.get("/search")
@@ -306,8 +340,27 @@ def _routes(app: Flask) -> None:
         try:
             step(_desk(), _me(), reference, request)
         except SupportDeskError as refused:
-            return _request_page(reference, _said(refused))
+            flash(_said(refused))  # shown once on the page, which a reload does not post again
         return redirect(url_for("view_request", reference=reference))
+
+    @app.get("/attachments/<attachment_id>")
+    def download(attachment_id: str) -> ResponseReturnValue:
+        attachment, stream = _desk().open_attachment(_me(), attachment_id)
+        return send_file(
+            stream,
+            mimetype=attachment.content_type,
+            as_attachment=True,
+            download_name=attachment.filename,
+        )
+
+    @app.post("/profile/password")
+    def change_password() -> ResponseReturnValue:
+        desk, me = _desk(), _me()
+        try:
+            desk.set_password(me, request.form.get("password", ""))
+        except ValidationError as refused:
+            return _profile_page(desk, me, _said(refused))
+        return redirect(url_for("profile", changed=1))
 
     @app.route("/profile", methods=["GET", "POST"])
     def profile() -> ResponseReturnValue:
@@ -316,15 +369,13 @@ def _routes(app: Flask) -> None:
         if request.method == "POST":
             try:
                 desk.update_profile(me, request.form.get("full_name", ""))
-                wanted = {kind: kind.value in request.form for kind in EMAIL_OPTIONAL}
+                wanted = {kind: kind.value in request.form for kind in email_options(me)}
                 desk.set_notification_settings(me, wanted)
             except SupportDeskError as refused:
                 error = _said(refused)
             else:
                 return redirect(url_for("profile"))
-        settings = desk.get_notification_settings(me)
-        kinds = sorted(EMAIL_OPTIONAL, key=lambda kind: kind.value)
-        return render_template("profile.html", me=me, settings=settings, kinds=kinds, error=error)
+        return _profile_page(desk, me, error)
 
     @app.route("/signups", methods=["GET", "POST"])
     def signups() -> ResponseReturnValue:
@@ -362,16 +413,21 @@ def _routes(app: Flask) -> None:
 
 def _request_page(reference: str, error: str | None) -> ResponseReturnValue:
     desk, me = _desk(), _me()
-    try:
-        view = desk.view_ticket(me, reference)
-    except NotFound:
-        abort(404)
+    error = error or next(iter(get_flashed_messages()), None)
+    view = desk.view_ticket(me, reference)
+    answers = view.ticket.fields
+    details = [
+        (spec.label, field_text(answers[spec.key]))
+        for spec in view.request_type.fields
+        if spec.key in answers
+    ]
     staff = is_staff(me)
     request_types = desk.list_request_types(me, view.desk.id) if staff else ()
     return render_template(
         "request.html",
         me=me,
         view=view,
+        details=details,
         staff=staff,
         request_types=request_types,
         labels=_labels(desk.workflow_of(view.desk)),
@@ -381,15 +437,30 @@ def _request_page(reference: str, error: str | None) -> ResponseReturnValue:
     )
 
 
+def _profile_page(desk: SupportDesk, me: Contact, error: str | None) -> ResponseReturnValue:
+    settings = desk.get_notification_settings(me)
+    kinds = sorted(email_options(me), key=lambda kind: kind.value)
+    changed = request.args.get("changed") == "1"
+    return render_template(
+        "profile.html", me=me, settings=settings, kinds=kinds, error=error, changed=changed
+    )
+
+
 def _labels(workflow: Workflow) -> dict[str, str]:
     """Each status's label, for the log's moves."""
     return {name: workflow.status(name).label for name in workflow.statuses}
 
 
-def _answers(fields: Sequence[FieldSpec]) -> dict[str, str]:
-    """A form's answers as the page sent them; a checkbox's last value (``on`` over ``off``)."""
-    answers = {f.key: (request.form.getlist(f.key) or [""])[-1] for f in fields}
-    return {key: value for key, value in answers.items() if value != ""}
+def _answers(fields: Sequence[FieldSpec]) -> dict[str, object]:
+    """A form's answers as the page sent them: a multi-choice field's every ticked option, a
+    checkbox's last value (``on`` over its hidden ``off``), and nothing for an empty field."""
+    answers: dict[str, object] = {}
+    for field in fields:
+        sent = [value for value in request.form.getlist(field.key) if value != ""]
+        if sent:
+            multiple = field.kind is FieldKind.MULTI_CHOICE
+            answers[field.key] = tuple(sent) if multiple else sent[-1]
+    return answers
 
 
 def _form(fields: Sequence[FieldSpec]) -> dict[str, Any]:
@@ -408,7 +479,8 @@ Step = Callable[[SupportDesk, Contact, str, Request], object]
 
 def _upload(desk: SupportDesk, me: Contact, reference: str, form: Request) -> object:
     for upload in form.files.getlist("files"):
-        desk.attach(me, reference, upload.filename or "file", upload.stream)
+        if upload.filename:  # "Attach" with no file chosen sends an empty part
+            desk.attach(me, reference, upload.filename, upload.stream)
     return None
 
 
