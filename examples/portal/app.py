@@ -308,15 +308,24 @@ def _routes(app: Flask) -> None:
         if which not in tabs or sort not in SORTS:
             abort(404)
         state = request.args.get("state", "open")
-        page = _desk().list_tickets(
+        desk = _desk()
+        chosen = request.args.get("type") or None
+        page = desk.list_tickets(
             me,
             tabs[which],
             open=state == "open",
+            request_type_id=chosen,
             sort=SORTS[sort],
             cursor=request.args.get("cursor"),
         )
+        shown = {"list": which, "state": state, "sort": sort, "type": chosen}
         return render_template(
-            "requests.html", me=me, page=page, which=which, state=state, lists=tabs, sort=sort
+            "requests.html",
+            me=me,
+            page=page,
+            lists=tabs,
+            shown=shown,
+            types=desk.list_request_types(me),
         )
 
     @app.route("/requests/<reference>", methods=["GET", "POST"])

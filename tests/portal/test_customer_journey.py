@@ -66,6 +66,12 @@ def test_a_customer_raises_a_request_and_follows_it_up(portal_url: str, browser_
         "Alice Payer",
     ]
     assert "Created by me (1)" in page.get_by_role("navigation", name="lists").inner_text()
+    page.get_by_label("Request type").select_option(label="General Request")
+    page.get_by_role("button", name="Filter").click()
+    assert page.get_by_role("row").filter(has_text=reference).count() == 0
+    page.get_by_label("Request type").select_option(label="Incident")
+    page.get_by_role("button", name="Filter").click()
+    assert page.get_by_role("row").filter(has_text=reference).count() == 1
 
     row.get_by_role("link", name=reference).click()
     page.get_by_label("Update").fill("Still down at noon.")
