@@ -508,6 +508,10 @@ ACTIONS: dict[str, Step] = {
     "reopen": lambda d, me, ref, r: d.reopen(me, ref),
     "notifications": lambda d, me, ref, r: d.set_notifications(me, ref, r.form.get("on") == "1"),
     "share": lambda d, me, ref, r: d.add_collaborator(me, ref, r.form.get("email", "")),
+    "unshare": lambda d, me, ref, r: d.remove_collaborator(me, ref, r.form.get("contact_id", "")),
+    "organization": lambda d, me, ref, r: d.set_organization_sharing(
+        me, ref, r.form.get("on") == "1"
+    ),
     "files": _upload,
     "ask_customer": lambda d, me, ref, r: d.ask_customer(me, ref, r.form.get("body", "")),
     "wait_for": lambda d, me, ref, r: d.wait_for(me, ref, r.form.get("whom", "")),

@@ -26,8 +26,12 @@ def test_a_customer_shares_attaches_and_resolves(portal_url: str, browser_page: 
     assert "not an active contact" in page.get_by_role("alert").inner_text()
     page.get_by_label("Share with (e-mail)").fill("bob@acme.test")
     page.get_by_role("button", name="+ Add").click()
-    shared = page.get_by_role("region", name="Shared with").inner_text()
-    assert "Alice Payer" in shared and "Bob Payer" in shared
+    shared = page.get_by_role("region", name="Shared with")
+    assert "Alice Payer" in shared.inner_text() and "Bob Payer" in shared.inner_text()
+    page.get_by_role("button", name="Stop sharing with Bob Payer").click()
+    assert "Bob Payer" not in shared.inner_text()
+    page.get_by_role("button", name="Stop sharing with the organisation").click()
+    assert "Not shared with your organisation." in shared.inner_text()
 
     page.get_by_label("Browse").set_input_files(
         {"name": "screen.png", "mimeType": "image/png", "buffer": PNG}
