@@ -11,6 +11,7 @@ from supportdesk import (
     Activity,
     ActivityKind,
     Conflict,
+    Contact,
     ContactState,
     Desk,
     EventKind,
@@ -463,6 +464,33 @@ def test_agents_set_priority_and_unassign(portal: Portal) -> None:
     with pytest.raises(InvalidTransition):
         portal.desk.set_priority(portal.agent, ticket.reference, Priority.LOW)
     assert portal.desk.get_ticket(portal.agent, ticket.reference).priority is Priority.HIGH
+
+
+def test_the_assign_to_list_holds_whom_assign_takes(portal: Portal) -> None:
+    desk, agent, admin = portal.desk, portal.agent, portal.admin
+    away = desk.add_contact(
+        Contact(
+            email="away@desk.test",
+            full_name="Away",
+            role=Role.AGENT,
+            desk_ids=frozenset({portal.help_desk.id}),
+            state=ContactState.DISABLED,
+        )
+    )
+    assignees = desk.list_assignees(agent, portal.help_desk.id)
+    assert assignees == [admin, agent]  # by e-mail; not the disabled agent nor the EDI one
+    assert desk.list_assignees(admin, portal.other_desk.id) == [admin, portal.outsider_agent]
+    ticket = portal.open()
+    for assignee in assignees:
+        assert desk.assign(agent, ticket.reference, assignee.id).assignee_id == assignee.id
+    with pytest.raises(ValidationError):
+        desk.assign(agent, ticket.reference, away.id)
+    with pytest.raises(PermissionDenied):
+        desk.list_assignees(portal.alice, portal.help_desk.id)
+    with pytest.raises(PermissionDenied):
+        desk.list_assignees(portal.outsider_agent, portal.help_desk.id)
+    with pytest.raises(NotFound):
+        desk.list_assignees(admin, "no-such-desk")
 
 
 def test_agents_change_the_request_type_and_the_answers_follow_the_new_form(

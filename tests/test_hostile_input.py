@@ -1076,6 +1076,7 @@ TARGETS: tuple[Target, ...] = (
             ("delete_article", "article_id", "agent"),
             ("get_article", "article_id", "alice"),
             ("list_request_types", "desk_id", "alice"),
+            ("list_assignees", "desk_id", "admin"),
         )
     ),
     Target(

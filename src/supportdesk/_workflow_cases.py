@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from . import access
-from ._desk_base import _changed, _Context, _found, _require_text
+from ._desk_base import _changed, _Context, _found, _get_desk, _require_text
 from ._errors import Conflict, InvalidTransition, PermissionDenied, ValidationError
 from ._input import LABEL_TEXT, LONG_TEXT, check_choice, check_id, check_text, check_type
-from ._models import ActivityKind, Contact, EventKind, Priority, Ticket
+from ._models import ActivityKind, Contact, ContactState, EventKind, Priority, Role, Ticket
 from ._status_moves import _moved_from, _StatusMoves
 from .forms import clean_fields
 from .storage.protocol import UnitOfWork
@@ -111,6 +111,26 @@ class _WorkflowCases(_StatusMoves):
             kind = EventKind.ASSIGNED
             self._emit(work, ticket, kind, ctx.actor, now, assignee_id=assignee.id, **data, **moved)
             return ticket
+
+    def list_assignees(self, actor: Contact, desk_id: str) -> Sequence[Contact]:
+        """Whom the desk's tickets may be assigned to, by e-mail: its active agents, and admins.
+
+        The choices of an "Assign to" list; :meth:`assign` takes each of
+        them.  For the desk's agents and for admins.
+
+        :raises PermissionDenied: for a customer, or an agent of other desks.
+        :raises NotFound: when there is no desk ``desk_id``.
+        """
+        check_id("desk_id", desk_id)
+        with self._store.unit_of_work() as work:
+            staff = self._require_staff(work, actor, "list whom tickets may be assigned to")
+            _get_desk(work, desk_id)
+            if staff.role is not Role.ADMIN and desk_id not in staff.desk_ids:
+                raise PermissionDenied("list the assignees of another desk", "work on it first")
+            active = ContactState.ACTIVE
+            agents = work.directory.find_contacts(roles={Role.AGENT}, state=active, desk_id=desk_id)
+            admins = work.directory.find_contacts(roles={Role.ADMIN}, state=active)
+        return sorted([*agents, *admins], key=lambda contact: contact.email)
 
     def unassign(self, actor: Contact, reference: str) -> Ticket:
         """Take the assignee off an open ticket (agents and admins); it joins "Unassigned".
