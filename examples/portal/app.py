@@ -432,6 +432,7 @@ def _request_page(reference: str, error: str | None) -> ResponseReturnValue:
     ]
     staff = is_staff(me)
     request_types = desk.list_request_types(me, view.desk.id) if staff else ()
+    assignees = desk.list_assignees(me, view.desk.id) if staff else ()
     return render_template(
         "request.html",
         me=me,
@@ -439,6 +440,7 @@ def _request_page(reference: str, error: str | None) -> ResponseReturnValue:
         details=details,
         staff=staff,
         request_types=request_types,
+        assignees=assignees,
         labels=_labels(desk.workflow_of(view.desk)),
         priorities=list(Priority),
         created=request.args.get("created") == "1",
@@ -516,7 +518,7 @@ ACTIONS: dict[str, Step] = {
     "ask_customer": lambda d, me, ref, r: d.ask_customer(me, ref, r.form.get("body", "")),
     "wait_for": lambda d, me, ref, r: d.wait_for(me, ref, r.form.get("whom", "")),
     "note": lambda d, me, ref, r: d.add_note(me, ref, r.form.get("body", "")),
-    "assign": lambda d, me, ref, r: d.assign(me, ref, me.id),
+    "assign": lambda d, me, ref, r: d.assign(me, ref, r.form.get("assignee_id", me.id)),
     "unassign": lambda d, me, ref, r: d.unassign(me, ref),
     "priority": lambda d, me, ref, r: d.set_priority(me, ref, _priority(r)),
     "request_type": lambda d, me, ref, r: d.change_request_type(me, ref, r.form.get("to", "")),

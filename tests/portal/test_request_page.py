@@ -74,6 +74,9 @@ def test_an_agent_takes_a_request_and_the_customer_hears_of_it(
 ) -> None:
     page = browser_page
     reference = _raised_and_opened_by_the_agent(page, portal_url, "Portal down")
+    page.get_by_label("Assignee").select_option(label="Ada Admin")
+    page.get_by_role("button", name="Assign", exact=True).click()
+    assert page.locator("[data-assignee]").inner_text() == "Ada Admin"
     page.get_by_role("button", name="Assign to me").click()
     assert page.locator("[data-assignee]").inner_text() == "Sam Agent"
     page.get_by_label("Internal note").fill("Load balancer again.")
