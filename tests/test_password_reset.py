@@ -9,6 +9,7 @@ import attrs
 import pytest
 
 from supportdesk import (
+    ActivityKind,
     Contact,
     ContactState,
     DeliveryState,
@@ -21,6 +22,7 @@ from supportdesk import (
     RetryPolicy,
     SignupPolicy,
     Store,
+    TicketList,
     TokenPurpose,
     ValidationError,
 )
@@ -272,3 +274,27 @@ def test_only_admins_switch_accounts_and_only_between_active_and_disabled(
     with pytest.raises(TypeError, match="state"):
         desk.set_contact_state(admin, alice.id, "disabled")  # type: ignore[arg-type]
     assert desk.get_contact(alice.id) == alice
+
+
+def test_a_disabled_account_is_off_its_queued_mail_and_its_tickets_and_told_when_back(
+    accounts: Portal,
+) -> None:
+    desk, admin, agent, alice = accounts.desk, accounts.admin, accounts.agent, accounts.alice
+    ticket = accounts.open()
+    desk.assign(admin, ticket.reference, agent.id)
+    desk.share_update(agent, ticket.reference, "Here is what we found")  # waits in the outbox
+    desk.set_contact_state(admin, alice.id, ContactState.DISABLED)
+    desk.set_contact_state(admin, agent.id, ContactState.DISABLED)
+
+    sent: list[Event] = []
+    desk.dispatch_notifications(sent.append)
+    reached = {r.contact_id for event in sent for r in event.recipients}
+    assert alice.id not in reached and agent.id not in reached
+    unassigned = desk.list_tickets(admin, TicketList.UNASSIGNED, open=True).tickets
+    assert [row.reference for row in unassigned] == [ticket.reference]
+    log = desk.view_ticket(admin, ticket.reference).activities
+    assert (log[-1].kind, log[-1].actor_id) == (ActivityKind.UNASSIGNED, admin.id)
+
+    desk.set_contact_state(admin, alice.id, ContactState.ACTIVE)
+    (welcome,) = [e for e in outbox(accounts) if e.kind is EventKind.APPROVED]
+    assert ([r.contact_id for r in welcome.recipients], welcome.actor_id) == ([alice.id], admin.id)

@@ -1,4 +1,5 @@
-"""Account use cases: sign-up and password reset by e-mail link, approval, and passwords."""
+"""Account use cases: sign-up and password reset by e-mail link, approval, passwords, and
+disabling an account."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from ._desk_base import _DeskBase, _found, _organization_problem
-from ._errors import InvalidToken, ValidationError
+from . import access
+from ._desk_base import _changed, _DeskBase, _found, _organization_problem
+from ._errors import InvalidToken, PermissionDenied, ValidationError
 from ._input import (
+    LONG_TEXT,
     check_email,
+    check_id,
     check_optional_id,
     check_text,
     check_type,
@@ -19,8 +23,10 @@ from ._input import (
     text_problem,
 )
 from ._models import (
+    ActivityKind,
     Contact,
     ContactState,
+    DeliveryState,
     Event,
     EventKind,
     FieldValue,
@@ -38,11 +44,17 @@ from .accounts import (
     issue_token,
     token_problem,
 )
-from .forms import clean_fields, field_text
-from .storage.protocol import UnitOfWork
+from .forms import clean_fields
+from .storage.protocol import TicketQuery, UnitOfWork
 
 TOKEN_TEXT = 128
 """The longest link token taken: issued ones have 43 characters."""
+
+_SWITCHABLE = frozenset({ContactState.ACTIVE, ContactState.DISABLED})
+"""The states an admin moves an account between; the others move by sign-up or erasure."""
+
+_BATCH = 500
+"""How many of a disabled agent's tickets are unassigned per read."""
 
 
 @attrs.frozen
@@ -200,9 +212,9 @@ class _AccountCases(_DeskBase):
         field by its kind, required fields only while shown, hidden ones
         ignored, and a key the form does not declare refused.  The policy
         judges the typed answers (a customer id, say) and decides; for review
-        they are kept for :meth:`list_pending_signups` until an admin decides,
-        and reach the admins in the ``approval_needed`` event's payload as
-        ``detail.<key>`` (as text: :func:`~supportdesk.forms.field_text`).
+        they are kept for :meth:`list_pending_signups` until an admin decides
+        (the ``approval_needed`` event tells the admins who signed up, not
+        what they answered).
         A password, if given, is stored hashed.  An unknown, used or expired
         token raises :class:`~supportdesk.InvalidToken`, before any password
         is hashed; bad input raises :class:`~supportdesk.ValidationError`
@@ -251,9 +263,7 @@ class _AccountCases(_DeskBase):
             if hashed is not None:
                 work.accounts.put_password_hash(contact.id, hashed)
             if review:
-                kept = SignupAnswers(contact_id=contact.id, details=answers, submitted_at=now)
-                work.accounts.put_signup_answers(kept)
-                self._ask_admins(work, contact, submitted, now)
+                self._ask_admins(work, contact, answers, now)
             else:
                 self._welcome(work, contact, None, now)
             return contact
@@ -269,16 +279,14 @@ class _AccountCases(_DeskBase):
         return clean_fields(self.signup_policy.fields, raw, errors)
 
     def _ask_admins(
-        self, work: UnitOfWork, contact: Contact, submitted: SignupDetails, now: datetime
+        self, work: UnitOfWork, contact: Contact, answers: dict[str, FieldValue], now: datetime
     ) -> None:
-        """Tell the active admins that a sign-up waits for them, with its details."""
+        """Keep the sign-up's answers for the review, and tell the active admins it waits."""
+        kept = SignupAnswers(contact_id=contact.id, details=answers, submitted_at=now)
+        work.accounts.put_signup_answers(kept)
         admins = work.directory.find_contacts(roles={Role.ADMIN}, state=ContactState.ACTIVE)
-        payload = {
-            "email": contact.email,
-            "full_name": contact.full_name,
-            "contact_id": contact.id,
-            **{f"detail.{key}": field_text(value) for key, value in submitted.details.items()},
-        }
+        # Who, not what they answered: the answers go once decided, a feed entry may stay.
+        payload = {"email": contact.email, "full_name": contact.full_name, "contact_id": contact.id}
         self._emit_to(work, EventKind.APPROVAL_NEEDED, None, now, admins, payload)
 
     def _password_errors(self, password: str | None) -> dict[str, str]:
@@ -298,8 +306,8 @@ class _AccountCases(_DeskBase):
         """The accounts waiting for approval, by e-mail, each with its sign-up answers (admins).
 
         What an admin's review page shows: who, when, and what they gave on
-        the sign-up form (a customer id, a company), in two statements
-        however many wait.
+        the sign-up form (a customer id, a company), in three statements
+        however many wait (the admin, the accounts, their answers).
         """
         with self._store.unit_of_work() as work:
             self._require_admin(work, actor, "review sign-ups")
@@ -310,6 +318,7 @@ class _AccountCases(_DeskBase):
 
     def approve_signup(self, actor: Contact, contact_id: str) -> Contact:
         """Activate an account waiting for approval (admins); the contact is told."""
+        check_id("contact_id", contact_id)
         now = self._clock.now()
         with self._store.unit_of_work() as work:
             admin = self._require_admin(work, actor, "approve a sign-up")
@@ -321,8 +330,11 @@ class _AccountCases(_DeskBase):
         """Refuse an account waiting for approval (admins): it is disabled and told why.
 
         A disabled account keeps its address: signing up again with it only
-        brings the ``account_exists`` e-mail.
+        brings the ``account_exists`` e-mail.  ``reason`` is told to the person as it
+        is: at most 100,000 characters, without NUL or a broken character.
         """
+        check_id("contact_id", contact_id)
+        check_text("reason", reason, max_length=LONG_TEXT)
         now = self._clock.now()
         with self._store.unit_of_work() as work:
             admin = self._require_admin(work, actor, "reject a sign-up")
@@ -330,6 +342,74 @@ class _AccountCases(_DeskBase):
             payload = {"email": contact.email, "full_name": contact.full_name, "reason": reason}
             self._emit_to(work, EventKind.REJECTED, admin, now, [contact], payload)
             return contact
+
+    def set_contact_state(self, actor: Contact, contact_id: str, state: ContactState) -> Contact:
+        """Disable an active account, or activate a disabled one again: admins only.
+
+        A disabled contact cannot log in (:meth:`verify_password` answers
+        None), act, or hear of anything: disabling uses up their password
+        reset links, takes them off the recipients of the e-mails still
+        waiting in the outbox, and unassigns their open tickets (logged
+        ``unassigned``, so that the tickets join "Unassigned").  Their
+        tickets, words and files stay, and nobody is told.  Activating an
+        account writes the ``approved`` event that tells them it is open,
+        as approving a sign-up does (a sign-up once rejected is let in so).
+        Accounts waiting for verification or approval move only through
+        their sign-up, and an erased one never moves.
+
+        :returns: the contact as changed (unchanged if already in ``state``).
+        :raises ValidationError: on ``state`` unless it is ``active`` or
+            ``disabled``, and on ``contact_id`` when the contact is in another
+            state.
+        :raises PermissionDenied: when the actor is no active admin, or
+            disables their own account.
+        :raises NotFound: when there is no contact ``contact_id``.
+        """
+        check_id("contact_id", contact_id)
+        check_type("state", state, ContactState)
+        if state not in _SWITCHABLE:
+            raise ValidationError({"state": f"set active or disabled, not {state.value}"})
+        now = self._clock.now()
+        with self._store.unit_of_work() as work:
+            admin = self._require_admin(work, actor, "change whether an account is active")
+            if contact_id == admin.id and state is ContactState.DISABLED:
+                raise PermissionDenied("disable your own account", "another admin must")
+            contact = _found(work.directory.get_contact(contact_id), "contact", contact_id)
+            if contact.state not in _SWITCHABLE:
+                moving = f"{contact.email} is {contact.state.value}, not active or disabled"
+                raise ValidationError({"contact_id": moving})
+            if contact.state is state:
+                return contact
+            contact = attrs.evolve(contact, state=state)
+            work.directory.put_contact(contact)
+            if state is ContactState.DISABLED:
+                self._retire(work, admin, contact, now)
+            else:
+                self._welcome(work, contact, admin, now)
+            return contact
+
+    def _retire(self, work: UnitOfWork, admin: Contact, contact: Contact, now: datetime) -> None:
+        """Undo what a disabled account still holds: reset links, queued mail, assignments."""
+        work.accounts.mark_contact_tokens_used(contact.id, TokenPurpose.PASSWORD_RESET, now)
+        queued = [
+            _without(entry.event, contact.id)
+            for entry in work.privacy.find_personal_data(contact.id).events
+            if entry.state is not DeliveryState.DELIVERED
+            and any(r.contact_id == contact.id for r in entry.event.recipients)
+        ]
+        work.privacy.mark_redacted(events=queued)
+        assigned = TicketQuery(
+            scope=access.ticket_scope(admin),
+            statuses=self._rules.open_statuses,
+            assignee_id=contact.id,
+            limit=_BATCH,
+        )
+        # Each batch is unassigned before the next is read: the query finds the rest.
+        while batch := work.tickets.find(assigned):
+            for ticket in batch:
+                ticket = _changed(ticket, now, assignee_id=None)
+                work.tickets.update(ticket)
+                self._log(work, ticket, ActivityKind.UNASSIGNED, admin.id, now)
 
     def _decide(self, work: UnitOfWork, contact_id: str, state: ContactState) -> Contact:
         """Move an account waiting for approval to ``state``."""
@@ -467,4 +547,11 @@ def _pending(contact: Contact, answers: SignupAnswers | None) -> PendingSignup:
         return PendingSignup(contact=contact, details={}, submitted_at=None)
     return PendingSignup(
         contact=contact, details=answers.details, submitted_at=answers.submitted_at
+    )
+
+
+def _without(event: Event, contact_id: str) -> Event:
+    """``event`` addressed to everyone it was but the contact."""
+    return attrs.evolve(
+        event, recipients=tuple(r for r in event.recipients if r.contact_id != contact_id)
     )

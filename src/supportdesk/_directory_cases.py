@@ -23,13 +23,11 @@ from ._models import (
     AttachmentLimits,
     AttachmentRule,
     Contact,
-    ContactState,
     Desk,
     FollowUpPolicy,
     Organization,
     RequestType,
     Role,
-    TokenPurpose,
 )
 from .forms import check_fields
 from .storage.protocol import UnitOfWork
@@ -38,9 +36,6 @@ from .workflow import Workflow
 _LONGEST_WINDOW = timedelta(days=36_525)
 """A follow-up window of a century at most: every store keeps it exactly."""
 
-
-_SWITCHABLE = frozenset({ContactState.ACTIVE, ContactState.DISABLED})
-"""The states an admin moves an account between; the others move by sign-up or erasure."""
 
 _LAST_NUMBER = 10**15 - 1
 """The largest reference number a desk continues at: fifteen digits."""
@@ -159,46 +154,6 @@ class _DirectoryCases(_DeskBase):
                 raise ValidationError({"organization_id": problem})
             contact = attrs.evolve(contact, organization_id=organization_id)
             work.directory.put_contact(contact)
-            return contact
-
-    def set_contact_state(self, actor: Contact, contact_id: str, state: ContactState) -> Contact:
-        """Disable an active account, or activate a disabled one again: admins only.
-
-        A disabled contact cannot log in (:meth:`verify_password` answers
-        None), act, or hear of anything; their tickets, words and files
-        stay.  Disabling also uses up the password reset links they have
-        out.  Accounts waiting for verification or approval move only
-        through their sign-up (:meth:`approve_signup`, :meth:`reject_signup`),
-        and an erased one never moves.
-
-        :returns: the contact as changed (unchanged if already in ``state``).
-        :raises ValidationError: on ``state`` unless it is ``active`` or
-            ``disabled``, and on ``contact_id`` when the contact is in another
-            state.
-        :raises PermissionDenied: when the actor is no active admin, or
-            disables their own account.
-        :raises NotFound: when there is no contact ``contact_id``.
-        """
-        check_id("contact_id", contact_id)
-        check_type("state", state, ContactState)
-        if state not in _SWITCHABLE:
-            raise ValidationError({"state": f"set active or disabled, not {state.value}"})
-        with self._store.unit_of_work() as work:
-            admin = self._require_admin(work, actor, "change whether an account is active")
-            if contact_id == admin.id and state is ContactState.DISABLED:
-                raise PermissionDenied("disable your own account", "another admin must")
-            contact = _found(work.directory.get_contact(contact_id), "contact", contact_id)
-            if contact.state not in _SWITCHABLE:
-                moving = f"{contact.email} is {contact.state.value}, not active or disabled"
-                raise ValidationError({"contact_id": moving})
-            if contact.state is not state:
-                contact = attrs.evolve(contact, state=state)
-                work.directory.put_contact(contact)
-                if state is ContactState.DISABLED:
-                    now = self._clock.now()
-                    work.accounts.mark_contact_tokens_used(
-                        contact.id, TokenPurpose.PASSWORD_RESET, now
-                    )
             return contact
 
     def add_desk(self, desk: Desk) -> Desk:

@@ -381,6 +381,7 @@ def _addressed(event: Event, person: Contact) -> Event:
         payload = {
             key: value
             for key, value in payload.items()
+            # Sign-up events of 0.1 also carried the person's answers as detail.<key>.
             if key not in ("email", "full_name") and not key.startswith("detail.")
         }
     return attrs.evolve(

@@ -111,7 +111,8 @@ class PendingSignup:
     :attr:`SignupPolicy.fields <supportdesk.SignupPolicy.fields>`); empty when the form
     asks nothing."""
     submitted_at: datetime | None
-    """When the sign-up was completed; None for an account parked before 0.2.0."""
+    """When the sign-up was completed; None for an account parked otherwise (before 0.2.0,
+    or stored waiting by the host's :meth:`~supportdesk.SupportDesk.add_contact`)."""
 
 
 class MailDirection(enum.StrEnum):

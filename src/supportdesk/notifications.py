@@ -10,6 +10,7 @@ import attrs
 
 from . import access
 from ._errors import NotFound
+from ._input import check_type
 from ._models import (
     Contact,
     DeliveryState,
@@ -86,10 +87,13 @@ def email_options(contact: Contact) -> frozenset[EventKind]:
     """The kinds of e-mail ``contact`` may switch off: those of :data:`EMAIL_OPTIONAL` they hear.
 
     What a settings page lists: a customer never hears of :data:`STAFF_ONLY`
-    events, agents and admins never of :data:`CUSTOMERS_ONLY` ones.
+    events; agents and admins may hear of every kind (raising a ticket
+    themselves, they are reminded as its requester).
+
+    :raises TypeError: naming ``contact`` when it is no :class:`~supportdesk.Contact`.
     """
-    unheard = STAFF_ONLY if contact.role is Role.CUSTOMER else CUSTOMERS_ONLY
-    return EMAIL_OPTIONAL - unheard
+    check_type("contact", contact, Contact)
+    return EMAIL_OPTIONAL - STAFF_ONLY if contact.role is Role.CUSTOMER else EMAIL_OPTIONAL
 
 
 def may_hear(

@@ -77,7 +77,7 @@ class UnitOfWork(Protocol):
 
     @property
     def accounts(self) -> Accounts:
-        """Sign-up tokens and password hashes."""
+        """Link tokens, password hashes and the answers of sign-ups waiting for review."""
         ...
 
     @property
