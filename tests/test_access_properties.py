@@ -702,6 +702,15 @@ class World:
     def _check_lists(self, actor: Contact, views: dict[str, TicketView], seen: set[str]) -> None:
         rng = self.rng
         statuses = self.desk.workflow.statuses
+        # SLA due times are the staff's: a customer may not even sort by them.
+        sorts = [s for s in TicketSort if is_staff(actor) or s is not TicketSort.SLA_DUE]
+        if len(sorts) < len(TicketSort):
+            try:
+                self.desk.list_tickets(actor, sort=TicketSort.SLA_DUE)
+            except PermissionDenied:
+                pass
+            else:
+                self.audit.check(False, f"{actor.email} sorted by SLA due time")
         for which in TicketList:
             self._check_list(actor, ListQuery(which), views, seen)
             for _ in range(2):
@@ -711,7 +720,7 @@ class World:
                     desk_id=rng.choice([None, rng.choice(self.desks).id]),
                     request_type_id=rng.choice([None, None, rng.choice(self.request_types).id]),
                     statuses=rng.choice([None, frozenset(rng.sample(statuses, rng.randint(1, 3)))]),
-                    sort=rng.choice(list(TicketSort)),
+                    sort=rng.choice(sorts),
                     limit=rng.choice([3, 7, 500]),
                 )
                 self._check_list(actor, query, views, seen)

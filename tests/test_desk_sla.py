@@ -23,6 +23,7 @@ from supportdesk import (
     FakeClock,
     InvalidTransition,
     Page,
+    PermissionDenied,
     Priority,
     RequestType,
     Role,
@@ -313,3 +314,24 @@ def test_a_request_type_change_is_no_status_change_to_the_clocks(store: Store) -
     world.desk.change_request_type(world.agent, ticket.reference, other.id)
     resolution = world.clocks(ticket)[SlaMetric.RESOLUTION]
     assert (resolution.state, resolution.elapsed) == (SlaState.PAUSED, timedelta(minutes=30))
+
+
+def test_sla_times_are_the_staffs(store: Store) -> None:
+    world = world_on(store)
+    desk, alice, agent = world.desk, world.alice, world.agent
+    opened = desk.open_ticket(alice, world.general.id, Submission(summary="Help"))
+    assert opened.sla_due_at is None  # the customer's copy
+    assert desk.get_ticket(agent, opened.reference).sla_due_at == local(30, 10)
+    for ticket in (
+        desk.get_ticket(alice, opened.reference),
+        desk.view_ticket(alice, opened.reference).ticket,
+        desk.share_update(alice, opened.reference, "More"),
+        desk.escalate(alice, opened.reference, "Urgent"),
+    ):
+        assert ticket.sla_due_at is None
+    (row,) = desk.list_tickets(alice).tickets
+    assert row.sla_due_at is None
+    with pytest.raises(PermissionDenied, match="sort by SLA due time"):
+        desk.list_tickets(alice, sort=TicketSort.SLA_DUE)
+    (row,) = desk.list_tickets(agent, TicketList.VISIBLE).tickets
+    assert row.sla_due_at is not None

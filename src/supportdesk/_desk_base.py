@@ -144,15 +144,17 @@ class _DeskBase:
         return self._rules.of(work, ticket.desk_id).workflow
 
     def _shown(self, ctx: _Context, ticket: Ticket) -> Ticket:
-        """``ticket`` as the actor may read it: a customer's copy has no internal-only answers.
+        """``ticket`` as the actor may read it: see :func:`_customer_copy`.
 
-        Only a ticket with answers costs a read (of its request type).
+        Only a customer's copy of a ticket with answers costs a read (of its request type).
         """
-        if access.is_staff(ctx.actor) or not ticket.fields:
+        if access.is_staff(ctx.actor):
             return ticket
-        return _without_internal_fields(
-            ticket, ctx.work.desks.get_request_type(ticket.request_type_id)
+        has_answers = bool(ticket.fields)
+        request_type = (
+            ctx.work.desks.get_request_type(ticket.request_type_id) if has_answers else None
         )
+        return _customer_copy(ticket, request_type)
 
     def _require_staff(self, work: UnitOfWork, actor: Contact, action: str) -> Contact:
         actor = self._refresh(work, actor)
@@ -414,11 +416,12 @@ def _require_text(name: str, value: object, *, max_length: int = LONG_TEXT) -> s
     return check_text(name, value, max_length=max_length, required=True)
 
 
-def _without_internal_fields(ticket: Ticket, request_type: RequestType | None) -> Ticket:
-    """The ticket as a customer reads it: no value of a field only staff see."""
+def _customer_copy(ticket: Ticket, request_type: RequestType | None) -> Ticket:
+    """The ticket as a customer reads it: no value of a field only staff see, no SLA due time.
+
+    ``request_type`` says which fields are internal; None when the ticket has no answers.
+    """
     specs = () if request_type is None else request_type.fields
     internal = {spec.key for spec in specs if spec.internal}
-    if not internal & ticket.fields.keys():
-        return ticket
     shown = {key: value for key, value in ticket.fields.items() if key not in internal}
-    return attrs.evolve(ticket, fields=shown)
+    return attrs.evolve(ticket, fields=shown, sla_due_at=None)

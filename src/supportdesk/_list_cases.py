@@ -8,6 +8,7 @@ import attrs
 
 from . import access
 from ._desk_base import _DeskBase
+from ._errors import PermissionDenied
 from ._input import ID_TEXT, check_choice, check_optional_id, check_texts, check_type
 from ._models import Contact
 from ._paging import _check_page_size, _decode_cursor, _one_page, _ticket_cursor
@@ -39,7 +40,12 @@ class _ListCases(_DeskBase):
         workflow's :attr:`~supportdesk.StatusSpec.label`, the same for
         customers and agents); :attr:`Page.counts` has the open and closed
         count of each :class:`TicketList`, for the tabs.  Three statements on
-        SQL, however many rows: the actor, the rows, the counts.
+        SQL, however many rows: the actor, the rows, the counts.  SLA due
+        times (``sort=TicketSort.SLA_DUE``, :attr:`TicketRow.sla_due_at
+        <supportdesk.TicketRow.sla_due_at>`) are the staff's: a customer's
+        rows have none, and their sorting by it is refused.
+
+        :raises PermissionDenied: when a customer sorts by ``SLA_DUE``.
         """
         which = check_choice("which", which, TicketList)
         _check_open(open)
@@ -51,6 +57,9 @@ class _ListCases(_DeskBase):
         after = _decode_cursor(cursor)
         with self._store.unit_of_work() as work:
             actor = self._refresh(work, actor)
+            staff = access.is_staff(actor)
+            if sort is TicketSort.SLA_DUE and not staff:
+                raise PermissionDenied("sort by SLA due time", "only agents and admins may")
             tabs = {
                 (listed, state): self._query(actor, listed, state, None)
                 for listed in TicketList
@@ -72,6 +81,8 @@ class _ListCases(_DeskBase):
             asked = list(dict.fromkeys(q for q in (*tabs.values(), query) if q is not None))
             counted = dict(zip(asked, work.tickets.count_each(asked), strict=True))
         tickets, more = _one_page(found, limit)
+        if not staff:  # SLA times are the staff's
+            tickets = tuple(attrs.evolve(row, sla_due_at=None) for row in tickets)
         return Page(
             tickets=tickets,
             total=_counted(counted, query),

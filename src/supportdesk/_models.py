@@ -442,8 +442,8 @@ class Ticket:
     status_epoch: int = 1
     version: int = 1
     sla_due_at: datetime | None = attrs.field(default=None, validator=_aware)
-    """When its nearest running SLA target breaches; None when none runs.  The desk keeps it
-    (it is no field a use case sets)."""
+    """When its nearest running SLA target breaches; None when none runs, and in every copy
+    a customer reads.  The desk keeps it (it is no field a use case sets)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -473,7 +473,8 @@ class TicketRow:
     created_at: datetime = attrs.field(validator=_aware)
     updated_at: datetime = attrs.field(validator=_aware)
     sla_due_at: datetime | None = attrs.field(default=None, validator=_aware)
-    """When its nearest running SLA target breaches, for the queue of breaches to come."""
+    """When its nearest running SLA target breaches, for the staff's queue of breaches to
+    come; None in a customer's rows."""
 
 
 @attrs.frozen(kw_only=True)

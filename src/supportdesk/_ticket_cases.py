@@ -12,13 +12,13 @@ from ._attachment_cases import _AttachmentCases, _check_rule
 from ._desk_base import (
     _NEW_TICKET,
     _Context,
+    _customer_copy,
     _found,
     _get_desk,
     _get_request_type,
     _next_reference,
     _require_text,
     _ticket_recipients,
-    _without_internal_fields,
 )
 from ._errors import InvalidTransition, PermissionDenied, ValidationError
 from ._input import check_choice, check_id, check_optional_id, check_stream, check_type
@@ -86,7 +86,7 @@ class _TicketCases(_AttachmentCases):
             self._store.unit_of_work() as work,
         ):
             actor = self._refresh(work, actor)
-            return self._open(
+            ticket = self._open(
                 work,
                 actor,
                 ticket_id,
@@ -97,6 +97,8 @@ class _TicketCases(_AttachmentCases):
                 files,
                 now,
             )
+        # A customer's form holds no internal answers: their copy lacks only the SLA time.
+        return ticket if access.is_staff(actor) else _customer_copy(ticket, None)
 
     def _open(
         self,
@@ -299,7 +301,7 @@ class _TicketCases(_AttachmentCases):
         details = _found(found, "ticket", reference)
         ctx = self._admit(work, actor, reference, details.ticket, tuple(c.id for c in shared))
         if not access.is_staff(ctx.actor):
-            readable = _without_internal_fields(ctx.ticket, details.request_type)
+            readable = _customer_copy(ctx.ticket, details.request_type)
             ctx = attrs.evolve(ctx, ticket=readable)
         return ctx, details, shared
 
