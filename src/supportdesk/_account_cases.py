@@ -543,7 +543,7 @@ def _use_link(work: UnitOfWork, link: _Link, token: str, now: datetime) -> Conta
 
 def _pending(contact: Contact, answers: SignupAnswers | None) -> PendingSignup:
     """A sign-up waiting for review, as the review page shows it."""
-    if answers is None:  # parked before the answers were kept
+    if answers is None:  # parked with none kept: before 0.2.0, or by the host's add_contact
         return PendingSignup(contact=contact, details={}, submitted_at=None)
     return PendingSignup(
         contact=contact, details=answers.details, submitted_at=answers.submitted_at
