@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from examples.portal.app import create_app
+from examples.portal.app import MAX_REQUEST_BYTES, create_app
 from examples.portal.seed import PASSWORD
 from flask.testing import FlaskClient
 
@@ -93,9 +93,13 @@ def test_the_profile_changes_the_password_and_lists_the_e_mails_one_can_get() ->
     client = client_as(desk, "alice@acme.test")
     profile = client.get("/profile").get_data(as_text=True)
     assert 'name="ticket_received"' in profile and 'name="internal_note"' not in profile
-    status, page = posted(client, "/profile/password", {"password": "short"}, "/profile")
+    new = {"current_password": "not it", "password": "a new long password"}
+    status, page = posted(client, "/profile/password", new, "/profile")
+    assert status == 200 and "not your current password" in page
+    short = {"current_password": PASSWORD, "password": "short"}
+    status, page = posted(client, "/profile/password", short, "/profile")
     assert status == 200 and "at least 10 characters" in page
-    new = {"password": "a new long password"}
+    new = {"current_password": PASSWORD, "password": "a new long password"}
     assert posted(client, "/profile/password", new, "/profile")[0] == 302
     assert desk.verify_password("alice@acme.test", "a new long password") is not None
 
@@ -112,3 +116,29 @@ def test_a_refused_action_is_told_on_the_page_it_came_from() -> None:
     page = client.get(path).get_data(as_text=True)
     assert 'role="alert"' in page and "assign to an active agent" in page
     assert 'role="alert"' not in client.get(path).get_data(as_text=True)  # told once
+
+
+def test_a_request_over_the_cap_is_refused_before_it_is_read() -> None:
+    client = create_app(portal_desk()).test_client()
+    answer = client.post(
+        "/login", data=b"x" * (MAX_REQUEST_BYTES + 1), content_type="application/octet-stream"
+    )
+    assert answer.status_code == 413
+
+
+def test_a_sign_up_decision_must_be_one_of_the_two() -> None:
+    desk = portal_desk()
+    admin = client_as(desk, "admin@portal.test")
+    status, _ = posted(admin, "/signups", {"contact_id": "x", "decision": "maybe"})
+    assert status == 400
+
+
+def test_an_erased_accounts_session_does_not_pass_to_whoever_takes_its_address() -> None:
+    desk = portal_desk()
+    client = client_as(desk, "bob@acme.test")
+    admin, bob = desk.find_contact("admin@portal.test"), desk.find_contact("bob@acme.test")
+    desk.erase_contact(admin, bob.id)
+    newcomer = desk.add_contact(Contact(email="bob@acme.test", full_name="Another Bob"))
+    desk.set_password(newcomer, PASSWORD)
+    answer = client.get("/requests")
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/login")
