@@ -58,6 +58,7 @@ from supportdesk import (
     SupportDeskError,
     Ticket,
     TicketList,
+    TokenPurpose,
     ValidationError,
     ticket_scope,
 )
@@ -1215,6 +1216,14 @@ TARGETS: tuple[Target, ...] = (
         },
     ),
     Target(
+        name="check_link",
+        params=(
+            Param(name="token", kind="text", limit=128, one_line=True),
+            Param(name="purpose", kind="enum", choices=TokenPurpose),
+        ),
+        baseline=lambda world: {"token": "no-such-token", "purpose": TokenPurpose.SIGNUP},
+    ),
+    Target(
         name="set_contact_state",
         params=(
             ACTOR,
@@ -1224,7 +1233,7 @@ TARGETS: tuple[Target, ...] = (
         baseline=lambda world: {
             "actor": world.portal.admin,
             "contact_id": world.portal.loner.id,
-            "state": ContactState.DISABLED,
+            "state": ContactState.ACTIVE,  # as the loner is: the cases share one world
         },
     ),
     Target(

@@ -298,3 +298,26 @@ def test_a_disabled_account_is_off_its_queued_mail_and_its_tickets_and_told_when
     desk.set_contact_state(admin, alice.id, ContactState.ACTIVE)
     (welcome,) = [e for e in outbox(accounts) if e.kind is EventKind.APPROVED]
     assert ([r.contact_id for r in welcome.recipients], welcome.actor_id) == ([alice.id], admin.id)
+
+
+def test_a_page_checks_its_link_before_the_person_fills_in_the_form(accounts: Portal) -> None:
+    desk, alice = accounts.desk, accounts.alice
+    token = reset_token(accounts, alice.email)
+    desk.check_link(token, TokenPurpose.PASSWORD_RESET)  # works, and is not used up by asking
+    desk.check_link(token, "password_reset")  # type: ignore[arg-type]
+    with pytest.raises(InvalidToken) as caught:
+        desk.check_link(token, TokenPurpose.SIGNUP)  # a reset link signs nobody up
+    assert caught.value.reason == "unknown"
+    desk.reset_password(token, NEW_SECRET)
+    with pytest.raises(InvalidToken) as caught:
+        desk.check_link(token, TokenPurpose.PASSWORD_RESET)
+    assert caught.value.reason == "already used"
+    late = reset_token(accounts, alice.email)
+    accounts.clock.advance(timedelta(hours=2))
+    with pytest.raises(InvalidToken) as caught:
+        desk.check_link(late, TokenPurpose.PASSWORD_RESET)
+    assert caught.value.reason == "expired"
+    with pytest.raises(ValidationError):
+        desk.check_link("x" * 129, TokenPurpose.PASSWORD_RESET)
+    with pytest.raises(TypeError, match="purpose"):
+        desk.check_link(late, None)  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ from ._desk_base import _changed, _DeskBase, _found, _organization_problem
 from ._errors import InvalidToken, PermissionDenied, ValidationError
 from ._input import (
     LONG_TEXT,
+    check_choice,
     check_email,
     check_id,
     check_optional_id,
@@ -186,6 +187,24 @@ class _AccountCases(_DeskBase):
             work.accounts.put_password_hash(contact.id, hashed)
             work.accounts.mark_contact_tokens_used(contact.id, TokenPurpose.PASSWORD_RESET, now)
             return contact
+
+    def check_link(self, token: str, purpose: TokenPurpose) -> None:
+        """Raise :class:`~supportdesk.InvalidToken` unless the e-mailed link may still work.
+
+        What a page the link opens asks first, so that a used or expired
+        link says so before the person fills in a form: ``purpose`` is
+        :attr:`TokenPurpose.SIGNUP` for :meth:`complete_signup`,
+        :attr:`TokenPurpose.PASSWORD_RESET` for :meth:`reset_password`.  It
+        uses nothing up, and costs one look-up.
+
+        :raises InvalidToken: with ``reason`` ``unknown``, ``already used`` or
+            ``expired``.
+        :raises ValidationError: on ``token`` over 128 characters or not on one line.
+        """
+        check_text("token", token, max_length=TOKEN_TEXT, one_line=True)
+        purpose = check_choice("purpose", purpose, TokenPurpose)
+        link = _SIGNUP if purpose is TokenPurpose.SIGNUP else _RESET
+        self._check_link(link, token, self._clock.now())
 
     def _check_link(self, link: _Link, token: str, now: datetime) -> None:
         """Raise :class:`InvalidToken` unless ``token`` may work: a look-up, never a hash."""
