@@ -48,6 +48,7 @@ from supportdesk import (
     SupportDeskError,
     TicketList,
     TicketSort,
+    TokenPurpose,
     ValidationError,
     Workflow,
     describe_form,
@@ -190,6 +191,8 @@ def _routes(app: Flask) -> None:
                     return render_template("signup.html", error=_said(refused))
                 return render_template("signup.html", sent=email)
             return render_template("signup.html")
+        if dead := _dead_link(desk, token, TokenPurpose.SIGNUP):
+            return render_template("signup.html", error=dead)  # and a form to ask again
         errors: dict[str, str] = {}
         fields = describe_form(desk.signup_policy.fields)
         if request.method == "POST":
@@ -220,6 +223,8 @@ def _routes(app: Flask) -> None:
             except ValidationError as refused:
                 return render_template("password.html", error=_said(refused))
             return render_template("password.html", sent=request.form.get("email", ""))
+        if token is not None and (dead := _dead_link(desk, token, TokenPurpose.PASSWORD_RESET)):
+            return render_template("password.html", error=dead)  # and a form to ask again
         if request.method == "POST":
             try:
                 desk.reset_password(token or "", request.form.get("password", ""))
@@ -486,6 +491,15 @@ def _answers(fields: Sequence[FieldSpec]) -> dict[str, object]:
 
 def _form(fields: Sequence[FieldSpec]) -> dict[str, Any]:
     return {"fields": fields, "values": request.form}
+
+
+def _dead_link(desk: SupportDesk, token: str, purpose: TokenPurpose) -> str | None:
+    """Why an e-mailed link no longer works, asked before its form is shown; None if it works."""
+    try:
+        desk.check_link(token, purpose)
+    except (InvalidToken, ValidationError) as refused:
+        return _said(refused)
+    return None
 
 
 def _said(refused: SupportDeskError) -> str:

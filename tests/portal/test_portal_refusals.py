@@ -142,3 +142,11 @@ def test_an_erased_accounts_session_does_not_pass_to_whoever_takes_its_address()
     desk.set_password(newcomer, PASSWORD)
     answer = client.get("/requests")
     assert answer.status_code == 302 and answer.headers["Location"].endswith("/login")
+
+
+def test_a_dead_link_says_so_before_its_form() -> None:
+    client = create_app(portal_desk()).test_client()
+    for path in ("/signup", "/password"):
+        page = client.get(f"{path}?token=no-such-token").get_data(as_text=True)
+        assert "link is unknown; request a new one" in page, path
+        assert 'name="token"' not in page and "Send me a link" in page, path
