@@ -133,6 +133,26 @@ def test_drafts_and_staff_announcements_only_for_staff(portal: Portal) -> None:
     assert [hit.title for hit in desk.search(portal.alice, "refunds").hits] == ["Refunds paused"]
 
 
+def test_a_score_tells_nothing_of_text_the_reader_may_not_see(portal: Portal) -> None:
+    desk, alice, carol = portal.desk, portal.alice, portal.carol
+    mine = desk.open_ticket(
+        alice, portal.general.id, Submission(summary="Help zorpcorp", description="x")
+    )
+
+    def score() -> float:
+        (hit,) = desk.search(alice, "zorpcorp").hits
+        assert hit.reference == mine.reference
+        return hit.score
+
+    before = score()
+    for n in range(3):  # another organisation's tickets, and a note alice never sees
+        desk.open_ticket(
+            carol, portal.general.id, Submission(summary=f"zorpcorp {n}", description="x")
+        )
+    desk.add_note(portal.agent, mine.reference, "zorpcorp fraud suspected")
+    assert score() == before
+
+
 def test_bad_searches(portal: Portal) -> None:
     with pytest.raises(ValidationError, match="Enter a word"):
         portal.desk.search(portal.alice, "  ?! ")

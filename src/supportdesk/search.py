@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -152,10 +151,10 @@ class SearchIndex:
 
         Internal fields take no part unless ``include_internal``: a term only
         an internal note holds finds nothing for a customer.  A term scores
-        its count times the field's weight times its rarity (inverse
-        document frequency).
+        its count times the field's weight: nothing about other targets
+        (how rare a term is across the index would tell a reader how often
+        it stands in text they may not see).
         """
-        total = max(len(self._fields), 1)
         targets: dict[tuple[SearchKind, str], dict[object, float]] | None = None
         for term in terms:
             tokens = self._tokens_for(term)
@@ -165,13 +164,12 @@ class SearchIndex:
                 for key in self._postings.get(token, ())
                 if include_internal or not self._fields[key].internal
             }
-            rarity = math.log(1 + total / (1 + len(keys)))
             scored: dict[tuple[SearchKind, str], dict[object, float]] = {}
             for key in keys:
                 field = self._fields[key]
                 fields = scored.setdefault((field.kind, field.target_id), {})
                 count = sum(field.counts.get(token, 0) for token in tokens)
-                fields[key] = count * field.weight * rarity
+                fields[key] = count * field.weight
             if targets is None:
                 targets = scored
             else:

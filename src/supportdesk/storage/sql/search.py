@@ -21,9 +21,10 @@ from .tickets import scope_clause
 def search_statement(query: SearchQuery, dialect_name: str) -> sa.Select[Any]:
     """The hits of ``query`` the actor may see, ranked, with the text of each hit's best field.
 
-    A field scores its weight for each term it holds, divided by how many
-    fields hold that term (rare terms count more); a target must hold every
-    term between its fields and scores the sum.
+    A field scores its weight for each term it holds; a target must hold
+    every term between its fields and scores the sum.  Nothing about other
+    targets counts (how rare a term is across the index would tell a reader
+    how often it stands in text they may not see).
     """
     rated = _rated_fields(query, dialect_name)
     targets = (
@@ -105,13 +106,12 @@ def _rated_fields(query: SearchQuery, dialect_name: str) -> sa.CTE:
             ).where(*conditions)
         )
     hits = (per_term[0] if len(per_term) == 1 else sa.union_all(*per_term)).cte("hits")
-    fields_holding_term = sa.func.count().over(partition_by=hits.c.term)
     return sa.select(
         hits.c.term,
         hits.c.kind,
         hits.c.target_id,
         hits.c.position,
-        (hits.c.weight / fields_holding_term).label("points"),
+        sa.cast(hits.c.weight, sa.Float).label("points"),
     ).cte("rated")
 
 
