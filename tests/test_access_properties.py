@@ -410,8 +410,9 @@ class World:
         try:
             self.desk.add_collaborator(actor, reference, target.email)
         except ValidationError as error:
-            # Refused as unable to see the ticket: true by the rules.
-            if "could not see" in error.errors.get("email", ""):
+            # Refused as unable to see the ticket (to a customer, as no shareable contact).
+            said = error.errors.get("email", "")
+            if "could not see" in said or "can be shared with" in said:
                 self.audit.check(
                     not would_see, f"{target.email} refused on {reference}, yet would see it"
                 )

@@ -21,6 +21,7 @@ from supportdesk import (
     Grant,
     InvalidTransition,
     NotFound,
+    Participant,
     PermissionDenied,
     Priority,
     RequestType,
@@ -172,7 +173,13 @@ def test_collaborator_from_another_organisation(portal: Portal) -> None:
         portal.desk.get_ticket(portal.carol, ticket.reference)
     portal.desk.add_collaborator(portal.alice, ticket.reference, "CAROL@globex.test")
     view = portal.desk.view_ticket(portal.carol, ticket.reference)
-    assert [c.email for c in view.shared_with] == [portal.alice.email, portal.carol.email]
+    # Names for all; an address for staff and for the person themselves only.
+    shown = [(c.full_name, c.email) for c in view.shared_with]
+    assert shown == [("Alice Payer", None), ("Carol Provider", portal.carol.email)]
+    staff = portal.desk.view_ticket(portal.agent, ticket.reference).shared_with
+    assert [c.email for c in staff] == [portal.alice.email, portal.carol.email]
+    bob = portal.desk.view_ticket(portal.bob, ticket.reference).shared_with  # by organisation
+    assert [c.email for c in bob] == [None, None]
     portal.desk.share_update(portal.carol, ticket.reference, "I see the same on our side")
     assert ActivityKind.COLLABORATOR_ADDED in kinds(portal, ticket.reference)
 
@@ -207,8 +214,16 @@ def test_a_collaborator_must_be_able_to_see_the_ticket(portal: Portal) -> None:
         with pytest.raises(ValidationError) as refused:
             portal.desk.add_collaborator(actor, ticket.reference, portal.outsider_agent.email)
         assert set(refused.value.errors) == {"email"}
-        assert "own desks" in refused.value.errors["email"]
-    assert portal.desk.view_ticket(portal.alice, ticket.reference).shared_with == (portal.alice,)
+        # Staff learn why; a customer, what an unknown address would tell.
+        if actor is portal.alice:
+            with pytest.raises(ValidationError) as unknown:
+                portal.desk.add_collaborator(actor, ticket.reference, "nobody@x.test")
+            said = unknown.value.errors["email"].replace("nobody@x.test", "")
+            assert refused.value.errors["email"].replace(portal.outsider_agent.email, "") == said
+        else:
+            assert "own desks" in refused.value.errors["email"]
+    shared = portal.desk.view_ticket(portal.alice, ticket.reference).shared_with
+    assert [c.id for c in shared] == [portal.alice.id]
     assert ActivityKind.COLLABORATOR_ADDED not in kinds(portal, ticket.reference)
     with pytest.raises(NotFound):
         portal.desk.get_ticket(portal.outsider_agent, ticket.reference)
@@ -216,11 +231,7 @@ def test_a_collaborator_must_be_able_to_see_the_ticket(portal: Portal) -> None:
     portal.desk.add_collaborator(portal.alice, ticket.reference, portal.admin.email)
     portal.desk.add_collaborator(portal.alice, ticket.reference, portal.agent.email)
     shared_with = portal.desk.view_ticket(portal.alice, ticket.reference).shared_with
-    assert [c.email for c in shared_with] == [
-        portal.alice.email,
-        portal.admin.email,
-        portal.agent.email,
-    ]
+    assert [c.id for c in shared_with] == [portal.alice.id, portal.admin.id, portal.agent.id]
 
 
 def test_notifications_switch(portal: Portal) -> None:
@@ -397,7 +408,7 @@ def test_an_unassigned_ticket_page(portal: Portal) -> None:
     ticket = portal.open()
     view = portal.desk.view_ticket(portal.bob, ticket.reference)
     assert (view.assignee_name, view.status_label) == (None, "New")
-    assert view.shared_with == (portal.alice,)
+    assert view.shared_with == (Participant.of(portal.alice, portal.bob),)
     assert view.notifications_on
     assert "escalate" not in view.actions  # Bob is neither requester nor collaborator
 
@@ -438,6 +449,26 @@ def test_customers_never_read_an_internal_field(portal: Portal) -> None:
     follow_up = desk.list_tickets(portal.agent, TicketList.VISIBLE, open=True).tickets[0]
     assert desk.get_ticket(portal.agent, ref).fields["root_cause"] == "Expired card"
     assert desk.get_ticket(portal.agent, follow_up.reference).fields["root_cause"] == "Expired card"
+    # Nor the form's internal fields themselves: only staff read their labels.
+    product = (FieldSpec(key="product", label="Product"),)
+    (theirs,) = [t for t in desk.list_request_types(alice) if t.id == triage.id]
+    assert theirs.fields == product
+    assert desk.view_ticket(alice, follow_up.reference).request_type.fields == product
+    (staffs,) = [t for t in desk.list_request_types(portal.agent) if t.id == triage.id]
+    assert staffs == triage
+
+
+def test_an_answer_whose_field_left_the_form_is_the_staffs(portal: Portal) -> None:
+    fields = (FieldSpec(key="product", label="Product"), FieldSpec(key="score", label="Score"))
+    form = portal.desk.add_request_type(
+        RequestType(desk_id=portal.help_desk.id, name="Claims", fields=fields)
+    )
+    answers = {"product": "Portal", "score": "99"}
+    ticket = portal.desk.open_ticket(portal.alice, form.id, Submission(summary="x", fields=answers))
+    # The form drops the field: what was answered in it is no longer the customer's to read.
+    portal.desk.add_request_type(attrs.evolve(form, fields=fields[:1]))
+    assert portal.desk.get_ticket(portal.alice, ticket.reference).fields == {"product": "Portal"}
+    assert portal.desk.get_ticket(portal.agent, ticket.reference).fields == answers
 
 
 def test_agents_set_priority_and_unassign(portal: Portal) -> None:

@@ -18,6 +18,7 @@ from supportdesk import (
     FieldKind,
     FieldSpec,
     NotFound,
+    Participant,
     PermissionDenied,
     RequestType,
     SignupPolicy,
@@ -186,7 +187,7 @@ def test_erasure_redacts_a_person_and_keeps_the_skeleton(store: Store, portal: P
         assert desk.search(admin, word).hits == (), word
     assert [hit.reference for hit in desk.search(admin, "batch exactly").hits] == [reference]
     assert desk.view_ticket(admin, story.shared.reference).shared_with == (
-        desk.get_contact(portal.bob.id),
+        Participant.of(desk.get_contact(portal.bob.id), admin),
     )
     with store.unit_of_work() as work:
         assert work.timers.list_pending(story.ticket.id) == timers

@@ -96,6 +96,7 @@ from .desk import Mailbox as Mailbox
 from .desk import MailDirection as MailDirection
 from .desk import MailReport as MailReport
 from .desk import Page as Page
+from .desk import Participant as Participant
 from .desk import PendingSignup as PendingSignup
 from .desk import ScanReport as ScanReport
 from .desk import SearchPage as SearchPage
@@ -201,6 +202,7 @@ __all__ = [
     "Organization",
     "OutboxEntry",
     "Page",
+    "Participant",
     "Party",
     "PassReport",
     "PasswordHasher",

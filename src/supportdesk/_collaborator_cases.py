@@ -21,7 +21,9 @@ class _CollaboratorCases(_DeskBase):
         admin can, an agent only on a ticket of their own desks.  An agent of
         another desk raises :class:`~supportdesk.ValidationError` on
         ``email``, since agents see their desks' tickets only: put them on
-        the ticket's desk instead.  The requester, a collaborator or an agent
+        the ticket's desk instead (a customer is told only that the address
+        is no active contact the ticket can be shared with, as for an
+        unknown one).  The requester, a collaborator or an agent
         may add one; the event reaches the new collaborator too.  ``email``
         must be one valid address (no line breaks).
         """
@@ -36,6 +38,8 @@ class _CollaboratorCases(_DeskBase):
             contact = _newcomer(ctx, email)
             sharing = ctx.collaborator_ids | {contact.id}
             if access.ticket_scope(contact).grant(ctx.ticket, sharing) is None:
+                if ctx.party is not Party.AGENT:  # a customer learns no more of staff accounts
+                    raise ValidationError({"email": f"{email} {_NOT_SHAREABLE}"})
                 raise ValidationError(
                     {
                         "email": f"{email} could not see {ctx.ticket.reference}: agents see the"
@@ -99,11 +103,15 @@ class _CollaboratorCases(_DeskBase):
             return self._shown(ctx, ticket)
 
 
+_NOT_SHAREABLE = "is not an active contact this ticket can be shared with"
+"""Why an address cannot collaborate, for a customer: one reason, whatever the account is."""
+
+
 def _newcomer(ctx: _Context, email: str) -> Contact:
     """The active contact with that e-mail, who does not take part in the ticket yet."""
     contact = ctx.work.directory.get_contact_by_email(email)
     if contact is None or contact.state is not ContactState.ACTIVE:
-        raise ValidationError({"email": f"{email} is not an active contact of this portal"})
+        raise ValidationError({"email": f"{email} {_NOT_SHAREABLE}"})
     if contact.id == ctx.ticket.requester_id or contact.id in ctx.collaborator_ids:
         raise ValidationError({"email": f"{email} already takes part in this ticket"})
     return contact

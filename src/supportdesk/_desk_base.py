@@ -416,12 +416,24 @@ def _require_text(name: str, value: object, *, max_length: int = LONG_TEXT) -> s
     return check_text(name, value, max_length=max_length, required=True)
 
 
-def _customer_copy(ticket: Ticket, request_type: RequestType | None) -> Ticket:
-    """The ticket as a customer reads it: no value of a field only staff see, no SLA due time.
+def _form_for(actor: Contact, request_type: RequestType) -> RequestType:
+    """The request type as ``actor`` may read it: a customer's copy has no internal fields."""
+    if access.is_staff(actor) or not any(spec.internal for spec in request_type.fields):
+        return request_type
+    return attrs.evolve(
+        request_type, fields=tuple(spec for spec in request_type.fields if not spec.internal)
+    )
 
-    ``request_type`` says which fields are internal; None when the ticket has no answers.
+
+def _customer_copy(ticket: Ticket, request_type: RequestType | None) -> Ticket:
+    """The ticket as a customer reads it: the answers of the form's customer fields only (not
+    of internal fields, nor of fields the form no longer has), and no SLA due time.
+
+    ``request_type`` is the form; None where the answers were just checked against it for
+    a customer (their own new ticket), or there are none.
     """
-    specs = () if request_type is None else request_type.fields
-    internal = {spec.key for spec in specs if spec.internal}
-    shown = {key: value for key, value in ticket.fields.items() if key not in internal}
+    if request_type is None:
+        return attrs.evolve(ticket, sla_due_at=None)
+    theirs = {spec.key for spec in request_type.fields if not spec.internal}
+    shown = {key: value for key, value in ticket.fields.items() if key in theirs}
     return attrs.evolve(ticket, fields=shown, sla_due_at=None)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import attrs
 
-from ._desk_base import _DeskBase, _found, _get_desk, _organization_problem
+from ._desk_base import _DeskBase, _form_for, _found, _get_desk, _organization_problem
 from ._errors import PermissionDenied, ValidationError
 from ._input import (
     LONG_TEXT,
@@ -235,17 +235,19 @@ class _DirectoryCases(_DeskBase):
         """A desk's request types, in the order they were added; without ``desk_id``, every desk's.
 
         Every desk's in one statement is what a portal's home page lists
-        under :meth:`list_desks` (group them by ``desk_id``).
+        under :meth:`list_desks` (group them by ``desk_id``).  A customer's
+        copies have no internal fields.
 
         :raises NotFound: when there is no desk ``desk_id``.
         """
         if desk_id is not None:
             check_id("desk_id", desk_id)
         with self._store.unit_of_work() as work:
-            self._refresh(work, actor)
+            actor = self._refresh(work, actor)
             if desk_id is not None:
                 _get_desk(work, desk_id)
-            return work.desks.list_request_types(desk_id)
+            listed = work.desks.list_request_types(desk_id)
+        return [_form_for(actor, request_type) for request_type in listed]
 
 
 def _check_desk(desk: object) -> None:

@@ -238,6 +238,11 @@ class _NotificationCases(_DeskBase):
         opens shows the reference the next ticket would get without taking
         it.  Errors of the use case propagate as they would without the
         preview.
+
+        Unscoped: every event with every recipient and payload, staff-only
+        ones included, for the host's own checks (a test, an admin's
+        preview).  What a customer may be shown of them is what
+        :func:`~supportdesk.notifications.may_hear` lets them hear.
         """
         with contextlib.suppress(_Rollback), self._store.unit_of_work() as work:
             rehearsal = _Rehearsal(work)

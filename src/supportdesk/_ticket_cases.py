@@ -13,6 +13,7 @@ from ._desk_base import (
     _NEW_TICKET,
     _Context,
     _customer_copy,
+    _form_for,
     _found,
     _get_desk,
     _get_request_type,
@@ -37,7 +38,7 @@ from ._models import (
     Ticket,
     new_id,
 )
-from ._views import TicketView, Upload
+from ._views import Participant, TicketView, Upload
 from .attachments import ReceivedFile
 from .forms import CleanedSubmission, Submission, validate_submission
 from .storage.protocol import TicketDetails, UnitOfWork
@@ -272,11 +273,13 @@ class _TicketCases(_AttachmentCases):
             return TicketView(
                 ticket=ticket,
                 desk=desk,
-                request_type=_found(details.request_type, "request type", ticket.request_type_id),
+                request_type=_form_for(
+                    actor, _found(details.request_type, "request type", ticket.request_type_id)
+                ),
                 status_label=workflow.status(ticket.status).label,
                 assignee_name=None if details.assignee is None else details.assignee.full_name,
                 activities=entries,
-                shared_with=(*requester, *shared),
+                shared_with=tuple(Participant.of(c, actor) for c in (*requester, *shared)),
                 actions=workflow.allowed_triggers(ticket.status, ctx.party),
                 notifications_on=not details.muted,
                 attachments=self._visible_attachments(ctx),
@@ -306,7 +309,12 @@ class _TicketCases(_AttachmentCases):
         return ctx, details, shared
 
     def explain_access(self, contact_id: str, reference: str) -> access.Explanation:
-        """Why a contact may or may not see a ticket, for support staff (unscoped)."""
+        """Why a contact may or may not see a ticket, for support staff (unscoped).
+
+        Host code that answers a support question calls it; it takes no
+        actor, and tells a ticket hidden from the contact from a missing
+        one, so never hand its answer to the contact it explains.
+        """
         check_id("contact_id", contact_id)
         with self._store.unit_of_work() as work:
             contact = _found(work.directory.get_contact(contact_id), "contact", contact_id)

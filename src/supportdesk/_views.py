@@ -9,6 +9,7 @@ from typing import BinaryIO
 
 import attrs
 
+from . import access
 from ._models import (
     ActivityEntry,
     Attachment,
@@ -17,6 +18,7 @@ from ._models import (
     FieldValue,
     Notification,
     RequestType,
+    Role,
     SearchHit,
     Ticket,
     TicketRow,
@@ -75,6 +77,29 @@ class Page:
 
 
 @attrs.frozen(kw_only=True)
+class Participant:
+    """Someone a ticket is shared with, as its page shows them ("Shared with")."""
+
+    id: str
+    full_name: str
+    role: Role
+    email: str | None
+    """Their address, for staff and for the person themselves; None to other customers, who
+    learn no one's address from a ticket shared with their organisation."""
+
+    @classmethod
+    def of(cls, contact: Contact, viewer: Contact) -> Participant:
+        """``contact`` as ``viewer`` reads them on the ticket's page."""
+        shown = access.is_staff(viewer) or contact.id == viewer.id
+        return cls(
+            id=contact.id,
+            full_name=contact.full_name,
+            role=contact.role,
+            email=contact.email if shown else None,
+        )
+
+
+@attrs.frozen(kw_only=True)
 class TicketView:
     """A ticket as one actor may see it: everything the ticket page of a portal shows."""
 
@@ -87,7 +112,7 @@ class TicketView:
     """Who handles the ticket, or None while nobody is assigned."""
     activities: tuple[ActivityEntry, ...]
     """The activity log, without internal entries for customers, each with who made it."""
-    shared_with: tuple[Contact, ...]
+    shared_with: tuple[Participant, ...]
     """"Shared with": the requester first, then the collaborators in the order they were added."""
     actions: tuple[str, ...]
     """The workflow triggers this actor may fire now."""

@@ -25,6 +25,7 @@ from ._views import Feed as Feed
 from ._views import ListCount as ListCount
 from ._views import MailDirection as MailDirection
 from ._views import Page as Page
+from ._views import Participant as Participant
 from ._views import PendingSignup as PendingSignup
 from ._views import ScanReport as ScanReport
 from ._views import SearchPage as SearchPage
