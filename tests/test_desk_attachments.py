@@ -412,6 +412,11 @@ def test_scanning_later_quarantines_until_the_verdict(portal: Portal, store: Sto
     assert desk.list_attachments(alice, ticket.reference) == (good,)
     assert desk.scan_pending_attachments() == type(report)()
     assert scanner.scans == 2
+    # The log still tells a file was added, but names to customers only the files they see.
+    for reader, named in ((alice, [good.id, None]), (agent, [good.id, bad.id])):
+        log = desk.view_ticket(reader, ticket.reference).activities
+        added = [e for e in log if e.kind is ActivityKind.ATTACHMENT_ADDED]
+        assert [e.data.get("attachment_id") for e in added] == named
 
 
 def test_a_refused_file_is_told_to_its_uploader_only_while_they_see_the_ticket(

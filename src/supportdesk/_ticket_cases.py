@@ -25,6 +25,7 @@ from ._errors import InvalidTransition, PermissionDenied, ValidationError
 from ._input import check_choice, check_id, check_optional_id, check_stream, check_type
 from ._models import (
     Activity,
+    ActivityEntry,
     ActivityKind,
     AttachmentRule,
     Collaborator,
@@ -269,6 +270,9 @@ class _TicketCases(_AttachmentCases):
             desk = _found(details.desk, "desk", ticket.desk_id)
             staff = access.is_staff(actor)
             entries = tuple(work.activity.list_entries(ticket.id, include_internal=staff))
+            attachments = self._visible_attachments(ctx)
+            if not staff:
+                entries = _files_named(entries, {attachment.id for attachment in attachments})
             workflow = self._rules.remember(desk).workflow
             return TicketView(
                 ticket=ticket,
@@ -282,7 +286,7 @@ class _TicketCases(_AttachmentCases):
                 shared_with=tuple(Participant.of(c, actor) for c in (*requester, *shared)),
                 actions=workflow.allowed_triggers(ticket.status, ctx.party),
                 notifications_on=not details.muted,
-                attachments=self._visible_attachments(ctx),
+                attachments=attachments,
                 sla=self._sla_clocks(work, ticket, entries, now) if staff else (),
             )
 
@@ -455,3 +459,13 @@ def _carry_collaborators(ctx: _Context, follow_up: Ticket, now: datetime) -> Non
                 added_at=now,
             )
         )
+
+
+def _files_named(entries: tuple[ActivityEntry, ...], shown: set[str]) -> tuple[ActivityEntry, ...]:
+    """The log as a customer reads it: an entry of a file they may not see (one the scan
+    refused after it was announced) keeps its words but no longer names the file."""
+    named = shown | {""}  # "": an entry of no file
+    return tuple(
+        entry if entry.data.get("attachment_id", "") in named else attrs.evolve(entry, data={})
+        for entry in entries
+    )
