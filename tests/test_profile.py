@@ -42,6 +42,12 @@ def test_the_new_name_shows_where_the_name_does(portal: Portal) -> None:
         ("", "Enter a name."),
         ("  ", "Enter a name."),
         ("Alice\nBcc: x", "Use one line, without line breaks."),
+        # Every break a mail header or a log line would honour, not CR and LF alone.
+        *(
+            (f"Bob{brk}Payer", "Use one line, without line breaks.")
+            for brk in ("\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\u2029")
+        ),
+        ("Alice Payer\r", "Use one line, without line breaks."),
         ("A" * 256, "Use at most 255 characters (this has 256)."),
         ("Al\x00ice", "Remove the NUL character."),
         ("Al\ud800", "Use valid text: this has a broken character (a lone surrogate)."),

@@ -165,7 +165,9 @@ def text_problem(
         return f"Use at most {max_length:,} characters (this has {len(value):,})."
     if "\x00" in value:
         return "Remove the NUL character."
-    if one_line and ("\n" in value or "\r" in value):
+    # Every character str.splitlines breaks at, as a mail header or a log line would; the
+    # "x" makes a trailing break a second line too.
+    if one_line and len(f"{value}x".splitlines()) > 1:
         return "Use one line, without line breaks."
     try:
         value.encode("utf-8")
