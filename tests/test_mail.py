@@ -1,4 +1,5 @@
-"""The headers that thread a ticket's e-mails: stable ids, one root per ticket."""
+"""The headers that thread a ticket's e-mails: stable ids, one root per ticket and one for its
+staff-only mail, and never an answer from a mailbox."""
 
 from __future__ import annotations
 
@@ -25,13 +26,23 @@ def test_a_tickets_messages_answer_one_root_and_each_has_its_own_id() -> None:
     ]
     assert {h["References"] for h in headers} == {"<ticket.t1@mail.example.com>"}
     assert {h["In-Reply-To"] for h in headers} == {"<ticket.t1@mail.example.com>"}
+    assert {h["Auto-Submitted"] for h in headers} == {"auto-generated"}  # no mailbox answers
     # A redelivery is the same message.
     assert thread_headers(first, 1, domain="mail.example.com") == headers[1]
 
 
+def test_staff_only_mail_threads_apart() -> None:
+    note = Event(id="e4", kind=EventKind.INTERNAL_NOTE, at=AT, ticket_id="t1")
+    headers = thread_headers(note, 0, domain="mail.example.com")
+    assert headers["References"] == headers["In-Reply-To"] == "<staff.t1@mail.example.com>"
+
+
 def test_an_account_message_stands_alone() -> None:
     link = Event(id="e3", kind=EventKind.SIGNUP_REQUESTED, at=AT)
-    assert thread_headers(link, 0, domain="example.com") == {"Message-ID": "<e3.0@example.com>"}
+    assert thread_headers(link, 0, domain="example.com") == {
+        "Message-ID": "<e3.0@example.com>",
+        "Auto-Submitted": "auto-generated",
+    }
 
 
 @pytest.mark.parametrize("domain", ["", "a b", "x>y", "bad..com", "-x.com", "é.com", "a" * 300])

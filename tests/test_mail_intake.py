@@ -65,10 +65,15 @@ def message(
 
 
 def reply_to(
-    ticket: Ticket, sender: str, body: str, message_id: str = "<m1@mail.acme.test>", **headers: str
+    ticket: Ticket,
+    sender: str,
+    body: str,
+    message_id: str = "<m1@mail.acme.test>",
+    answering: EventKind = EventKind.PUBLIC_UPDATE,
+    **headers: str,
 ) -> bytes:
     """A reply to the library's own mail about ``ticket``: it names the ticket's thread."""
-    sent = Event(kind=EventKind.PUBLIC_UPDATE, at=ticket.created_at, ticket_id=ticket.id)
+    sent = Event(kind=answering, at=ticket.created_at, ticket_id=ticket.id)
     root = thread_headers(sent, 0, domain="portal.test")["References"]
     quoted = f"{body}\n\nOn Mon, 5 Jan 2026 Support <{DESK_ADDRESS}> wrote:\n> Which claims?\n"
     return message(
@@ -330,3 +335,61 @@ def test_a_refused_reply_leaves_the_ticket_as_it_was(store: Store) -> None:
         raw, mailbox=Mailbox(address="help@x.test", request_type_id=world.case.id)
     )
     assert again.outcome is MailOutcome.DUPLICATE
+
+
+def test_staff_answering_staff_mail_write_an_internal_note(portal: Portal) -> None:
+    ticket = portal.open()
+    desk, box = portal.desk, mailbox(portal)
+    note = EventKind.INTERNAL_NOTE
+    files = {"ledger.csv": (b"a,b\n1,2\n", "text/csv")}
+    raw = reply_to(ticket, portal.agent.email, "Keep the refund on hold.", answering=note)
+    report = desk.ingest_email(raw, mailbox=box)
+    assert (report.outcome, report.reference) == (MailOutcome.NOTED, ticket.reference)
+    log = desk.view_ticket(portal.agent, ticket.reference).activities
+    assert (log[-1].kind, log[-1].body) == (ActivityKind.INTERNAL_NOTE, "Keep the refund on hold.")
+    customer = desk.view_ticket(portal.alice, ticket.reference).activities
+    assert "Keep the refund on hold." not in [e.body for e in customer]
+    # A customer holding staff mail (forwarded) is refused, not turned into an update.
+    forwarded = reply_to(ticket, portal.alice.email, "What is this?", "<m2@x.test>", note)
+    assert desk.ingest_email(forwarded, mailbox=box).outcome is MailOutcome.REFUSED
+    # A file on an agent's answer to staff mail stays on the note.
+    with_file = message(
+        portal.agent.email,
+        "Re: note",
+        "The ledger.",
+        message_id="<m3@desk.test>",
+        References=thread_headers(
+            Event(kind=note, at=ticket.created_at, ticket_id=ticket.id), 0, domain="portal.test"
+        )["References"],
+        files=files,
+    )
+    (file_id,) = desk.ingest_email(with_file, mailbox=box).attachments
+    assert desk.list_attachments(portal.alice, ticket.reference) == ()
+    (attachment,) = desk.list_attachments(portal.agent, ticket.reference)
+    assert (attachment.id, attachment.internal) == (file_id, True)
+
+
+def test_a_from_that_names_more_than_one_mailbox_is_nobodys(portal: Portal) -> None:
+    ticket = portal.open()
+    for n, forged in enumerate(
+        (
+            "alice@acme.test <attacker@evil.test>",
+            "<>, alice@acme.test",
+            "Alice <alice@acme.test>, Mallory <m@evil.test>",
+        )
+    ):
+        raw = reply_to(ticket, forged, "Send the refund elsewhere.", f"<f{n}@evil.test>")
+        report = portal.desk.ingest_email(raw, mailbox=mailbox(portal))
+        assert (report.outcome, report.reason) == (
+            MailOutcome.MALFORMED,
+            "invalid input: raw: no sender address (From) to answer",
+        ), forged
+    assert updates(portal, ticket) == []
+
+
+def test_a_reply_is_held_to_the_portals_limits(portal: Portal) -> None:
+    ticket = portal.open()
+    raw = reply_to(ticket, portal.alice.email, "x" * 100_001)
+    report = portal.desk.ingest_email(raw, mailbox=mailbox(portal))
+    assert report.outcome is MailOutcome.REFUSED
+    assert updates(portal, ticket) == []

@@ -117,13 +117,22 @@ def test_the_example_runs_against_a_local_smtp_server(
     assert all(sender == "help@portal.test" for sender, _ in inbox.envelopes)
     assert all(m.get_content_type() == "text/plain" for m in inbox.messages)
     # Each message its own id; a ticket's messages answer the ticket's thread, so
-    # mail clients show them together (the sign-up link stands alone).
+    # mail clients show them together (the sign-up link stands alone), the staff's
+    # (the new ticket's notice, notes) a thread of their own.
     ids = [str(m["Message-ID"]) for m in inbox.messages]
     assert len(set(ids)) == len(ids)
     assert all(i.endswith("@support.example.test>") for i in ids)
-    threads = {str(m["References"]) for m in inbox.messages if "HHA-1" in str(m["Subject"])}
-    assert len(threads) == 1
-    assert threads.pop().startswith("<ticket.")
+    threads = {
+        str(m["Subject"]): str(m["References"]).split(".")[0]
+        for m in inbox.messages
+        if "HHA-1" in str(m["Subject"])
+    }
+    assert threads == {
+        "[HHA-1] New request: Claims missing": "<staff",  # the staff's notice
+        "[HHA-1] Now Waiting for customer: Claims missing": "<ticket",
+        "[HHA-1] We received your request: Claims missing": "<ticket",
+    }
+    assert all(m["Auto-Submitted"] == "auto-generated" for m in inbox.messages)
     (signup,) = [m for m in inbox.messages if "HHA-1" not in str(m["Subject"])]
     assert signup["In-Reply-To"] is None
 

@@ -10,6 +10,7 @@ from datetime import datetime
 import attrs
 
 from . import access
+from ._desk_base import _require_text
 from ._errors import InvalidTransition, NotFound, SupportDeskError, ValidationError
 from ._input import check_email, check_id, check_type
 from ._mail_reading import InboundMail, read_mail
@@ -18,10 +19,17 @@ from ._ticket_cases import _TicketCases
 from ._views import MailDirection, TicketEmail
 from .forms import SUMMARY_MAX_LENGTH, Submission
 from .storage.protocol import UnitOfWork
+from .workflow import Party
 
-_LANDED = frozenset({MailOutcome.UPDATED, MailOutcome.OPENED, MailOutcome.FOLLOWED_UP})
-_ROOT = re.compile(r"<ticket\.([^@<>\s]{1,64})@[^<>\s]+>")
-"""The thread root :func:`~supportdesk.thread_headers` names: ``<ticket.ID@domain>``."""
+_LANDED = frozenset(
+    {MailOutcome.UPDATED, MailOutcome.OPENED, MailOutcome.FOLLOWED_UP, MailOutcome.NOTED}
+)
+_ROOT = re.compile(r"<(ticket|staff)\.([^@<>\s]{1,64})@[^<>\s]+>")
+"""The thread roots :func:`~supportdesk.thread_headers` names: ``<ticket.ID@domain>``, and
+``<staff.ID@domain>`` for staff-only mail."""
+_THREAD_IDS = 20
+"""How many of the ids a message answers are looked up: the last ones, which name its thread
+(a forged ``References`` of thousands costs no more)."""
 _REPLY_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|sv)\s*:\s*)+", re.IGNORECASE)
 _TAGS = re.compile(r"\[[A-Z0-9]{2,10}-[0-9]{1,15}\]\s*")
 
@@ -135,8 +143,11 @@ class _MailCases(_TicketCases):
         attached: list[str] = []
         rejected: list[str] = []
         for filename, data in mail.attachments:
+            internal = received.outcome is MailOutcome.NOTED  # files of a note stay staff's
             try:
-                attachment = self.attach(sender, report.reference or "", filename, io.BytesIO(data))
+                attachment = self.attach(
+                    sender, report.reference or "", filename, io.BytesIO(data), internal=internal
+                )
             except SupportDeskError as refused:  # rejected, or the ticket moved on meanwhile
                 rejected.append(f"{filename}: {refused}")
             else:
@@ -209,14 +220,21 @@ class _MailCases(_TicketCases):
         sender: Contact,
         record: ReceivedMail,
     ) -> ReceivedMail:
-        ticket = _threaded(work, mail)
+        ticket, among_staff = _threaded(work, mail)
+        body = _require_text("body", mail.body or "(no text)")
         if ticket is not None:
             try:
                 ctx = self._load(work, sender, ticket.reference)
             except NotFound:
                 ctx = None  # a ticket the sender may not see is no thread of theirs
+            if ctx is not None and among_staff:
+                if ctx.party is not Party.AGENT:  # staff mail forwarded to a customer
+                    reason = "answers e-mail meant for staff only"
+                    return attrs.evolve(record, outcome=MailOutcome.REFUSED, reason=reason)
+                self._note(ctx, body, record.received_at)
+                return attrs.evolve(record, outcome=MailOutcome.NOTED, ticket_id=ctx.ticket.id)
             if ctx is not None:
-                landed = self._update(ctx, mail.body or "(no text)", record.received_at)
+                landed = self._update(ctx, body, record.received_at)
                 outcome = (
                     MailOutcome.FOLLOWED_UP if landed.id != ctx.ticket.id else MailOutcome.UPDATED
                 )
@@ -248,14 +266,17 @@ class _MailCases(_TicketCases):
         )
 
 
-def _threaded(work: UnitOfWork, mail: InboundMail) -> Ticket | None:
-    """The ticket the message answers: by the thread it names, else by its subject's tag."""
-    for message_id in mail.answers:
+def _threaded(work: UnitOfWork, mail: InboundMail) -> tuple[Ticket | None, bool]:
+    """The ticket the message answers, by the thread it names, else by its subject's tag; and
+    whether it answers the ticket's staff-only mail."""
+    for message_id in mail.answers[:_THREAD_IDS]:
         if (root := _ROOT.fullmatch(message_id)) is not None:
-            ticket = work.tickets.get(root.group(1))
+            ticket = work.tickets.get(root.group(2))
             if ticket is not None:
-                return ticket
-    return None if mail.reference is None else work.tickets.get_by_reference(mail.reference)
+                return ticket, root.group(1) == "staff"
+    if mail.reference is None:
+        return None, False
+    return work.tickets.get_by_reference(mail.reference), False
 
 
 def _summary(subject: str) -> str:

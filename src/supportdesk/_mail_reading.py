@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import re
 from email import message_from_bytes
+from email.errors import ObsoleteHeaderDefect
+from email.headerregistry import Address
 from email.message import EmailMessage, Message
 from email.policy import default
-from email.utils import getaddresses
 from html.parser import HTMLParser
 
 import attrs
@@ -107,15 +108,14 @@ def _header(message: Message, name: str) -> str:
 
 
 def _sender(message: Message) -> tuple[str, str]:
-    found = [
-        (name, address)
-        for name, address in getaddresses([_header(message, "From")])
-        if "@" in address
-    ]
-    if not found:
+    header = message.get("From")
+    found: tuple[Address, ...] = getattr(header, "addresses", ())
+    broken = [d for d in getattr(header, "defects", ()) if not isinstance(d, ObsoleteHeaderDefect)]
+    # One well-formed mailbox or nobody: a From naming several, or garbled around one, would
+    # let a forger lead with someone else's address.
+    if len(found) != 1 or broken or not found[0].username or not found[0].domain:
         return "", ""
-    name, address = found[0]
-    return name.strip(), address.strip().lower()
+    return found[0].display_name.strip(), found[0].addr_spec.lower()
 
 
 def _ids(text: str) -> list[str]:

@@ -268,6 +268,18 @@ class EventKind(enum.StrEnum):
     """An SLA target was met in time: to the desk's staff."""
 
 
+STAFF_ONLY_EVENTS = frozenset(
+    {
+        EventKind.INTERNAL_NOTE,
+        EventKind.TICKET_CREATED,
+        EventKind.SLA_WARNING,
+        EventKind.SLA_BREACHED,
+        EventKind.SLA_MET,
+    }
+)
+"""The events only staff hear of: public as :data:`supportdesk.notifications.STAFF_ONLY`."""
+
+
 class MailOutcome(enum.StrEnum):
     """What an inbound e-mail did."""
 
@@ -277,6 +289,8 @@ class MailOutcome(enum.StrEnum):
     """A new ticket."""
     FOLLOWED_UP = "followed_up"
     """A follow-up of the closed ticket it answers (the desk's follow-up policy)."""
+    NOTED = "noted"
+    """An internal note: staff answering a staff-only e-mail (an internal note's, say)."""
     DROPPED = "dropped"
     """Nobody wrote it: an auto-reply, a list, a loop from the desk's own address."""
     BOUNCED = "bounced"

@@ -414,18 +414,22 @@ class _TicketCases(_AttachmentCases):
             ctx = self._load(work, actor, reference)
             if ctx.party is not Party.AGENT:
                 raise PermissionDenied("add an internal note", "only agents may")
-            note = self._log(
-                work,
-                ctx.ticket,
-                ActivityKind.INTERNAL_NOTE,
-                ctx.actor.id,
-                now,
-                body=body,
-                internal=True,
-            )
-            self._emit(work, ctx.ticket, EventKind.INTERNAL_NOTE, ctx.actor, now, body=body)
-            work.tickets.mark_updated(ctx.ticket.id, now)
-            return note
+            return self._note(ctx, body, now)
+
+    def _note(self, ctx: _Context, body: str, now: datetime) -> Activity:
+        """Log an internal note by ``ctx``'s agent and tell the staff."""
+        note = self._log(
+            ctx.work,
+            ctx.ticket,
+            ActivityKind.INTERNAL_NOTE,
+            ctx.actor.id,
+            now,
+            body=body,
+            internal=True,
+        )
+        self._emit(ctx.work, ctx.ticket, EventKind.INTERNAL_NOTE, ctx.actor, now, body=body)
+        ctx.work.tickets.mark_updated(ctx.ticket.id, now)
+        return note
 
 
 def _check_uploads(attachments: object) -> None:

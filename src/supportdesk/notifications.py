@@ -12,6 +12,7 @@ from . import access
 from ._errors import NotFound
 from ._input import check_type
 from ._models import (
+    STAFF_ONLY_EVENTS,
     Contact,
     DeliveryState,
     Event,
@@ -36,15 +37,7 @@ idempotency key.  A handler that may run longer than :attr:`RetryPolicy.lease`
 keeps its event with :meth:`~supportdesk.SupportDesk.extend_notification_lease`.
 """
 
-STAFF_ONLY = frozenset(
-    {
-        EventKind.INTERNAL_NOTE,
-        EventKind.TICKET_CREATED,
-        EventKind.SLA_WARNING,
-        EventKind.SLA_BREACHED,
-        EventKind.SLA_MET,
-    }
-)
+STAFF_ONLY = STAFF_ONLY_EVENTS
 """Events only those who see the ticket as staff hear of: internal notes never reach a
 customer, and a new ticket is announced to staff (its requester gets ``ticket_received``)."""
 
