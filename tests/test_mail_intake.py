@@ -393,3 +393,15 @@ def test_a_reply_is_held_to_the_portals_limits(portal: Portal) -> None:
     report = portal.desk.ingest_email(raw, mailbox=mailbox(portal))
     assert report.outcome is MailOutcome.REFUSED
     assert updates(portal, ticket) == []
+
+
+def test_a_header_block_over_the_cap_is_refused_before_it_is_parsed(portal: Portal) -> None:
+    ticket = portal.open()
+    forged = " ".join(f"<r{n}@evil.test>" for n in range(12_000))  # about 180 KiB
+    raw = reply_to(ticket, portal.alice.email, "Hello", In_Reply_To=forged)
+    report = portal.desk.ingest_email(raw, mailbox=mailbox(portal))
+    assert (report.outcome, report.reason) == (
+        MailOutcome.MALFORMED,
+        "invalid input: raw: headers of at most 131,072 bytes",
+    )
+    assert updates(portal, ticket) == []

@@ -33,6 +33,9 @@ _QUOTE_HEADS = (
 """Lines after which a mail client quotes the message replied to."""
 LARGEST_MAIL = 25 * 1024 * 1024
 """The size of the largest message read; a larger one is refused before parsing."""
+LARGEST_HEADERS = 128 * 1024
+"""The size of the largest header block read (a real one, DKIM signatures and Received
+lines included, is a few KiB); a larger one is refused before parsing."""
 
 
 @attrs.frozen(kw_only=True)
@@ -68,6 +71,9 @@ def read_mail(raw: bytes) -> InboundMail:
         raise TypeError(f"raw must be bytes, not {type(raw).__name__}")
     if len(raw) > LARGEST_MAIL:
         raise ValidationError({"raw": f"a message of at most {LARGEST_MAIL:,} bytes"})
+    if _header_block(bytes(raw)) > LARGEST_HEADERS:
+        # The email package's header parser slows down far faster than the headers grow.
+        raise ValidationError({"raw": f"headers of at most {LARGEST_HEADERS:,} bytes"})
     try:
         message = message_from_bytes(bytes(raw), policy=default)
         return _read(message, bytes(raw))
@@ -75,6 +81,12 @@ def read_mail(raw: bytes) -> InboundMail:
         raise
     except Exception as error:  # the email package raises many kinds on malformed input
         raise ValidationError({"raw": f"unreadable message: {type(error).__name__}"}) from None
+
+
+def _header_block(raw: bytes) -> int:
+    """How many bytes come before the blank line that ends the top-level headers."""
+    ends = [end for end in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if end >= 0]
+    return min(ends) if ends else len(raw)
 
 
 def _read(message: Message, raw: bytes) -> InboundMail:
