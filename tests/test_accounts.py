@@ -34,6 +34,7 @@ from supportdesk import (
     to_data,
 )
 from supportdesk.accounts import MAX_PASSWORD_LENGTH, hash_token
+from supportdesk.storage.protocol import ContactQuery
 
 from .conftest import Portal, build_portal
 
@@ -267,7 +268,9 @@ def test_line_breaks_in_addresses_are_refused_wherever_they_enter(
     assert outbox(portal) == before
     with desk._store.unit_of_work() as work:
         assert work.directory.get_contact_by_email("v@y.test") is None
-        assert [c.email for c in work.directory.find_contacts() if "\n" in c.email] == []
+        assert [
+            c.email for c in work.directory.find_contacts(ContactQuery()) if "\n" in c.email
+        ] == []
 
 
 # Input that no store keeps: refused alike everywhere, naming the field.

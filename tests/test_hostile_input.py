@@ -66,7 +66,7 @@ from supportdesk._account_cases import TOKEN_TEXT
 from supportdesk._input import EMAIL, ID_TEXT, LABEL_TEXT, LONG_TEXT, SEARCH_TEXT, SHORT_TEXT
 from supportdesk.accounts import MAX_PASSWORD_LENGTH
 from supportdesk.blobs import MemoryBlobStore
-from supportdesk.storage.protocol import TicketQuery, TicketSort, UnitOfWork
+from supportdesk.storage.protocol import ContactQuery, TicketQuery, TicketSort, UnitOfWork
 
 from .conftest import Portal
 
@@ -1440,7 +1440,7 @@ def fingerprint(world: World) -> str:
             )
             add(work.timers.list_pending(ticket.id))
             add(work.outbox.list_events(ticket.id))
-        contacts = work.directory.find_contacts()
+        contacts = work.directory.find_contacts(ContactQuery())
         add(contacts)
         add([work.feed.count_unread(contact.id) for contact in contacts])
         add(work.content.list_announcements())

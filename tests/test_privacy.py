@@ -30,6 +30,7 @@ from supportdesk import (
     to_data,
 )
 from supportdesk._privacy_cases import ERASED_NAME, ERASED_TEXT, EXPORT_FORMAT
+from supportdesk.storage.protocol import ContactQuery, FeedQuery
 
 from .conftest import Portal
 
@@ -80,8 +81,8 @@ def _everything(store: Store) -> str:
         tickets = [work.tickets.get(e.ticket_id) for e in events if e.ticket_id]
         ids = {t.id for t in tickets if t is not None}
         entries = [e for t in ids for e in work.activity.list_entries(t, include_internal=True)]
-        contacts = work.directory.find_contacts()
-        feed = [n for c in contacts for n in work.feed.find(c.id, limit=1000)]
+        contacts = work.directory.find_contacts(ContactQuery())
+        feed = [n for c in contacts for n in work.feed.find(FeedQuery(contact_id=c.id, limit=1000))]
     return json.dumps(to_data([*events, *tickets, *entries, *feed, *contacts]))
 
 

@@ -46,7 +46,7 @@ from .accounts import (
     token_problem,
 )
 from .forms import clean_fields
-from .storage.protocol import TicketQuery, UnitOfWork
+from .storage.protocol import ContactQuery, Redacted, TicketQuery, UnitOfWork
 
 TOKEN_TEXT = 128
 """The longest link token taken: issued ones have 43 characters."""
@@ -303,7 +303,9 @@ class _AccountCases(_DeskBase):
         """Keep the sign-up's answers for the review, and tell the active admins it waits."""
         kept = SignupAnswers(contact_id=contact.id, details=answers, submitted_at=now)
         work.accounts.put_signup_answers(kept)
-        admins = work.directory.find_contacts(roles={Role.ADMIN}, state=ContactState.ACTIVE)
+        admins = work.directory.find_contacts(
+            ContactQuery(roles={Role.ADMIN}, state=ContactState.ACTIVE)
+        )
         # Who, not what they answered: the answers go once decided, a feed entry may stay.
         payload = {"email": contact.email, "full_name": contact.full_name, "contact_id": contact.id}
         self._emit_to(work, EventKind.APPROVAL_NEEDED, None, now, admins, payload)
@@ -330,7 +332,9 @@ class _AccountCases(_DeskBase):
         """
         with self._store.unit_of_work() as work:
             self._require_admin(work, actor, "review sign-ups")
-            waiting = work.directory.find_contacts(state=ContactState.PENDING_APPROVAL)
+            waiting = work.directory.find_contacts(
+                ContactQuery(state=ContactState.PENDING_APPROVAL)
+            )
             stored = work.accounts.find_signup_answers([contact.id for contact in waiting])
         answers = {given.contact_id: given for given in stored}
         return [_pending(contact, answers.get(contact.id)) for contact in waiting]
@@ -416,7 +420,7 @@ class _AccountCases(_DeskBase):
             if entry.state is not DeliveryState.DELIVERED
             and any(r.contact_id == contact.id for r in entry.event.recipients)
         ]
-        work.privacy.mark_redacted(events=queued)
+        work.privacy.mark_redacted(Redacted(events=queued))
         assigned = TicketQuery(
             scope=access.ticket_scope(admin),
             statuses=self._rules.open_statuses,

@@ -33,7 +33,7 @@ from .blobs import BlobStore, MemoryBlobStore
 from .clock import ALWAYS_OPEN, Calendar, Clock, SystemClock
 from .notifications import RetryPolicy
 from .sla import SlaPolicy
-from .storage.protocol import Store, UnitOfWork
+from .storage.protocol import ContactQuery, Store, UnitOfWork
 from .workflow import DEFAULT_WORKFLOW, Party, Workflow
 
 T = TypeVar("T")
@@ -364,7 +364,7 @@ def _desk_staff(
     if known is not None and desk_id in known:
         return known[desk_id]
     staff = work.directory.find_contacts(
-        roles=_STAFF_ROLES, state=ContactState.ACTIVE, desk_id=desk_id
+        ContactQuery(roles=_STAFF_ROLES, state=ContactState.ACTIVE, desk_id=desk_id)
     )
     if known is not None:
         known[desk_id] = staff

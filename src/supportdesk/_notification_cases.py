@@ -33,7 +33,7 @@ from ._paging import _check_page_size, _decode_cursor, _keyset_cursor, _one_page
 from ._views import Feed
 from .blobs import MemoryBlobStore
 from .notifications import DispatchReport, NotificationHandler
-from .storage.protocol import Desks, Outbox, UnitOfWork
+from .storage.protocol import Desks, FeedQuery, Outbox, UnitOfWork
 
 
 class _NotificationCases(_DeskBase):
@@ -135,9 +135,13 @@ class _NotificationCases(_DeskBase):
         _check_page_size(limit, 500, "entries")
         with self._store.unit_of_work() as work:
             actor = self._refresh(work, actor)
-            found = work.feed.find(
-                actor.id, unread_only=unread_only, limit=limit + 1, before=_decode_cursor(cursor)
+            page = FeedQuery(
+                contact_id=actor.id,
+                unread_only=unread_only,
+                limit=limit + 1,
+                before=_decode_cursor(cursor),
             )
+            found = work.feed.find(page)
             unread = work.feed.count_unread(actor.id)
         entries, more = _one_page(found, limit)
         return Feed(

@@ -26,7 +26,7 @@ from ._models import (
     normalize_email,
 )
 from ._serialization import to_data
-from .storage.protocol import PersonalData
+from .storage.protocol import PersonalData, Redacted
 from .storage.protocol.outbox import without_secrets
 
 DEFAULT_RETENTION: Final = timedelta(days=90)
@@ -206,7 +206,12 @@ class _PrivacyCases(_DeskBase):
                 (n for n in found.notifications if n.contact_id != person.id),
             )
             work.privacy.mark_redacted(
-                activities=activities, attachments=attachments, events=events, notifications=others
+                Redacted(
+                    activities=activities,
+                    attachments=attachments,
+                    events=events,
+                    notifications=others,
+                )
             )
             work.privacy.remove_personal_rows(person.id)
             work.accounts.remove_password_hash(person.id)

@@ -11,7 +11,7 @@ from ._input import LABEL_TEXT, LONG_TEXT, check_choice, check_id, check_text, c
 from ._models import ActivityKind, Contact, ContactState, EventKind, Priority, Role, Ticket
 from ._status_moves import _moved_from, _StatusMoves
 from .forms import clean_fields
-from .storage.protocol import UnitOfWork
+from .storage.protocol import ContactQuery, UnitOfWork
 from .workflow import Party
 
 
@@ -128,9 +128,10 @@ class _WorkflowCases(_StatusMoves):
             if staff.role is not Role.ADMIN and desk_id not in staff.desk_ids:
                 raise PermissionDenied("list the assignees of another desk", "work on it first")
             active = ContactState.ACTIVE
-            agents = work.directory.find_contacts(roles={Role.AGENT}, state=active, desk_id=desk_id)
-            admins = work.directory.find_contacts(roles={Role.ADMIN}, state=active)
-        return sorted([*agents, *admins], key=lambda contact: contact.email)
+            agents = ContactQuery(roles={Role.AGENT}, state=active, desk_id=desk_id)
+            admins = ContactQuery(roles={Role.ADMIN}, state=active)
+            found = [*work.directory.find_contacts(agents), *work.directory.find_contacts(admins)]
+        return sorted(found, key=lambda contact: contact.email)
 
     def unassign(self, actor: Contact, reference: str) -> Ticket:
         """Take the assignee off an open ticket (agents and admins); it joins "Unassigned".

@@ -17,6 +17,7 @@ from alembic.runtime.migration import MigrationContext
 
 from supportdesk import AttachmentLimits, Desk, StorageError
 from supportdesk.cli import main
+from supportdesk.storage.protocol import ContactQuery
 from supportdesk.storage.sql import (
     SqlStore,
     current_revision,
@@ -248,12 +249,19 @@ def test_desk_members_from_0002_are_found_after_0003(empty_url: str) -> None:
     assert upgrade(empty_url) == head_revision()
     store = SqlStore.from_url(empty_url)
     with store.unit_of_work() as work:
-        assert [c.id for c in work.directory.find_contacts(desk_id="one")] == ["agent"]
-        assert [c.id for c in work.directory.find_contacts(desk_id="two")] == ["admin", "agent"]
+        assert [c.id for c in work.directory.find_contacts(ContactQuery(desk_id="one"))] == [
+            "agent"
+        ]
+        assert [c.id for c in work.directory.find_contacts(ContactQuery(desk_id="two"))] == [
+            "admin",
+            "agent",
+        ]
         agent = work.directory.get_contact("agent")
         assert agent is not None
         work.directory.put_contact(attrs.evolve(agent, desk_ids=frozenset({"one"})))
     with store.unit_of_work() as work:
-        assert [c.id for c in work.directory.find_contacts(desk_id="two")] == ["admin"]
+        assert [c.id for c in work.directory.find_contacts(ContactQuery(desk_id="two"))] == [
+            "admin"
+        ]
     store.close()
     assert differences(empty_url) == []

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from ..._errors import Conflict
-from ..._models import Contact, ContactState, Organization, Role
+from ..._models import Contact, Organization
+from ..protocol import ContactQuery
 from ._changes import Area
 
 
@@ -61,21 +62,15 @@ class MemoryDirectory(Area[DirectoryTables]):
         contact_id = self._tables.contact_ids_by_email.get(email.strip().lower())
         return None if contact_id is None else self._tables.contacts[contact_id]
 
-    def find_contacts(
-        self,
-        *,
-        roles: Collection[Role] | None = None,
-        state: ContactState | None = None,
-        desk_id: str | None = None,
-    ) -> Sequence[Contact]:
+    def find_contacts(self, query: ContactQuery) -> Sequence[Contact]:
         contacts: Iterable[Contact] = self._tables.contacts.values()
-        if desk_id is not None:
-            members = self._tables.contact_ids_by_desk.get(desk_id, {})
+        if query.desk_id is not None:
+            members = self._tables.contact_ids_by_desk.get(query.desk_id, {})
             contacts = [self._tables.contacts[contact_id] for contact_id in members]
         found = [
             contact
             for contact in contacts
-            if (roles is None or contact.role in roles)
-            and (state is None or contact.state is state)
+            if (query.roles is None or contact.role in query.roles)
+            and (query.state is None or contact.state is query.state)
         ]
         return sorted(found, key=lambda contact: (contact.email, contact.id))

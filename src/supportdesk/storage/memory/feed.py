@@ -8,6 +8,7 @@ from datetime import datetime
 import attrs
 
 from ..._models import Notification
+from ..protocol import FeedQuery
 from ._changes import Area
 
 
@@ -32,23 +33,16 @@ class MemoryNotificationFeed(Area[FeedTables]):
     def get(self, notification_id: str) -> Notification | None:
         return self._tables.by_id.get(notification_id)
 
-    def find(
-        self,
-        contact_id: str,
-        *,
-        unread_only: bool = False,
-        limit: int = 25,
-        before: tuple[datetime, str] | None = None,
-    ) -> Sequence[Notification]:
-        feed = self._tables.by_contact.get(contact_id, {}).values()
+    def find(self, query: FeedQuery) -> Sequence[Notification]:
+        feed = self._tables.by_contact.get(query.contact_id, {}).values()
         found = sorted(
-            (n for n in feed if n.unread or not unread_only),
+            (n for n in feed if n.unread or not query.unread_only),
             key=lambda n: (n.at, n.id),
             reverse=True,
         )
-        if before is not None:
+        if (before := query.before) is not None:
             found = [n for n in found if (n.at, n.id) < before]
-        return found[:limit]
+        return found[: query.limit]
 
     def count_unread(self, contact_id: str) -> int:
         feed = self._tables.by_contact.get(contact_id, {})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 
 import attrs
@@ -18,7 +18,7 @@ from ..._models import (
     TimerState,
 )
 from ...search import IndexedText
-from ..protocol.privacy import COPYING_KINDS, PersonalData, event_names
+from ..protocol.privacy import COPYING_KINDS, PersonalData, Redacted, event_names
 from ._changes import Area
 from .tables import Tables
 
@@ -77,18 +77,11 @@ class MemoryPrivacy(Area[Tables]):
             events=tuple(events),
         )
 
-    def mark_redacted(
-        self,
-        *,
-        activities: Collection[Activity] = (),
-        attachments: Collection[Attachment] = (),
-        events: Collection[Event] = (),
-        notifications: Collection[Notification] = (),
-    ) -> int:
-        changed = sum(self._redact_entry(entry) for entry in activities)
-        changed += sum(self._redact_attachment(attachment) for attachment in attachments)
-        changed += sum(self._redact_event(event) for event in events)
-        return changed + sum(self._redact_notification(n) for n in notifications)
+    def mark_redacted(self, redacted: Redacted) -> int:
+        changed = sum(self._redact_entry(entry) for entry in redacted.activities)
+        changed += sum(self._redact_attachment(file) for file in redacted.attachments)
+        changed += sum(self._redact_event(event) for event in redacted.events)
+        return changed + sum(self._redact_notification(n) for n in redacted.notifications)
 
     def _redact_entry(self, activity: Activity) -> bool:
         log = self._tables.activity.logs.get(activity.ticket_id, [])

@@ -52,12 +52,12 @@ from .activity import ActivityLog
 from .attachments import Attachments, AttachmentUsage
 from .content import Content
 from .desks import Desks
-from .directory import Directory
-from .feed import NotificationFeed
+from .directory import ContactQuery, Directory
+from .feed import FeedQuery, NotificationFeed
 from .mail import ReceivedMailLog
 from .outbox import Outbox
 from .participants import Participants
-from .privacy import PersonalData, Privacy
+from .privacy import PersonalData, Privacy, Redacted
 from .search import Search, SearchQuery
 from .tickets import TicketDetails, TicketQuery, Tickets, TicketSort
 from .timers import Timers
@@ -176,14 +176,17 @@ __all__ = [
     "Attachments",
     "Content",
     "Desks",
+    "ContactQuery",
     "Directory",
     "Maintained",
+    "FeedQuery",
     "NotificationFeed",
     "Outbox",
     "Participants",
     "PersonalData",
     "Privacy",
     "ReceivedMailLog",
+    "Redacted",
     "Search",
     "SearchQuery",
     "Store",

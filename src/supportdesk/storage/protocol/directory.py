@@ -5,7 +5,22 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Protocol
 
+import attrs
+
 from ..._models import Contact, ContactState, Organization, Role
+
+
+@attrs.frozen(kw_only=True)
+class ContactQuery:
+    """The contacts matching every filter given; an empty query matches every contact."""
+
+    roles: Collection[Role] | None = None
+    """Contacts with one of these roles."""
+    state: ContactState | None = None
+    """Contacts in this state."""
+    desk_id: str | None = None
+    """Contacts whose ``desk_ids`` hold this desk: the desk's agents (SQL: through an
+    indexed membership table, never a scan of contacts)."""
 
 
 class Directory(Protocol):
@@ -48,19 +63,9 @@ class Directory(Protocol):
         """The contact with that e-mail, compared case-insensitively."""
         ...
 
-    def find_contacts(
-        self,
-        *,
-        roles: Collection[Role] | None = None,
-        state: ContactState | None = None,
-        desk_id: str | None = None,
-    ) -> Sequence[Contact]:
-        """The contacts matching every given filter, by e-mail.
+    def find_contacts(self, query: ContactQuery) -> Sequence[Contact]:
+        """The contacts the query matches, by e-mail.
 
-        ``roles`` keeps contacts with one of those roles, ``state`` those in
-        that state, and ``desk_id`` those whose ``desk_ids`` hold that desk
-        (the desk's agents; SQL: through an indexed membership table, never
-        a scan of contacts).  Used to find whom to notify, so it must see
-        this transaction's own writes.
+        Used to find whom to notify, so it must see this transaction's own writes.
         """
         ...

@@ -6,7 +6,25 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
+import attrs
+
 from ..._models import Notification
+
+
+@attrs.frozen(kw_only=True)
+class FeedQuery:
+    """A page of one contact's feed entries, newest first.
+
+    Ordered by ``at`` then ``id``, both descending.  ``before`` is the keyset
+    position (``at``, ``id``) of the last entry of the previous page; the page
+    starts strictly after it.
+    """
+
+    contact_id: str
+    unread_only: bool = False
+    """Only entries whose ``read_at`` is None."""
+    limit: int = 25
+    before: tuple[datetime, str] | None = None
 
 
 class NotificationFeed(Protocol):
@@ -20,21 +38,8 @@ class NotificationFeed(Protocol):
         """The feed entry with that id, whoever it belongs to."""
         ...
 
-    def find(
-        self,
-        contact_id: str,
-        *,
-        unread_only: bool = False,
-        limit: int = 25,
-        before: tuple[datetime, str] | None = None,
-    ) -> Sequence[Notification]:
-        """Up to ``limit`` of the contact's feed entries, newest first.
-
-        Ordered by ``at`` then ``id``, both descending.  ``before`` is the
-        keyset position (``at``, ``id``) of the last entry of the previous
-        page; the page starts strictly after it.  ``unread_only`` keeps
-        entries whose ``read_at`` is None.
-        """
+    def find(self, query: FeedQuery) -> Sequence[Notification]:
+        """Up to ``query.limit`` of the contact's feed entries; see :class:`FeedQuery`."""
         ...
 
     def count_unread(self, contact_id: str) -> int:

@@ -66,6 +66,16 @@ class PersonalData:
     """Outbox events to them, by them, naming them, or on one of their tickets."""
 
 
+@attrs.frozen(kw_only=True)
+class Redacted:
+    """Redacted copies of stored rows, for :meth:`Privacy.mark_redacted` to write back."""
+
+    activities: Collection[Activity] = ()
+    attachments: Collection[Attachment] = ()
+    events: Collection[Event] = ()
+    notifications: Collection[Notification] = ()
+
+
 class Privacy(Protocol):
     """Rows found by person, and rows removed by age: the data protection work of a portal.
 
@@ -103,15 +113,8 @@ class Privacy(Protocol):
         """
         ...
 
-    def mark_redacted(
-        self,
-        *,
-        activities: Collection[Activity] = (),
-        attachments: Collection[Attachment] = (),
-        events: Collection[Event] = (),
-        notifications: Collection[Notification] = (),
-    ) -> int:
-        """Replace the content of stored rows with the redacted copies given; returns how many.
+    def mark_redacted(self, redacted: Redacted) -> int:
+        """Write the redacted copies over the stored rows they match; returns how many changed.
 
         Each row is matched by id and keeps its place and skeleton; only the
         content changes:

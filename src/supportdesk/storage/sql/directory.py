@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from ..._errors import Conflict
-from ..._models import Contact, ContactState, Organization, Role, normalize_email
+from ..._models import Contact, Organization, normalize_email
+from ..protocol import ContactQuery
 from . import dialects, rows
 from ._transaction import Repository, by_id, upsert_by_id
 from .schema import contact_desks, contacts, organizations
@@ -91,13 +92,8 @@ class SqlDirectory(Repository):
     def get_contact_by_email(self, email: str) -> Contact | None:
         return self._tx.one(rows.CONTACTS, GET_CONTACT_BY_EMAIL, email=normalize_email(email))
 
-    def find_contacts(
-        self,
-        *,
-        roles: Collection[Role] | None = None,
-        state: ContactState | None = None,
-        desk_id: str | None = None,
-    ) -> Sequence[Contact]:
+    def find_contacts(self, query: ContactQuery) -> Sequence[Contact]:
+        roles, state, desk_id = query.roles, query.state, query.desk_id
         statement = find_contacts_statement(
             by_role=roles is not None, by_state=state is not None, by_desk=desk_id is not None
         )

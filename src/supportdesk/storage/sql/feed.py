@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..._models import Notification
+from ..protocol import FeedQuery
 from . import rows
 from ._transaction import Repository, by_id
 from .schema import notifications
@@ -39,25 +40,18 @@ class SqlNotificationFeed(Repository):
     def get(self, notification_id: str) -> Notification | None:
         return self._tx.one(rows.NOTIFICATIONS, GET_NOTIFICATION, id=notification_id)
 
-    def find(
-        self,
-        contact_id: str,
-        *,
-        unread_only: bool = False,
-        limit: int = 25,
-        before: tuple[datetime, str] | None = None,
-    ) -> Sequence[Notification]:
+    def find(self, query: FeedQuery) -> Sequence[Notification]:
         feed = rows.NOTIFICATIONS.table
         statement = (
             sa.select(feed)
-            .where(feed.c.contact_id == contact_id)
+            .where(feed.c.contact_id == query.contact_id)
             .order_by(feed.c.at.desc(), feed.c.id.desc())
-            .limit(limit)
+            .limit(query.limit)
         )
-        if unread_only:
+        if query.unread_only:
             statement = statement.where(IS_UNREAD)
-        if before is not None:
-            at, notification_id = before
+        if query.before is not None:
+            at, notification_id = query.before
             position = sa.tuple_(sa.literal(at, feed.c.at.type), sa.literal(notification_id))
             statement = statement.where(sa.tuple_(feed.c.at, feed.c.id) < position)
         return self._tx.all(rows.NOTIFICATIONS, statement)

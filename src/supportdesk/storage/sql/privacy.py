@@ -9,9 +9,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..._models import Activity, ActivityKind, Attachment, Event, Notification, SearchKind
+from ..._models import Activity, ActivityKind, SearchKind
 from ...access import TicketScope
-from ..protocol.privacy import COPYING_KINDS, PersonalData, event_names
+from ..protocol.privacy import COPYING_KINDS, PersonalData, Redacted, event_names
 from . import rows
 from ._transaction import Repository
 from .dialects import InSubquery
@@ -171,27 +171,20 @@ class SqlPrivacy(Repository):
             ),
         )
 
-    def mark_redacted(
-        self,
-        *,
-        activities: Collection[Activity] = (),
-        attachments: Collection[Attachment] = (),
-        events: Collection[Event] = (),
-        notifications: Collection[Notification] = (),
-    ) -> int:
+    def mark_redacted(self, redacted: Redacted) -> int:
         changed = self._redact(
             REDACT_ENTRY,
-            [{"match_id": a.id, "body": a.body, "data": dict(a.data)} for a in activities],
+            [{"match_id": a.id, "body": a.body, "data": dict(a.data)} for a in redacted.activities],
         )
-        self._reindex(activities)
+        self._reindex(redacted.activities)
         changed += self._redact(
             REDACT_FILE,
             [
                 {"match_id": a.id, "filename": a.filename, "blob_key": a.blob_key}
-                for a in attachments
+                for a in redacted.attachments
             ],
         )
-        rows_of_events = [rows.EVENTS.row(event) for event in events]
+        rows_of_events = [rows.EVENTS.row(event) for event in redacted.events]
         changed += self._redact(
             REDACT_EVENT,
             [
@@ -201,7 +194,7 @@ class SqlPrivacy(Repository):
         )
         return changed + self._redact(
             REDACT_FEED_ENTRY,
-            [{"match_id": n.id, "payload": dict(n.payload)} for n in notifications],
+            [{"match_id": n.id, "payload": dict(n.payload)} for n in redacted.notifications],
         )
 
     def _redact(self, statement: Any, parameters: list[dict[str, Any]]) -> int:

@@ -18,7 +18,7 @@ from ..._models import (
     RequestType,
     Role,
 )
-from ...storage.protocol import Store
+from ...storage.protocol import ContactQuery, Store
 from .base import ContractBase, World
 
 
@@ -95,7 +95,7 @@ class DirectoryContract(ContractBase):
             assert work.directory.get_contact(known.id) is None
         with store.unit_of_work() as work:
             assert work.directory.get_contact_by_email("dana@x.test") == dana
-            assert work.directory.find_contacts() == [dana]
+            assert work.directory.find_contacts(ContactQuery()) == [dana]
 
     def test_contact_can_change_email(self, store: Store) -> None:
         contact = Contact(email="old@x.test", full_name="A")
@@ -114,30 +114,29 @@ class DirectoryContract(ContractBase):
         with store.unit_of_work() as work:
             work.directory.put_contact(admin)
             work.directory.put_contact(pending)
-            assert work.directory.find_contacts(roles={Role.AGENT, Role.ADMIN}) == [
-                admin,
-                world.agent,
-            ]
-            assert work.directory.find_contacts(desk_id=world.desk.id) == [world.agent]
-            assert work.directory.find_contacts(roles={Role.AGENT}, desk_id="other") == []
-            assert work.directory.find_contacts(state=ContactState.PENDING_APPROVAL) == [pending]
-            assert len(work.directory.find_contacts()) == 6
+            find = work.directory.find_contacts
+            assert find(ContactQuery(roles={Role.AGENT, Role.ADMIN})) == [admin, world.agent]
+            assert find(ContactQuery(desk_id=world.desk.id)) == [world.agent]
+            assert find(ContactQuery(roles={Role.AGENT}, desk_id="other")) == []
+            assert find(ContactQuery(state=ContactState.PENDING_APPROVAL)) == [pending]
+            assert len(find(ContactQuery())) == 6
 
     def test_list_contacts_by_desk_follows_put_contact(self, store: Store, world: World) -> None:
         moved = attrs.evolve(world.agent, desk_ids=frozenset({"other", "third"}))
         with store.unit_of_work() as work:
             work.directory.put_contact(moved)
             # This transaction's own writes are seen.
-            assert work.directory.find_contacts(desk_id=world.desk.id) == []
-            assert work.directory.find_contacts(desk_id="other") == [moved]
+            assert work.directory.find_contacts(ContactQuery(desk_id=world.desk.id)) == []
+            assert work.directory.find_contacts(ContactQuery(desk_id="other")) == [moved]
         with pytest.raises(RuntimeError), store.unit_of_work() as work:
             work.directory.put_contact(attrs.evolve(moved, desk_ids=frozenset()))
             raise RuntimeError("roll back")
         with store.unit_of_work() as work:
-            assert work.directory.find_contacts(desk_id="third") == [moved]
+            assert work.directory.find_contacts(ContactQuery(desk_id="third")) == [moved]
             work.directory.put_contact(attrs.evolve(moved, desk_ids=frozenset({world.desk.id})))
         with store.unit_of_work() as work:
-            assert work.directory.find_contacts(desk_id="other") == []
-            assert work.directory.find_contacts(roles={Role.AGENT}, desk_id=world.desk.id) == [
+            assert work.directory.find_contacts(ContactQuery(desk_id="other")) == []
+            back = ContactQuery(roles={Role.AGENT}, desk_id=world.desk.id)
+            assert work.directory.find_contacts(back) == [
                 attrs.evolve(moved, desk_ids=frozenset({world.desk.id}))
             ]

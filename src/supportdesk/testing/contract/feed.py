@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from ...storage.protocol import Store
+from ...storage.protocol import FeedQuery, Store
 from .base import T0, ContractBase, World, _notification
 
 
@@ -19,10 +19,12 @@ class FeedContract(ContractBase):
         with store.unit_of_work() as work:
             work.feed.add([*entries, _notification(bob, T0)])
         with store.unit_of_work() as work:
-            newest = work.feed.find(alice.id, limit=2)
+            newest = work.feed.find(FeedQuery(contact_id=alice.id, limit=2))
             assert newest == [entries[4], entries[3]]
             last = newest[-1]
-            rest = work.feed.find(alice.id, limit=10, before=(last.at, last.id))
+            rest = work.feed.find(
+                FeedQuery(contact_id=alice.id, limit=10, before=(last.at, last.id))
+            )
             assert rest == [entries[2], entries[1], entries[0]]
             assert work.feed.count_unread(alice.id) == 5
             assert work.feed.get(entries[0].id) == entries[0]
@@ -33,7 +35,7 @@ class FeedContract(ContractBase):
             assert work.feed.mark_read(bob.id, [entries[2].id], read_at) == 0
         with store.unit_of_work() as work:
             assert work.feed.count_unread(alice.id) == 4
-            unread = work.feed.find(alice.id, unread_only=True)
+            unread = work.feed.find(FeedQuery(contact_id=alice.id, unread_only=True))
             assert entries[1].id not in {n.id for n in unread}
             stored = work.feed.get(entries[1].id)
             assert stored is not None and stored.read_at == read_at

@@ -18,7 +18,14 @@ from ..._models import (
     TokenPurpose,
 )
 from ...access import TicketScope
-from ...storage.protocol import PersonalData, SearchQuery, Store, UnitOfWork
+from ...storage.protocol import (
+    FeedQuery,
+    PersonalData,
+    Redacted,
+    SearchQuery,
+    Store,
+    UnitOfWork,
+)
 from .base import (
     T0,
     ContractBase,
@@ -163,9 +170,10 @@ class PrivacyContract(ContractBase):
         told = attrs.evolve(event, payload={"body": "x"}, recipients=(Recipient.of(bob),))
         quiet = attrs.evolve(entry, payload={"body": "x"})
         with store.unit_of_work() as work:
-            changed = work.privacy.mark_redacted(
+            redacted = Redacted(
                 activities=[gone], attachments=[renamed], events=[told], notifications=[quiet]
             )
+            changed = work.privacy.mark_redacted(redacted)
             assert changed == 4
         with store.unit_of_work() as work:
             (logged,) = work.activity.list_entries(ticket.id, include_internal=True)
@@ -186,7 +194,7 @@ class PrivacyContract(ContractBase):
             assert list(work.outbox.list_events()) == [told]
             assert work.feed.get(entry.id) == attrs.evolve(quiet, read_at=T0)
             unknown = attrs.evolve(entry, id="nope")
-            assert work.privacy.mark_redacted(notifications=[unknown]) == 0
+            assert work.privacy.mark_redacted(Redacted(notifications=[unknown])) == 0
 
     def test_remove_personal_rows_leaves_others(self, store: Store, world: World) -> None:
         alice, bob = world.alice, world.bob
@@ -292,8 +300,8 @@ class PrivacyContract(ContractBase):
             assert work.feed.get(old[0].id) is None
             assert work.privacy.remove_read_notifications(cutoff, 5) == 1
             assert work.privacy.remove_read_notifications(T0 + timedelta(days=999), 5) == 1
-            assert work.feed.find(alice.id) == []
-            assert work.feed.find(bob.id) == [unread]
+            assert work.feed.find(FeedQuery(contact_id=alice.id)) == []
+            assert work.feed.find(FeedQuery(contact_id=bob.id)) == [unread]
 
     def test_rolled_back_privacy_writes_leave_nothing(self, store: Store, world: World) -> None:
         alice = world.alice
@@ -311,7 +319,7 @@ class PrivacyContract(ContractBase):
         with store.unit_of_work() as work:
             before = work.privacy.find_personal_data(alice.id)
         with pytest.raises(RuntimeError), store.unit_of_work() as work:
-            work.privacy.mark_redacted(activities=[attrs.evolve(note, body="gone")])
+            work.privacy.mark_redacted(Redacted(activities=[attrs.evolve(note, body="gone")]))
             work.privacy.remove_personal_rows(alice.id)
             work.privacy.remove_delivered_events(T0 + MINUTE, 10)
             work.privacy.remove_read_notifications(T0 + MINUTE, 10)

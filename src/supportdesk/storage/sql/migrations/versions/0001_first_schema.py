@@ -3,14 +3,10 @@
 Revision ID: 0001
 Revises:
 Create Date: 2026-03-02
-
-Written out in full rather than from the schema module, so that it keeps
-creating this schema whatever later revisions change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,8 +14,6 @@ from alembic import op
 
 revision: str = "0001"
 down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def _id(name: str = "id", *constraints: Any, nullable: bool = False) -> sa.Column[str]:

@@ -4,14 +4,12 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-03-16
 
-Written out in full rather than from the schema module, like 0001.  Desks that
-exist already get the default limits of this release.
+Desks that exist already get the default limits of this release.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,8 +17,6 @@ from alembic import op
 
 revision: str = "0002"
 down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 DEFAULT_LIMITS: dict[str, Any] = {
     "max_file_bytes": 25 * 1024 * 1024,

@@ -4,15 +4,13 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-23
 
-Written out in full rather than from the schema module, like 0001.  Every
-contact's ``desk_ids`` become rows of ``contact_desks``; the JSON column stays,
-as the contact is read whole from it.
+Every contact's ``desk_ids`` become rows of ``contact_desks``; the JSON column
+stays, as the contact is read whole from it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,8 +18,6 @@ from alembic import op
 
 revision: str = "0003"
 down_revision: str | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

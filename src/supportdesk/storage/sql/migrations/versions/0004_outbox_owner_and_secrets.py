@@ -4,17 +4,15 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-07
 
-Written out in full rather than from the schema module, like 0001.  An event
-leased before the upgrade has no owner, so its old dispatcher's
+An event leased before the upgrade has no owner, so its old dispatcher's
 acknowledgement no longer counts and it is claimed again once its lease ends.
-Sign-up events written before lose the link's token at once when delivered,
-and otherwise keep it until the link's ``expires_at``.
+Sign-up events written before lose the link's token at once when delivered, and
+otherwise keep it until the link's ``expires_at``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,8 +21,6 @@ from alembic import op
 
 revision: str = "0004"
 down_revision: str | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -4,21 +4,16 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-14
 
-Written out in full rather than from the schema module, like 0001.  Every
-token stored before this revision is a sign-up link's.
+Every token stored before this revision is a sign-up link's.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
 down_revision: str | None = "0004"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

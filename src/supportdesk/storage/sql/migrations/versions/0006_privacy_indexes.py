@@ -4,24 +4,19 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-21
 
-Written out in full rather than from the schema module, like 0001.  Export
-and erasure find what a person wrote, uploaded and muted, and the feed
+Export and erasure find what a person wrote, uploaded and muted, and the feed
 entries of a ticket; the retention purge reads finished timers, delivered
-events and read feed entries, oldest first, from partial indexes that hold
-only those.  No data changes.
+events and read feed entries, oldest first, from partial indexes that hold only
+those.  No data changes.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
 down_revision: str | None = "0005"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 _PARTIAL = {
     # name: (table, column, the rows it holds)

@@ -4,21 +4,16 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-28
 
-Written out in full rather than from the schema module, like 0001.  A new
-table only: every contact starts with every e-mail on, as before.
+A new table only: every contact starts with every e-mail on, as before.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
 down_revision: str | None = "0006"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -4,20 +4,15 @@ Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-03
 
-Written out in full rather than from the schema module, like 0001.  No data
-changes.
+No data changes.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 from alembic import op
 
 revision: str = "0008"
 down_revision: str | None = "0007"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -4,21 +4,16 @@ Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-03
 
-Written out in full rather than from the schema module, like 0001.  Existing
-desks keep the defaults they ran on.
+Existing desks keep the defaults they ran on.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
 down_revision: str | None = "0008"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

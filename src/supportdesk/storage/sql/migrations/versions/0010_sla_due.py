@@ -4,21 +4,16 @@ Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-03
 
-Written out in full rather than from the schema module, like 0001.  Existing
-tickets have no SLA clock running until their next change.
+Existing tickets have no SLA clock running until their next change.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
 down_revision: str | None = "0009"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -4,22 +4,17 @@ Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-03
 
-Written out in full rather than from the schema module, like 0001.  Each
-page index gains trailing columns (status; the shared flag; the assignee),
+Each page index gains trailing columns (status; the shared flag; the assignee),
 so that its order, and the pages read in it, stay as they were.  No data
 changes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from alembic import op
 
 revision: str = "0012"
 down_revision: str | None = "0011"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 BEFORE = {
     "ix_tickets_requester_id_created_at_id": ["requester_id", "created_at", "id"],

@@ -3,21 +3,15 @@
 Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-03
-
-Written out in full rather than from the schema module, like 0001.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
 down_revision: str | None = "0012"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
