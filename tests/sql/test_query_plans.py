@@ -25,13 +25,13 @@ from supportdesk.storage.sql.feed import COUNT_UNREAD
 from supportdesk.storage.sql.outbox import CLAIM_EVENTS
 from supportdesk.storage.sql.participants import FIND_SETTINGS, LIST_COLLABORATOR_CONTACTS
 from supportdesk.storage.sql.search import search_statement
-from supportdesk.storage.sql.tickets import (
-    GET_TICKET_DETAILS,
+from supportdesk.storage.sql.ticket_lists import (
     count_each_statement,
     count_statement,
     find_statement,
     rows_statement,
 )
+from supportdesk.storage.sql.tickets import GET_TICKET_DETAILS
 from supportdesk.storage.sql.timers import CLAIM_DUE_TIMERS
 from supportdesk.testing.contract.base import T0
 

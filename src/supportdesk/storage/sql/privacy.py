@@ -28,7 +28,7 @@ from .schema import (
     tickets,
     timers,
 )
-from .tickets import scope_clause
+from .ticket_lists import scope_clause
 
 CONTACT = sa.bindparam("contact_id", type_=sa.String)
 WRITTEN_BY_THEM = activities.c.actor_id == CONTACT

@@ -15,7 +15,7 @@ from ._transaction import Repository
 from .content import active_clause
 from .dialects import HoldsToken, token_query
 from .schema import announcements, articles, search_fields, tickets
-from .tickets import scope_clause
+from .ticket_lists import scope_clause
 
 
 def search_statement(query: SearchQuery, dialect_name: str) -> sa.Select[Any]:
