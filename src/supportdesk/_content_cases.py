@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import TypeVar
 
@@ -32,7 +32,7 @@ from ._paging import (
 )
 from ._views import SearchPage
 from .search import query_terms
-from .storage.protocol import SearchQuery
+from .storage.protocol import SearchQuery, UnitOfWork
 
 _Content = TypeVar("_Content", Announcement, Article)
 
@@ -50,8 +50,10 @@ class _ContentCases(_DeskBase):
         check_type("announcement", announcement, Announcement)
         check_id("id", announcement.id)
         check_type("audience", announcement.audience, Audience)
-        check_moment("active_from", announcement.active_from, optional=True)
-        check_moment("active_until", announcement.active_until, optional=True)
+        if announcement.active_from is not None:
+            check_moment("active_from", announcement.active_from)
+        if announcement.active_until is not None:
+            check_moment("active_until", announcement.active_until)
         errors = _content_errors(announcement.title, announcement.body)
         start, end = announcement.active_from, announcement.active_until
         if start is not None and end is not None and end <= start:
@@ -70,11 +72,12 @@ class _ContentCases(_DeskBase):
 
     def delete_announcement(self, actor: Contact, announcement_id: str) -> None:
         """Take an announcement down for good (agents and admins)."""
-        check_id("announcement_id", announcement_id)
-        with self._store.unit_of_work() as work:
-            self._require_staff(work, actor, "delete announcements")
-            if not work.content.remove_announcement(announcement_id):
-                raise NotFound("announcement", announcement_id)
+        self._delete(
+            actor,
+            "announcement",
+            announcement_id,
+            lambda work: work.content.remove_announcement(announcement_id),
+        )
 
     def list_announcements(
         self, actor: Contact, *, include_inactive: bool = False
@@ -119,11 +122,23 @@ class _ContentCases(_DeskBase):
 
     def delete_article(self, actor: Contact, article_id: str) -> None:
         """Delete a knowledge-base article or FAQ (agents and admins)."""
-        check_id("article_id", article_id)
+        self._delete(
+            actor, "article", article_id, lambda work: work.content.remove_article(article_id)
+        )
+
+    def _delete(
+        self,
+        actor: Contact,
+        kind: str,
+        content_id: str,
+        remove: Callable[[UnitOfWork], bool],
+    ) -> None:
+        """Delete the ``kind`` with that id: ``remove`` says whether there was one (staff only)."""
+        check_id(f"{kind}_id", content_id)
         with self._store.unit_of_work() as work:
-            self._require_staff(work, actor, "delete articles")
-            if not work.content.remove_article(article_id):
-                raise NotFound("article", article_id)
+            self._require_staff(work, actor, f"delete {kind}s")
+            if not remove(work):
+                raise NotFound(kind, content_id)
 
     def get_article(self, actor: Contact, article_id: str) -> Article:
         """An article or FAQ; a draft is :class:`~supportdesk.NotFound` for customers."""
@@ -208,9 +223,8 @@ def _stamped(saved: _Content, stored: _Content | None, author: Contact, now: dat
 
 def _content_errors(title: object, body: object) -> dict[str, str]:
     """What is wrong with a title (one line) and a body, by field; a non-string is a TypeError."""
-    check_type("title", title, str)
-    check_type("body", body, str)
-    assert isinstance(title, str) and isinstance(body, str)
+    title = check_type("title", title, str)
+    body = check_type("body", body, str)
     errors = {}
     if not title.strip():
         errors["title"] = "Enter a title."

@@ -252,8 +252,7 @@ class _DirectoryCases(_DeskBase):
 
 def _check_desk(desk: object) -> None:
     """Refuse a desk no store keeps alike: wrong types, bad text, a malformed key."""
-    check_type("desk", desk, Desk)
-    assert isinstance(desk, Desk)
+    desk = check_type("desk", desk, Desk)
     check_id("id", desk.id)
     check_type("key", desk.key, str)
     key = desk.key
@@ -273,8 +272,7 @@ def _check_desk(desk: object) -> None:
 
 def _check_request_type(request_type: object) -> None:
     """Refuse a request type, or a field of its form, that no store keeps alike."""
-    check_type("request_type", request_type, RequestType)
-    assert isinstance(request_type, RequestType)
+    request_type = check_type("request_type", request_type, RequestType)
     check_id("id", request_type.id)
     check_id("desk_id", request_type.desk_id)
     check_text("name", request_type.name, required=True, one_line=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
-from typing import Final, TypeVar
+from typing import Final, TypeVar, overload
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -30,15 +30,21 @@ LABEL_TEXT: Final = 64
 """Whom a ticket waits for (its sub-status), as the SQL stores keep it."""
 
 E = TypeVar("E", bound=enum.Enum)
+T = TypeVar("T")
 
 
-def check_type(name: str, value: object, expected: type | tuple[type, ...]) -> None:
-    """Raise :class:`TypeError` naming the parameter when ``value`` is not of ``expected``."""
+@overload
+def check_type(name: str, value: object, expected: type[T]) -> T: ...
+@overload
+def check_type(name: str, value: object, expected: type | tuple[type, ...]) -> object: ...
+def check_type(name: str, value: object, expected: type | tuple[type, ...]) -> object:
+    """``value``, typed as ``expected``; a :class:`TypeError` naming the parameter if it is not."""
     # bool is an int to Python, never to a caller that asked for a number.
     types = expected if isinstance(expected, tuple) else (expected,)
     if not isinstance(value, expected) or (isinstance(value, bool) and bool not in types):
         wanted = " or ".join(t.__name__ for t in types)
         raise TypeError(f"{name} must be {wanted}, not {type(value).__name__}")
+    return value
 
 
 def check_text(
@@ -56,12 +62,11 @@ def check_text(
     characters, a blank value when ``required``, and line breaks when
     ``one_line``.  A non-string is a :class:`TypeError`.
     """
-    check_type(name, value, str)
-    assert isinstance(value, str)
-    problem = text_problem(value, max_length=max_length, required=required, one_line=one_line)
+    text = check_type(name, value, str)
+    problem = text_problem(text, max_length=max_length, required=required, one_line=one_line)
     if problem is not None:
         raise ValidationError({name: problem})
-    return value
+    return text
 
 
 def check_id(name: str, value: object) -> str:
@@ -106,47 +111,36 @@ def check_choice(name: str, value: object, choices: type[E]) -> E:
         raise ValidationError({name: f"Choose one of: {listed}."}) from None
 
 
-def check_count(
-    name: str, value: object, *, optional: bool = False, most: int | None = None
-) -> int | None:
-    """A whole number from 1 (to ``most``): a batch size, a limit; None too when ``optional``."""
-    if value is None and optional:
-        return None
-    check_type(name, value, int)
-    assert isinstance(value, int)
-    if value < 1 or (most is not None and value > most):
+def check_count(name: str, value: object, *, most: int | None = None) -> int:
+    """A whole number from 1 (to ``most``): a batch size, a limit."""
+    number = check_type(name, value, int)
+    if number < 1 or (most is not None and number > most):
         bound = "or more" if most is None else f"to {most:,}"
-        raise ValidationError({name: f"Use a whole number from 1 {bound}, not {value}."})
-    return value
+        raise ValidationError({name: f"Use a whole number from 1 {bound}, not {number}."})
+    return number
 
 
-def check_moment(
-    name: str, value: object, *, optional: bool = False, before: datetime | None = None
-) -> datetime | None:
-    """A timezone-aware datetime, and with ``before``, earlier than that; None when ``optional``."""
-    if value is None and optional:
-        return None
-    check_type(name, value, datetime)
-    assert isinstance(value, datetime)
-    if value.utcoffset() is None:
+def check_moment(name: str, value: object, *, before: datetime | None = None) -> datetime:
+    """A timezone-aware datetime, and with ``before``, earlier than that."""
+    moment = check_type(name, value, datetime)
+    if moment.utcoffset() is None:
         raise ValidationError({name: "Use a timezone-aware time (UTC, say)."})
     try:
-        value.astimezone(UTC)
+        moment.astimezone(UTC)
     except OverflowError:
         raise ValidationError({name: "Use a time within the years 1 to 9999 in UTC."}) from None
-    if before is not None and value >= before:
+    if before is not None and moment >= before:
         raise ValidationError({name: f"Use a time before {before.isoformat()}."})
-    return value
+    return moment
 
 
 def check_duration(name: str, value: object, *, most: timedelta | None = None) -> timedelta:
     """A :class:`~datetime.timedelta` longer than zero and, with ``most``, at most that."""
-    check_type(name, value, timedelta)
-    assert isinstance(value, timedelta)
-    if value <= timedelta(0) or (most is not None and value > most):
+    duration = check_type(name, value, timedelta)
+    if duration <= timedelta(0) or (most is not None and duration > most):
         bound = f" and at most {most}" if most is not None else ""
-        raise ValidationError({name: f"Use a duration longer than 0{bound}, not {value}."})
-    return value
+        raise ValidationError({name: f"Use a duration longer than 0{bound}, not {duration}."})
+    return duration
 
 
 def check_stream(name: str, value: object) -> None:

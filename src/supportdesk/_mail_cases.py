@@ -15,7 +15,7 @@ from ._errors import InvalidTransition, NotFound, SupportDeskError, ValidationEr
 from ._input import check_email, check_id, check_type
 from ._mail_reading import InboundMail, read_mail
 from ._models import Contact, ContactState, MailOutcome, ReceivedMail, Ticket, new_id
-from ._ticket_cases import _TicketCases
+from ._ticket_cases import _Request, _TicketCases
 from ._views import MailDirection, TicketEmail
 from .forms import SUMMARY_MAX_LENGTH, Submission
 from .storage.protocol import UnitOfWork
@@ -243,17 +243,8 @@ class _MailCases(_TicketCases):
             reason = "answers no ticket of the sender's, and this mailbox opens none"
             return attrs.evolve(record, outcome=MailOutcome.REFUSED, reason=reason)
         submission = Submission(summary=_summary(mail.subject), description=mail.body)
-        opened = self._open(
-            work,
-            sender,
-            new_id(),
-            mailbox.request_type_id,
-            submission,
-            None,
-            None,
-            (),
-            record.received_at,
-        )
+        request = _Request(mailbox.request_type_id, submission)
+        opened = self._open(work, sender, new_id(), request, (), record.received_at)
         return attrs.evolve(record, outcome=MailOutcome.OPENED, ticket_id=opened.id)
 
     def _reported(self, work: UnitOfWork, received: ReceivedMail) -> MailReport:

@@ -15,10 +15,11 @@ from .sla import STATUS_MOVES
 from .storage.protocol import UnitOfWork
 from .workflow import Party, StatusCategory
 
-_TIMER_ACTIVITY = {"resolve": ActivityKind.AUTO_RESOLVED, "close": ActivityKind.AUTO_CLOSED}
-
-
-_TIMER_EVENT = {"resolve": EventKind.AUTO_RESOLVED, "close": EventKind.AUTO_CLOSED}
+_TIMER_MOVES = {
+    "resolve": (ActivityKind.AUTO_RESOLVED, EventKind.AUTO_RESOLVED),
+    "close": (ActivityKind.AUTO_CLOSED, EventKind.AUTO_CLOSED),
+}
+"""The log entry and event of a timer's move, by its trigger; other moves are status changes."""
 
 
 class _StatusMoves(_SlaSteps):
@@ -30,14 +31,47 @@ class _StatusMoves(_SlaSteps):
         trigger: str,
         now: datetime,
         *,
+        target: str | None = None,
         comment: str = "",
         announce: bool = True,
         **changes: Any,
     ) -> Ticket:
-        target = self._workflow(ctx.work, ctx.ticket).fire(ctx.ticket.status, trigger, ctx.party)
-        if target == ctx.ticket.status and not changes:
-            return self._touched(ctx, now)
-        return self._move(ctx, trigger, target, now, comment=comment, announce=announce, **changes)
+        """Move the ticket by ``trigger``, with its timers, log entry and event.
+
+        The workflow names the status it goes to, unless ``target`` does (a
+        reopen); where it stays, only ``changes`` are made.  The status event
+        carries ``comment`` and the resolution in force; ``announce=False``
+        leaves the event to the caller (a customer's update announces itself).
+        """
+        ticket = ctx.ticket
+        rules = self._rules.of(ctx.work, ticket.desk_id)
+        if target is None:
+            target = rules.workflow.fire(ticket.status, trigger, ctx.party)
+            if target == ticket.status and not changes:
+                return self._touched(ctx, now)
+        if target == ticket.status:
+            moved = _changed(ticket, now, **changes)
+            ctx.work.tickets.update(moved)
+            return moved
+        category = rules.workflow.category(target)
+        moved = _entered(ticket, target, category, now, **changes)
+        ctx.work.tickets.update(moved)
+        ctx.work.timers.mark_canceled(ticket.id, now)
+        ctx.work.timers.add(rules.workflow.plan_timers(moved, now, rules.calendar))
+        data = {"from": ticket.status, "to": target, "trigger": trigger}
+        if moved.sub_status:
+            data["sub_status"] = moved.sub_status  # whom it waits for, as the log tells
+        leaving = rules.workflow.category(ticket.status)
+        resolution = _resolution(ctx.work, ticket, leaving, category, comment)
+        if resolution and category is StatusCategory.RESOLVED:
+            data["resolution"] = resolution
+        kind, event = _move_kinds(ctx.party, trigger)
+        actor = None if ctx.party is Party.SYSTEM else ctx.actor
+        self._log(ctx.work, moved, kind, None if actor is None else actor.id, now, data=data)
+        if announce:
+            payload = _status_payload(moved, data, comment, category, resolution)
+            self._emit(ctx.work, moved, event, actor, now, ctx.audience, **payload)
+        return moved
 
     def _touched(self, ctx: _Context, now: datetime) -> Ticket:
         """Mark the ticket updated at ``now`` and return it as touched, without reading it again.
@@ -47,57 +81,18 @@ class _StatusMoves(_SlaSteps):
         ctx.work.tickets.mark_updated(ctx.ticket.id, now)
         return attrs.evolve(ctx.ticket, updated_at=max(ctx.ticket.updated_at, now))
 
-    def _move(
-        self,
-        ctx: _Context,
-        trigger: str,
-        target: str,
-        now: datetime,
-        *,
-        comment: str = "",
-        announce: bool = True,
-        **changes: Any,
-    ) -> Ticket:
-        """Change the ticket's status (or only its fields when it stays), with timers and log.
-
-        The status event carries ``comment`` and the resolution in force;
-        ``announce=False`` leaves the event to the caller (a customer's update
-        announces itself).
-        """
-        ticket = ctx.ticket
-        if target == ticket.status:
-            moved = _changed(ticket, now, **changes)
-            ctx.work.tickets.update(moved)
-            return moved
-        rules = self._rules.of(ctx.work, ticket.desk_id)
-        category = rules.workflow.category(target)
-        moved = _entered(ticket, target, category, now, **changes)
-        ctx.work.tickets.update(moved)
-        ctx.work.timers.mark_canceled(ticket.id, now)
-        ctx.work.timers.add(rules.workflow.plan_timers(moved, now, rules.calendar))
-        data = {"from": ticket.status, "to": target, "trigger": trigger}
-        if changes.get("sub_status"):
-            data["sub_status"] = changes["sub_status"]  # whom it waits for, as the log tells
-        leaving = rules.workflow.category(ticket.status)
-        resolution = _resolution(ctx.work, ticket, leaving, category, comment)
-        if resolution and category is StatusCategory.RESOLVED:
-            data["resolution"] = resolution
-        kind, event = ActivityKind.STATUS_CHANGED, EventKind.STATUS_CHANGED
-        if ctx.party is Party.SYSTEM:
-            kind = _TIMER_ACTIVITY.get(trigger, kind)
-            event = _TIMER_EVENT.get(trigger, event)
-        actor = None if ctx.party is Party.SYSTEM else ctx.actor
-        self._log(ctx.work, moved, kind, None if actor is None else actor.id, now, data=data)
-        if announce:
-            payload = _status_payload(moved, data, comment, category, resolution)
-            self._emit(ctx.work, moved, event, actor, now, ctx.audience, **payload)
-        return moved
-
     def _emit_update(self, ctx: _Context, ticket: Ticket, body: str, now: datetime) -> None:
         """The public update's event; it says so when the update moved the ticket."""
         moved = _moved_from(ctx.ticket, ticket)
         kind = EventKind.PUBLIC_UPDATE
         self._emit(ctx.work, ticket, kind, ctx.actor, now, ctx.audience, body=body, **moved)
+
+
+def _move_kinds(party: Party, trigger: str) -> tuple[ActivityKind, EventKind]:
+    """The log entry and event of a move: a timer's resolve and close have their own."""
+    if party is Party.SYSTEM and trigger in _TIMER_MOVES:
+        return _TIMER_MOVES[trigger]
+    return ActivityKind.STATUS_CHANGED, EventKind.STATUS_CHANGED
 
 
 def _resolution(

@@ -46,6 +46,16 @@ from .storage.protocol import TicketDetails, UnitOfWork
 from .workflow import Party, StatusCategory
 
 
+@attrs.frozen
+class _Request:
+    """What a new request asks for, checked by ``_intake`` before anything is written."""
+
+    request_type_id: str
+    submission: Submission
+    requester_id: str | None = None
+    priority: Priority | None = None
+
+
 class _TicketCases(_AttachmentCases):
     """Opening and reading tickets, and writing on them; a new ticket may come with files."""
 
@@ -77,28 +87,17 @@ class _TicketCases(_AttachmentCases):
         chosen = None if priority is None else check_choice("priority", priority, Priority)
         _check_uploads(attachments)
         ticket_id = new_id()
+        request = _Request(request_type_id, submission, requester_id, chosen)
         files: list[tuple[str, ReceivedFile]] = []
         if attachments:
-            files = self._receive_new(
-                actor, ticket_id, request_type_id, submission, requester_id, chosen, attachments
-            )
+            files = self._receive_new(actor, ticket_id, request, attachments)
         now = self._clock.now()
         with (
             self._blobs_discarded_on_failure(received.key for _, received in files),
             self._store.unit_of_work() as work,
         ):
             actor = self._refresh(work, actor)
-            ticket = self._open(
-                work,
-                actor,
-                ticket_id,
-                request_type_id,
-                submission,
-                requester_id,
-                chosen,
-                files,
-                now,
-            )
+            ticket = self._open(work, actor, ticket_id, request, files, now)
         # A customer's form holds no internal answers: their copy lacks only the SLA time.
         return ticket if access.is_staff(actor) else _customer_copy(ticket, None)
 
@@ -107,23 +106,13 @@ class _TicketCases(_AttachmentCases):
         work: UnitOfWork,
         actor: Contact,
         ticket_id: str,
-        request_type_id: str,
-        submission: Submission,
-        requester_id: str | None,
-        priority: Priority | None,
+        request: _Request,
         files: Sequence[tuple[str, ReceivedFile]],
         now: datetime,
     ) -> Ticket:
         """Open the ticket ``ticket_id`` in ``work`` for an active ``actor``, its files stored."""
-        request_type, desk, cleaned, requester = self._intake(
-            work,
-            actor,
-            request_type_id,
-            submission,
-            requester_id,
-            priority,
-            [r.filename for _, r in files],
-        )
+        filenames = [received.filename for _, received in files]
+        request_type, desk, cleaned, requester = self._intake(work, actor, request, filenames)
         draft = Ticket(
             id=ticket_id,
             reference="",
@@ -133,7 +122,7 @@ class _TicketCases(_AttachmentCases):
             description=cleaned.description,
             fields=cleaned.fields,
             status=self._rules.remember(desk).workflow.initial,
-            priority=Priority.MEDIUM if priority is None else priority,
+            priority=Priority.MEDIUM if request.priority is None else request.priority,
             requester_id=requester.id,
             organization_id=requester.organization_id,
             shared_with_organization=desk.share_with_organization,
@@ -147,40 +136,24 @@ class _TicketCases(_AttachmentCases):
         return ticket
 
     def _receive_new(
-        self,
-        actor: Contact,
-        ticket_id: str,
-        request_type_id: str,
-        submission: Submission,
-        requester_id: str | None,
-        priority: Priority | None,
-        uploads: Sequence[Upload],
+        self, actor: Contact, ticket_id: str, request: _Request, uploads: Sequence[Upload]
     ) -> list[tuple[str, ReceivedFile]]:
         """Check the request, then store its files: refused input stores nothing."""
         names = [filename for filename, _ in uploads]
         with self._store.unit_of_work() as work:
-            checked = self._refresh(work, actor)
-            desk = self._intake(
-                work, checked, request_type_id, submission, requester_id, priority, names
-            )[1]
+            desk = self._intake(work, self._refresh(work, actor), request, names)[1]
         return self._receive_all(ticket_id, uploads, desk.attachment_limits)
 
     def _intake(
-        self,
-        work: UnitOfWork,
-        actor: Contact,
-        request_type_id: str,
-        submission: Submission,
-        requester_id: str | None,
-        priority: Priority | None,
-        filenames: Sequence[str],
+        self, work: UnitOfWork, actor: Contact, request: _Request, filenames: Sequence[str]
     ) -> tuple[RequestType, Desk, CleanedSubmission, Contact]:
         """Check a new request and the names of its files before anything is written."""
-        if priority is not None and not access.is_staff(actor):
+        if request.priority is not None and not access.is_staff(actor):
             raise PermissionDenied("set a ticket's priority", "only agents and admins may")
-        request_type = _get_request_type(work, request_type_id)
-        cleaned = validate_submission(request_type, submission, staff=access.is_staff(actor))
-        requester = self._requester(work, actor, requester_id)
+        request_type = _get_request_type(work, request.request_type_id)
+        staff = access.is_staff(actor)
+        cleaned = validate_submission(request_type, request.submission, staff=staff)
+        requester = self._requester(work, actor, request.requester_id)
         desk = _get_desk(work, request_type.desk_id)
         if filenames:
             _check_rule(request_type, filenames[0])
@@ -370,7 +343,7 @@ class _TicketCases(_AttachmentCases):
         target = self._workflow(ctx.work, ctx.ticket).definition.reopen_to
         if target is None:
             raise InvalidTransition(ctx.ticket.status, "share_update", ctx.party.value, ())
-        return self._move(ctx, "share_update", target, now, announce=False)
+        return self._fire(ctx, "share_update", now, target=target, announce=False)
 
     def _follow_up(self, ctx: _Context, body: str, now: datetime) -> Ticket:
         original = ctx.ticket

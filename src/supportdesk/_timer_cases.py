@@ -33,9 +33,11 @@ class _TimerCases(_StatusMoves):
         skipped, so downtime brings no burst of reminders.  ``batch_size`` is
         1 to 10,000; ``now`` (by default the clock's) comes before the year 9000.
         """
-        check_moment("now", now, optional=True, before=_LAST_SWEEP)
+        if now is not None:
+            check_moment("now", now, before=_LAST_SWEEP)
         check_count("batch_size", batch_size, most=10_000)
-        check_count("max_batches", max_batches, optional=True)
+        if max_batches is not None:
+            check_count("max_batches", max_batches)
         now = now or self._clock.now()
         report = SweepReport()
         while max_batches is None or report.batches < max_batches:

@@ -167,10 +167,8 @@ def _clean_summary(raw: object, errors: dict[str, str]) -> str:
     summary = raw.strip() if isinstance(raw, str) else ""
     if not summary:
         errors["summary"] = "Enter a summary."
-    elif len(summary) > SUMMARY_MAX_LENGTH:
-        errors["summary"] = _too_long(SUMMARY_MAX_LENGTH)
-    elif problem := text_problem(summary, one_line=True):
-        errors["summary"] = problem
+    else:
+        _check_into(errors, "summary", summary, SUMMARY_MAX_LENGTH, one_line=True)
     return summary
 
 
@@ -181,11 +179,19 @@ def _clean_description(request_type: RequestType, raw: object, errors: dict[str,
     description = (raw or "").strip()
     if request_type.description_required and not description:
         errors["description"] = "Enter a description."
-    elif len(description) > DESCRIPTION_MAX_LENGTH:
-        errors["description"] = _too_long(DESCRIPTION_MAX_LENGTH)
-    elif problem := text_problem(description, max_length=DESCRIPTION_MAX_LENGTH):
-        errors["description"] = problem
+    else:
+        _check_into(errors, "description", description, DESCRIPTION_MAX_LENGTH)
     return description
+
+
+def _check_into(
+    errors: dict[str, str], key: str, text: str, limit: int, *, one_line: bool = False
+) -> None:
+    """:func:`_check_length`, its refusal put in ``errors`` under ``key``."""
+    try:
+        _check_length(text, limit, one_line=one_line)
+    except _Refused as refused:
+        errors[key] = refused.message
 
 
 def clean_fields(
@@ -475,8 +481,7 @@ def check_fields(specs: object, *, name: str = "fields") -> tuple[FieldSpec, ...
     :raises ValidationError: on ``name``, naming the form field and what is wrong.
     :raises TypeError: naming ``name`` for a value of the wrong Python type.
     """
-    check_type(name, specs, tuple)
-    assert isinstance(specs, tuple)
+    specs = check_type(name, specs, tuple)
     for spec in specs:
         _check_spec(spec, name)
     keys = [spec.key for spec in specs]
@@ -496,8 +501,7 @@ def _definition(name: str, spec: FieldSpec, problem: str) -> ValidationError:
 
 def _check_spec(spec: object, name: str) -> None:
     """Refuse a field whose key, label, options, pattern or bounds no store keeps alike."""
-    check_type(name, spec, FieldSpec)
-    assert isinstance(spec, FieldSpec)
+    spec = check_type(name, spec, FieldSpec)
     check_id(name, spec.key)
     if not spec.key.strip():
         raise ValidationError({name: "give every field a key"})
@@ -533,8 +537,7 @@ def _controller(
     spec: FieldSpec, key: object, earlier: Mapping[str, FieldSpec], keys: list[str], name: str
 ) -> FieldSpec:
     """The earlier field ``key`` names, that ``spec``'s condition reads."""
-    check_id(name, key)
-    assert isinstance(key, str)
+    key = check_id(name, key)
     found = earlier.get(key)
     if found is None and key in keys:
         raise _definition(name, spec, f"it depends on {key!r}, which must come before it")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -95,6 +96,14 @@ def _event(ticket: Ticket | None, at: datetime, **changes: Any) -> Event:
         kind=EventKind.PUBLIC_UPDATE, at=at, ticket_id=None if ticket is None else ticket.id
     )
     return attrs.evolve(event, **changes)
+
+
+def _queue(store: Store, events: Sequence[Event], *tickets: Ticket) -> None:
+    """Store ``tickets``, then ``events`` (of those tickets, or of none), in one unit of work."""
+    with store.unit_of_work() as work:
+        for ticket in tickets:
+            work.tickets.add(ticket)
+        work.outbox.add(events)
 
 
 def _announcement(

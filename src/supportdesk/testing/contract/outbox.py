@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -10,7 +10,7 @@ from ..._errors import NotFound
 from ..._models import DeliveryState, Event, EventKind, OutboxEntry, Recipient
 from ...storage.protocol import Store
 from ...storage.protocol.outbox import SECRET_KEYS
-from .base import T0, ContractBase, World, _event, make_ticket
+from .base import T0, ContractBase, World, _event, _queue, make_ticket
 
 DAY = timedelta(days=1)
 
@@ -46,9 +46,7 @@ class OutboxContract(ContractBase):
         ticket = make_ticket(world.desk, 1, world.alice)
         recipient = Recipient.of(world.alice)
         event = _event(ticket, T0, recipients=(recipient,))
-        with store.unit_of_work() as work:
-            work.tickets.add(ticket)
-            work.outbox.add([event])
+        _queue(store, [event], ticket)
         with store.unit_of_work() as work:
             assert list(work.outbox.list_events()) == [event]
             (entry,) = work.outbox.find()
@@ -67,10 +65,7 @@ class OutboxContract(ContractBase):
             _event(None, T0, payload={"n": "5"}),
         ]
         lease = T0 + timedelta(minutes=5)
-        with store.unit_of_work() as work:
-            work.tickets.add(one)
-            work.tickets.add(two)
-            work.outbox.add(events)
+        _queue(store, events, one, two)
         with store.unit_of_work() as work:
             first = work.outbox.claim(T0, 10, lease_until=lease, owner=ME)
         assert [e.event.payload["n"] for e in first] == ["1", "2", "3", "5"]
@@ -123,17 +118,8 @@ class OutboxContract(ContractBase):
     def test_failed_event_waits_for_its_retry_and_holds_back_its_ticket(
         self, store: Store, world: World
     ) -> None:
-        ticket = make_ticket(world.desk, 1, world.alice)
-        first, second = _event(ticket, T0), _event(ticket, T0)
         retry_at = T0 + timedelta(minutes=2)
-        with store.unit_of_work() as work:
-            work.tickets.add(ticket)
-            work.outbox.add([first, second])
-            work.outbox.claim(T0, 10, lease_until=T0 + timedelta(minutes=5), owner=ME)
-            failed = work.outbox.mark_failed(
-                first.id, owner=ME, error="boom", now=T0, retry_at=retry_at
-            )
-        assert failed is not None
+        first, _, failed = _fail_first(store, world, retry_at)
         assert (failed.state, failed.attempts, failed.last_error) == (
             DeliveryState.PENDING,
             1,
@@ -150,16 +136,7 @@ class OutboxContract(ContractBase):
     def test_parked_event_stops_holding_back_and_can_be_requeued(
         self, store: Store, world: World
     ) -> None:
-        ticket = make_ticket(world.desk, 1, world.alice)
-        poison, next_one = _event(ticket, T0), _event(ticket, T0)
-        with store.unit_of_work() as work:
-            work.tickets.add(ticket)
-            work.outbox.add([poison, next_one])
-            work.outbox.claim(T0, 10, lease_until=T0 + timedelta(minutes=5), owner=ME)
-            parked = work.outbox.mark_failed(
-                poison.id, owner=ME, error="bad", now=T0, retry_at=None
-            )
-        assert parked is not None
+        poison, next_one, parked = _fail_first(store, world, None)
         assert parked.state is DeliveryState.PARKED and parked.finished_at == T0
         later = T0 + timedelta(days=1)
         with store.unit_of_work() as work:
@@ -173,7 +150,7 @@ class OutboxContract(ContractBase):
         with store.unit_of_work() as work:
             (again,) = work.outbox.claim(later, 10, lease_until=later, owner=ME)
         assert again.event == poison
-        assert (again.attempts, again.last_error, again.finished_at) == (0, "bad", None)
+        assert (again.attempts, again.last_error, again.finished_at) == (0, "boom", None)
         with pytest.raises(NotFound), store.unit_of_work() as work:
             work.outbox.mark_delivered("nope", later, owner=ME)
         with pytest.raises(NotFound), store.unit_of_work() as work:
@@ -308,3 +285,19 @@ class OutboxContract(ContractBase):
             DeliveryState.PENDING,
             ME,
         )
+
+
+def _fail_first(
+    store: Store, world: World, retry_at: datetime | None
+) -> tuple[Event, Event, OutboxEntry]:
+    """Two events of one ticket, both claimed, the first failed at T0 (parked without a retry)."""
+    ticket = make_ticket(world.desk, 1, world.alice)
+    first, second = _event(ticket, T0), _event(ticket, T0)
+    _queue(store, [first, second], ticket)
+    with store.unit_of_work() as work:
+        work.outbox.claim(T0, 10, lease_until=T0 + timedelta(minutes=5), owner=ME)
+        failed = work.outbox.mark_failed(
+            first.id, owner=ME, error="boom", now=T0, retry_at=retry_at
+        )
+    assert failed is not None
+    return first, second, failed

@@ -34,6 +34,7 @@ from .base import (
     _attachment,
     _event,
     _notification,
+    _queue,
     _timer,
     make_ticket,
 )
@@ -264,10 +265,7 @@ class PrivacyContract(ContractBase):
         one, two = make_ticket(world.desk, 1, world.alice), make_ticket(world.desk, 2, world.bob)
         events = [_event(one, T0), _event(two, T0), _event(None, T0), _event(one, T0)]
         lease = T0 + timedelta(hours=1)
-        with store.unit_of_work() as work:
-            work.tickets.add(one)
-            work.tickets.add(two)
-            work.outbox.add(events)
+        _queue(store, events, one, two)
         with store.unit_of_work() as work:
             claimed = work.outbox.claim(T0, 3, lease_until=lease, owner=ME)
             assert [e.event for e in claimed] == events[:3]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 from sqlalchemy.engine import Connection
 
@@ -15,29 +17,25 @@ def _outside_search_machinery(name: str | None, _type: str, _parents: object) ->
     return not is_search_machinery(name)
 
 
+def _migrate(**options: Any) -> None:
+    """Run the revisions against our schema and version table, as ``options`` say."""
+    context.configure(target_metadata=metadata, version_table=VERSION_TABLE, **options)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
 def _run(connection: Connection) -> None:
-    context.configure(
+    _migrate(
         connection=connection,
-        target_metadata=metadata,
         # SQLite alters tables by copying them; later revisions need batch mode there.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         include_name=_outside_search_machinery,
-        version_table=VERSION_TABLE,
     )
-    with context.begin_transaction():
-        context.run_migrations()
 
 
 def _run_offline() -> None:
-    context.configure(
-        url=context.config.get_main_option("sqlalchemy.url"),
-        target_metadata=metadata,
-        literal_binds=True,
-        version_table=VERSION_TABLE,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
+    _migrate(url=context.config.get_main_option("sqlalchemy.url"), literal_binds=True)
 
 
 def _run_online() -> None:
