@@ -98,6 +98,44 @@ def test_a_reply_threads_by_its_headers_without_the_quoted_history(portal: Porta
     assert portal.desk.get_ticket(portal.alice, ticket.reference).status == "new"
 
 
+@pytest.mark.parametrize(
+    "head",
+    [
+        "On Mon, 5 Jan 2026 at 09:00, Support <help@portal.test> wrote:",
+        "Am Mo., 5. Jan. 2026 um 09:00 Uhr schrieb Support <help@portal.test>:",
+        "Le lun. 5 janv. 2026 à 09:00, Support <help@portal.test> a écrit\u00a0:",
+        "El lun, 5 ene 2026 a las 9:00, Support (<help@portal.test>) escribió:",
+        "Il giorno lun 5 gen 2026 alle ore 09:00 Support <help@portal.test> ha scritto:",
+        "Em seg., 5 de jan. de 2026 às 09:00, Support <help@portal.test> escreveu:",
+        "Op ma 5 jan. 2026 om 09:00 schreef Support <help@portal.test>:",
+        "-----Ursprüngliche Nachricht-----",
+        "-----Message d'origine-----",
+        "Von: Support <help@portal.test>",
+        "De : Support <help@portal.test>",
+    ],
+)
+def test_the_quoted_history_is_cut_whatever_the_client_s_language(
+    portal: Portal, head: str
+) -> None:
+    ticket = portal.open()
+    sent = Event(kind=EventKind.PUBLIC_UPDATE, at=ticket.created_at, ticket_id=ticket.id)
+    root = thread_headers(sent, 0, domain="portal.test")["References"]
+    body = f"Batch 0517.\n\n{head}\nWhich claims are missing?\n"
+    raw = message(
+        "alice@acme.test", "Re: Claims missing", body, message_id="<q@x>", References=root
+    )
+    assert portal.desk.ingest_email(raw, mailbox=mailbox(portal)).outcome is MailOutcome.UPDATED
+    assert updates(portal, ticket) == ["Batch 0517."]
+
+
+def test_a_line_that_only_looks_like_a_quote_head_is_kept(portal: Portal) -> None:
+    ticket = portal.open()
+    text = "On Monday the export wrote 12 rows:\nLe batch 0517 manque.\nDe plus, rien."
+    raw = message("alice@acme.test", f"Re: [{ticket.reference}] x", text, message_id="<k@x>")
+    portal.desk.ingest_email(raw, mailbox=mailbox(portal))
+    assert updates(portal, ticket) == [text]
+
+
 def test_a_reply_threads_by_the_tag_in_its_subject_but_never_by_subject_alone(
     portal: Portal,
 ) -> None:

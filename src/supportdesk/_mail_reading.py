@@ -25,9 +25,17 @@ _TAG = re.compile(r"\[([A-Z0-9]{2,10}-[0-9]{1,15})\]")
 _MESSAGE_ID = re.compile(r"<[^<>\s]{1,900}>")
 _AUTOMATIC_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply"})
 _QUOTE_HEADS = (
-    re.compile(r"^On .{1,200}wrote:\s*$"),
-    re.compile(r"^-{2,}\s*Original Message\s*-{2,}\s*$", re.IGNORECASE),
-    re.compile(r"^From: .+$"),
+    # "On <date>, <name> wrote:" in English, French, Spanish, Italian and Portuguese (French
+    # sets a no-break space before the colon); German and Dutch name the writer last.
+    re.compile(r"^(On|Le|El|Il|Em) .{1,200}(wrote|a écrit|escribió|ha scritto|escreveu)\s?:\s*$"),
+    re.compile(r"^(Am|Op) .{1,200} (schrieb|schreef) .{1,200}:\s*$"),
+    re.compile(
+        r"^-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original"
+        r"|Messaggio originale|Mensagem original|Oorspronkelijk bericht)\s*-{2,}\s*$",
+        re.IGNORECASE,
+    ),
+    # Outlook's header block of the quoted message, in those languages.
+    re.compile(r"^(From|Von|De|Da|Van)\s?: .+$"),
     re.compile(r"^_{10,}$"),
 )
 """Lines after which a mail client quotes the message replied to."""
