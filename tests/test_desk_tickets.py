@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 
 import attrs
@@ -28,6 +29,7 @@ from supportdesk import (
     Role,
     Submission,
     TicketList,
+    TicketSort,
     ValidationError,
 )
 
@@ -116,6 +118,27 @@ def test_internal_notes_never_reach_customers(portal: Portal) -> None:
     assert note.id in {entry.id for entry in agent_view.activities}
     with pytest.raises(PermissionDenied):
         portal.desk.add_note(portal.alice, ticket.reference, "sneaky")
+
+
+def test_internal_notes_and_their_files_leave_the_update_time_alone(portal: Portal) -> None:
+    # A customer who saw "Updated" move, or a list reorder, would learn a note was written.
+    older = portal.open(summary="Older")
+    portal.clock.advance(timedelta(hours=1))
+    newer = portal.open(summary="Newer")
+    portal.clock.advance(timedelta(hours=1))
+    portal.desk.add_note(portal.agent, older.reference, "Customer is on the old plan")
+    memo = io.BytesIO(b"call notes")
+    portal.desk.attach(portal.agent, older.reference, "memo.txt", memo, internal=True)
+    for reader in (portal.alice, portal.agent):
+        assert portal.desk.get_ticket(reader, older.reference).updated_at == older.updated_at
+        page = portal.desk.list_tickets(
+            reader, TicketList.VISIBLE, sort=TicketSort.RECENTLY_UPDATED
+        )
+        assert [row.reference for row in page.tickets] == [newer.reference, older.reference]
+    portal.clock.advance(timedelta(hours=1))
+    portal.desk.share_update(portal.agent, older.reference, "Which plan are you on?")
+    touched = portal.desk.get_ticket(portal.alice, older.reference)
+    assert touched.updated_at == portal.clock.now()
 
 
 def test_visibility(portal: Portal) -> None:

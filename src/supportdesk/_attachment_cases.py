@@ -223,7 +223,7 @@ class _AttachmentCases(_StatusMoves):
             "filename": attachment.filename,
         }
         if attachment.internal:
-            ctx.work.tickets.mark_updated(ctx.ticket.id, now)
+            # As a note leaves updated_at alone, so does its file.
             self._emit(ctx.work, ctx.ticket, EventKind.INTERNAL_NOTE, ctx.actor, now, **payload)
             return
         status = ctx.ticket.status

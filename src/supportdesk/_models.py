@@ -450,6 +450,8 @@ class Ticket:
     escalated: bool = False
     created_at: datetime = attrs.field(validator=_aware)
     updated_at: datetime = attrs.field(validator=_aware)
+    """When anything its customers can read last changed: internal notes and their files
+    leave it alone, so that its time and the lists' order tell customers nothing of them."""
     resolved_at: datetime | None = attrs.field(default=None, validator=_aware)
     closed_at: datetime | None = attrs.field(default=None, validator=_aware)
     follow_up_of: str | None = None

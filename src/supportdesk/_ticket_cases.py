@@ -400,8 +400,8 @@ class _TicketCases(_AttachmentCases):
             body=body,
             internal=True,
         )
+        # The ticket's updated_at stays: customers read it, and a note must tell them nothing.
         self._emit(ctx.work, ctx.ticket, EventKind.INTERNAL_NOTE, ctx.actor, now, body=body)
-        ctx.work.tickets.mark_updated(ctx.ticket.id, now)
         return note
 
 

@@ -26,6 +26,8 @@ OPEN_TICKET = 11
 PUBLIC_UPDATE = {"sqlite": 11, "postgresql": 12}
 """On SQLite, one writer at a time: a ticket read needs no lock before its log grows."""
 STATUS_CHANGE = 15
+INTERNAL_NOTE = {"sqlite": 10, "postgresql": 11}
+"""A note writes its entry and event and leaves the ticket row alone (its updated_at too)."""
 DISPATCH_TWO_EVENTS = 8
 DISPATCH_TRANSACTIONS = 3
 """The two events of one new ticket, in its order: claim the first; record it and claim
@@ -59,6 +61,10 @@ def test_ticket_use_cases_send_few_statements(sql_store: SqlStore) -> None:
     with statements(sql_store) as sent:
         desk.ask_customer(agent, ticket.reference, "which claims?")
     assert len(_counted(sent)) == STATUS_CHANGE, sent
+    with statements(sql_store) as sent:
+        desk.add_note(agent, ticket.reference, "on the old plan")
+    assert len(_counted(sent)) == INTERNAL_NOTE[sql_store.engine.dialect.name], sent
+    assert not [statement for statement in sent if statement.startswith("UPDATE tickets")]
 
 
 def test_an_event_reads_its_collaborators_at_once(sql_store: SqlStore) -> None:

@@ -21,7 +21,7 @@ class TicketSort(enum.StrEnum):
     OLDEST = "oldest"
     """Oldest created first."""
     RECENTLY_UPDATED = "recently_updated"
-    """Most recently updated first."""
+    """Most recently updated first (``Ticket.updated_at``: internal notes do not count)."""
     SLA_DUE = "sla_due"
     """Nearest SLA breach first; only tickets with a running SLA clock (``sla_due_at`` set)."""
 
